@@ -15,6 +15,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
 def add_plan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True,
                    help="catalog name, hf://org/name[@rev], s3://bucket/prefix or config.json path")
@@ -41,4 +51,6 @@ def add_plan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-gpus", type=_positive_int, default=64, help="per replica")
     p.add_argument("--max-nodes", type=_positive_int, default=4, help="per replica")
     p.add_argument("--ttft-ms", type=float, help="target time to first token (512-token prompt)")
+    p.add_argument("--load-bandwidth-mb-s", type=_positive_float, default=400.0,
+                   help="weights volume read bandwidth (MiB/s) for the startup estimate")
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")

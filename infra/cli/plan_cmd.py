@@ -49,6 +49,7 @@ def request_from_args(ns: argparse.Namespace) -> PlanRequest:
         targets=Targets(concurrency=ns.concurrency,
                         ttft_s=ns.ttft_ms / 1000 if ns.ttft_ms else None),
         revision=model.raw.revision if model.raw.origin == "hf" else None,
+        weights_read_mb_s=ns.load_bandwidth_mb_s,
     )
 
 

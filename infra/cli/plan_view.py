@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 from infra.planner.plan import Plan
 
@@ -55,6 +55,7 @@ def show(plan: Plan, out: TextIO) -> None:
         ("Decode (est.)", ", ".join(f"{k}: {v:,.0f} tok/s" for k, v in
                                     data["estimates"]["decode_tokens_per_s"].items())),
         ("TTFT 512 (est.)", f"{data['estimates']['ttft_s_512'] * 1000:.0f} ms"),
+        ("Startup (est.)", _startup(data["estimates"]["startup_s"])),
         ("Cost", f"${data['cost']['per_hour']:.2f}/h"
                  + (f", ${data['cost']['per_million_output_tokens']:.3f} per 1M output tokens"
                     if data["cost"]["per_million_output_tokens"] else "")),
@@ -79,3 +80,10 @@ def _bar(console: object, per_gpu: dict[str, float]) -> None:
         legend.append(f"■ {label}  ", style=colour)
     console.print(bar)  # type: ignore[attr-defined]
     console.print(legend)  # type: ignore[attr-defined]
+
+
+def _startup(s: dict[str, Any]) -> str:
+    init = s["engine_init"]
+    return (f"{s['total']:.0f} s first replica, {s['total_warm_cache']:.0f} s with the compile "
+            f"cache (read weights {s['weights_read']:.0f} s, engine init {init['cold']:.0f} s "
+            f"cold / {init['warm_cache']:.0f} s warm)")

@@ -59,3 +59,6 @@ class PlanRequest:
     max_replicas: int = 64
     targets: Targets = field(default_factory=Targets)
     price_per_gpu_hour: dict[str, float] = field(default_factory=dict)
+    #: Sustained read bandwidth of the weights volume (MiB/s), for the startup
+    #: estimate; the spec's weights.load_bandwidth_mb_s (same default).
+    weights_read_mb_s: float = 400.0

@@ -19,6 +19,7 @@ from infra.gpus.spec import GpuSpec
 from infra.planner import layout, perf
 from infra.planner.evaluate import Evaluation, evaluate
 from infra.planner.request import PlanRequest
+from infra.planner.startup import startup_estimate, startup_inputs
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def price_of(req: PlanRequest, gpu: GpuSpec) -> float:
 def assess(req: PlanRequest, e: Evaluation) -> Candidate:
     t = req.targets
     problems: list[str] = []
-    est = perf.estimates(e.perf)
+    est = {**perf.estimates(e.perf), "startup_s": startup_estimate(startup_inputs(req, e))}
     s = e.settings
     replicas = req.min_replicas
     if not e.weights_fit:

@@ -67,6 +67,7 @@ def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
         enable_prefix_caching=v.enable_prefix_caching,
         trust_remote_code=v.trust_remote_code,
         revision=spec.revision,
+        weights_read_mb_s=spec.weights.load_bandwidth_mb_s,
         expert_parallel=v.expert_parallel,
         max_gpus_per_replica=spec.gpus.max_per_replica,
         max_nodes_per_replica=spec.gpus.max_nodes,

@@ -12,11 +12,14 @@ from typing import Any
 
 from infra.spec.planning import ServicePlan
 
-#: vLLM process start, CUDA init, profiling and graph capture, on top of reading
-#: the weights; measured 40–120 s on H100 for 8–70B models, so 180 s leaves room.
-ENGINE_INIT_S = 180
-#: Multi-node replicas also wait for Ray workers to join and NCCL to connect.
-MULTI_NODE_EXTRA_S = 300
+#: The startup probe and the Pulumi/AWS waits allow this multiple of the plan's
+#: startup estimate. A probe that fires too early kills a pod that was about to
+#: come up, and the restarted pod starts again from zero (a crash loop that never
+#: ends), while waiting too long only delays noticing a wedged start by minutes.
+#: ×2 covers: engine-init coefficients fit to one GPU type (H200; other
+#: generations are extrapolated), compile time varying with the architecture,
+#: and two replicas starting together sharing the volume's read bandwidth.
+STARTUP_SAFETY_FACTOR = 2.0
 #: Never budget less than this: small models on slow volumes still need it.
 MIN_STARTUP_S = 300
 STARTUP_PERIOD_S = 10
@@ -46,20 +49,27 @@ def weights_gib(sp: ServicePlan) -> float:
     return sp.plan.weights_gib_total
 
 
+def startup_estimate_s(sp: ServicePlan) -> float:
+    """The plan's estimate for a replica that finds no compile cache (seconds).
+
+    Probes and waits use the cold figure: any pod can be the first of its cache
+    key (a new vLLM version, revision or layout), and every pod of a fresh
+    Deployment starts at once. Replicas after the first take
+    ``startup_s.total_warm_cache``.
+    """
+    startup = sp.plan.estimates["startup_s"]
+    return float(startup["total"])
+
+
 def startup_budget_s(sp: ServicePlan) -> int:
     """Seconds a replica may take from container start to vLLM /health.
 
-    Each GPU reads its shard, but all shards come off the same volume, so the
-    whole checkpoint crosses the volume's bandwidth once per replica: the budget
-    is checkpoint size / load bandwidth, ×2 for slow starts, plus engine init.
-    A fixed 60×10 s probe kills 70B pods that are still reading 140 GB.
+    STARTUP_SAFETY_FACTOR × the plan's startup estimate (process start +
+    checkpoint / volume bandwidth + cold engine init, infra/planner/startup.py),
+    in whole probe periods, at least MIN_STARTUP_S. A fixed 60×10 s probe kills
+    70B pods that are still reading 140 GB.
     """
-    e = sp.plan.evaluation
-    assert e is not None
-    read_s = sp.plan.weights_gib_total * 1024 / sp.spec.weights.load_bandwidth_mb_s
-    budget = 2 * read_s + ENGINE_INIT_S
-    if e.nodes_per_replica > 1:
-        budget += MULTI_NODE_EXTRA_S
+    budget = STARTUP_SAFETY_FACTOR * startup_estimate_s(sp)
     return int(max(MIN_STARTUP_S, math.ceil(budget / STARTUP_PERIOD_S) * STARTUP_PERIOD_S))
 
 
