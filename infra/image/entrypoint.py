@@ -35,7 +35,7 @@ import threading
 import time
 from typing import Any
 
-from . import vllm_http
+from . import compile_cache, vllm_http
 from .drain import drain_then_stop
 from .jsonlog import log_event
 from .plan_file import Plan, PlanFileError, load_plan
@@ -201,9 +201,26 @@ class Entrypoint:
             self.signals.stop.wait(0.5)
         return None
 
+    def _publish_cache(self) -> None:
+        shared = self.settings.compile_cache_dir
+        assert shared is not None
+        outcome = compile_cache.publish(self.settings.compile_cache_local, shared)
+        log_event("compile_cache", action="publish", outcome=outcome)
+
+    def _after_ready(self, cache: compile_cache.CacheStart) -> None:
+        # Only a replica that compiled publishes; in a thread, so a slow volume
+        # never delays the health watch or a drain.
+        if cache.state == "cold" and self.state.phase == "ready":
+            threading.Thread(target=self._publish_cache, name="compile-cache",
+                             daemon=True).start()
+
     def run(self, plan: Plan) -> int:
         argv = vllm_argv(self.settings, plan)
-        child = VllmChild(argv, os.environ, log_event)
+        cache = compile_cache.prepare(self.settings.compile_cache_dir,
+                                      self.settings.compile_cache_local)
+        log_event("compile_cache", action="prepare", state=cache.state, detail=cache.detail,
+                  **cache.env)
+        child = VllmChild(argv, {**os.environ, **cache.env}, log_event)
         try:
             pid = child.start()
         except OSError as exc:
@@ -216,7 +233,11 @@ class Entrypoint:
         self.state.set_child("running", pid=pid)
         self.state.advance("load")
         log_event("load", pid=pid, argv=argv)
-        for step in (self._wait_for_health, lambda c: self._warm_up(plan, c), self._watch):
+        def serve(c: VllmChild) -> int | None:
+            self._after_ready(cache)
+            return self._watch(c)
+
+        for step in (self._wait_for_health, lambda c: self._warm_up(plan, c), serve):
             if self.signals.stop.is_set():
                 break
             code = step(child)

@@ -17,6 +17,7 @@ IMAGE_PACKAGE = "llmpod_image"
 #: Sorted; every module the entrypoint needs at runtime, and nothing else.
 RUNTIME_MODULES = (
     "__init__.py",
+    "compile_cache.py",
     "drain.py",
     "entrypoint.py",
     "jsonlog.py",

@@ -15,6 +15,9 @@ has a default that suits a Kubernetes pod running the official vLLM image.
   while endpoints update.
 * ``LLMPOD_DRAIN_TIMEOUT_S`` (120): the whole drain budget, propagation included.
 * ``LLMPOD_VLLM_STOP_TIMEOUT_S`` (20): SIGTERM → SIGKILL for vLLM's process group.
+* ``LLMPOD_COMPILE_CACHE_DIR`` (unset = off): the shared, keyed directory of
+  vLLM's compile cache (compile_cache.py); ``LLMPOD_COMPILE_CACHE_LOCAL``
+  (/tmp/llmpod/vllm-cache): the pod-local copy vLLM reads and writes.
 
 Kubernetes' terminationGracePeriodSeconds must exceed
 DRAIN_TIMEOUT_S + VLLM_STOP_TIMEOUT_S, or the kubelet's SIGKILL cuts the drain short.
@@ -45,6 +48,8 @@ class Settings:
     drain_propagation_s: float
     drain_timeout_s: float
     vllm_stop_timeout_s: float
+    compile_cache_dir: Path | None = None
+    compile_cache_local: Path = Path("/tmp/llmpod/vllm-cache")
 
     @property
     def vllm_base_url(self) -> str:
@@ -103,6 +108,19 @@ def _host(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _abs_dir(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    path = Path(raw)
+    if not path.is_absolute() or ".." in path.parts:
+        raise SettingsError(
+            f"{name}={raw[:120]!r} is not an absolute directory path. Set it to e.g."
+            " /var/cache/llmpod/compile/<key>, or leave it unset."
+        )
+    return path
+
+
 def settings_from_env(env: Mapping[str, str]) -> Settings:
     """Build the settings; raises ``SettingsError`` naming the variable and the fix."""
     settings = Settings(
@@ -117,6 +135,9 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         drain_propagation_s=_seconds(env, "LLMPOD_DRAIN_PROPAGATION_S", 5.0),
         drain_timeout_s=_seconds(env, "LLMPOD_DRAIN_TIMEOUT_S", 120.0),
         vllm_stop_timeout_s=_seconds(env, "LLMPOD_VLLM_STOP_TIMEOUT_S", 20.0),
+        compile_cache_dir=_abs_dir(env, "LLMPOD_COMPILE_CACHE_DIR"),
+        compile_cache_local=(_abs_dir(env, "LLMPOD_COMPILE_CACHE_LOCAL")
+                             or Path("/tmp/llmpod/vllm-cache")),
     )
     if settings.vllm_port == settings.status_port:
         raise SettingsError(

@@ -10,6 +10,9 @@ $FAKE_VLLM_ARGV_FILE and then behaves per $FAKE_VLLM_MODE:
 * ``warmup_500`` — healthy, but every completion fails with 500;
 * ``undercount`` — /tokenize reports half the real count, so long prompts are
   rejected as too long and the entrypoint has to shrink them.
+With ``VLLM_CACHE_ROOT`` set it behaves like vLLM's compile cache: it records in
+$FAKE_VLLM_CACHE_FILE whether a compiled artifact was already there, and
+"compiles" (writes the artifact) when it was not.
 The real-vLLM behaviour is covered by tests/e2e; this only drives the entrypoint's
 decisions quickly.
 """
@@ -84,10 +87,28 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(404, {"error": "not found"})
 
 
+ARTIFACT = "torch_compile_cache/0123abcd/rank_0_0/backbone/artifact"
+
+
+def _compile_cache() -> None:
+    root = os.environ.get("VLLM_CACHE_ROOT")
+    if not root:
+        return
+    path = os.path.join(root, ARTIFACT)
+    found = os.path.exists(path)
+    if not found:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write("compiled graph\n")
+    with open(os.environ["FAKE_VLLM_CACHE_FILE"], "w") as f:
+        json.dump({"cache_root": root, "found": found}, f)
+
+
 def main() -> int:
     argv = sys.argv[1:]
     with open(os.environ["FAKE_VLLM_ARGV_FILE"], "w") as f:
         json.dump(argv, f)
+    _compile_cache()
     mode = os.environ.get("FAKE_VLLM_MODE", "serve")
     if mode == "crash":
         return 3
