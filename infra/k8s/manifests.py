@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.k8s.compile_cache import compile_cache_pvc
 from infra.k8s.deployment import deployment
 from infra.k8s.lws import leader_worker_set, ray_script
 from infra.k8s.names import metadata, names_for
@@ -31,7 +32,8 @@ def config_maps(sp: ServicePlan) -> list[dict[str, Any]]:
 def build_manifests(sp: ServicePlan) -> list[dict[str, Any]]:
     """Storage and config first, then the loader, the workload and its network."""
     multi = pod_size(sp).nodes > 1
-    objects = [service_account(sp), pvc(sp), *config_maps(sp), loader_job(sp),
+    objects = [service_account(sp), pvc(sp), compile_cache_pvc(sp), *config_maps(sp),
+               loader_job(sp),
                leader_worker_set(sp) if multi else deployment(sp),
                service(sp), pod_disruption_budget(sp), network_policy(sp),
                loader_network_policy(sp)]

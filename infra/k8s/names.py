@@ -32,6 +32,10 @@ class Names:
         return f"{self.service_name}-weights"
 
     @property
+    def compile_cache_pvc(self) -> str:
+        return f"{self.service_name}-compile-cache"
+
+    @property
     def plan_config(self) -> str:
         return f"{self.service_name}-plan"
 

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from infra.k8s import contract as c
+from infra.k8s.compile_cache import compile_cache_env, compile_cache_mount, compile_cache_volume
 from infra.k8s.names import (
     Names,
     checkov_skips,
@@ -96,6 +97,7 @@ def serving_env(sp: ServicePlan) -> list[dict[str, Any]]:
         "LLMPOD_STATUS_PORT": str(c.STATUS_PORT),
         "LLMPOD_VLLM_PORT": str(c.VLLM_PORT),
         "LLMPOD_VLLM_STOP_TIMEOUT_S": str(c.VLLM_STOP_TIMEOUT_S),
+        **compile_cache_env(sp),
     }
     return [{"name": k, "value": v} for k, v in sorted(env.items())]
 
@@ -113,16 +115,17 @@ def volumes(names: Names, size: PodSize, *, with_plan: bool) -> list[dict[str, A
     if size.shm_gib:
         vols.append({"emptyDir": {"medium": "Memory", "sizeLimit": f"{size.shm_gib}Gi"},
                      "name": "dshm"})
-    if with_plan:
+    if with_plan:  # the pod that runs the entrypoint (and vLLM's API server)
         vols.append({"configMap": {"defaultMode": 0o444, "name": names.plan_config},
                      "name": "plan"})
+        vols.append(compile_cache_volume(names))
     return sorted(vols, key=lambda v: v["name"])
 
 
 def serving_container(sp: ServicePlan, command: list[str] | None = None) -> dict[str, Any]:
     size = pod_size(sp)
     mounts = [*writable_mounts(size), {"mountPath": c.PLAN_DIR, "name": "plan", "readOnly": True},
-              scripts_mount(), weights_mount(read_only=True)]
+              scripts_mount(), weights_mount(read_only=True), compile_cache_mount()]
     container: dict[str, Any] = {
         "env": serving_env(sp),
         "image": sp.spec.image.reference,

@@ -12,7 +12,7 @@ from infra.render.mock_engine import run_under_mocks
 
 SINGLE_CHILDREN = {
     "kubernetes:apps/v1:Deployment": 1, "kubernetes:batch/v1:Job": 1,
-    "kubernetes:core/v1:ConfigMap": 2, "kubernetes:core/v1:PersistentVolumeClaim": 1,
+    "kubernetes:core/v1:ConfigMap": 2, "kubernetes:core/v1:PersistentVolumeClaim": 2,
     "kubernetes:core/v1:Service": 1, "kubernetes:core/v1:ServiceAccount": 1,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2,
     "kubernetes:policy/v1:PodDisruptionBudget": 1,

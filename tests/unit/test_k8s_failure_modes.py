@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from k8s_specs import container, one, plan
+from k8s_specs import by_kind, container, one, plan
 
 from infra.gpus.catalog import find_gpu
 from infra.k8s.manifests import build_manifests
@@ -31,14 +31,20 @@ def test_liveness_cannot_kill_a_pod_still_reading_its_weights(shape: str) -> Non
     read_s = sp.plan.weights_gib_total * 1024 / sp.spec.weights.load_bandwidth_mb_s
     window = startup["failureThreshold"] * startup["periodSeconds"]
     assert window >= read_s
+    # ... and a first start that compiles (no cache yet), not just a warm one.
+    estimate = sp.plan.estimates["startup_s"]
+    assert estimate["total"] > estimate["total_warm_cache"] > read_s
+    assert window >= estimate["total"]
+    env = {v["name"]: v.get("value") for v in vllm["env"]}
+    assert env["LLMPOD_STARTUP_TIMEOUT_S"] == str(window)
     assert startup["httpGet"] == vllm["livenessProbe"]["httpGet"] == {"path": "/health",
                                                                      "port": "http"}
 
 
 def test_a_70b_model_gets_more_than_the_fixed_ten_minutes() -> None:
     startup = container(_pod("tp8"), "vllm")["startupProbe"]
-    # 70B bf16 ≈ 131 GiB at the default 400 MB/s ≈ 336 s of pure reading, doubled
-    # for slow starts, plus engine init: well past 600 s.
+    # 70B bf16 ≈ 131 GiB at the default 400 MB/s ≈ 336 s of pure reading, plus
+    # process start and a cold engine init, with a safety factor: well past 600 s.
     assert startup["failureThreshold"] * startup["periodSeconds"] > FIXED_PROBE_BUDGET_S
 
 
@@ -80,7 +86,8 @@ def test_a_single_gpu_pod_needs_no_shared_memory_volume() -> None:
 @pytest.mark.parametrize("shape", ["tp1", "multinode"])
 def test_weights_volume_is_read_write_many_and_read_only_in_serving_pods(shape: str) -> None:
     objects = build_manifests(plan(shape))
-    assert one(objects, "PersistentVolumeClaim")["spec"]["accessModes"] == ["ReadWriteMany"]
+    claims = {o["metadata"]["name"]: o for o in by_kind(objects, "PersistentVolumeClaim")}
+    assert all(c["spec"]["accessModes"] == ["ReadWriteMany"] for c in claims.values())
     pod = _pod(shape)
     weights = next(v for v in pod["volumes"] if v["name"] == "weights")
     assert weights["persistentVolumeClaim"]["readOnly"] is True
@@ -202,3 +209,39 @@ def test_pods_run_hardened() -> None:
             assert sc["readOnlyRootFilesystem"] is True
         mounts = {m["mountPath"] for m in container(pod, "vllm")["volumeMounts"]}
         assert {"/tmp", "/home/llmpod"} <= mounts  # the writable places under a read-only root
+
+
+@pytest.mark.parametrize("shape", ["tp1", "multinode"])
+def test_every_replica_does_not_recompile_the_compile_cache_is_shared_and_writable(
+        shape: str) -> None:
+    sp = plan(shape)
+    objects = build_manifests(sp)
+    claim = next(o for o in by_kind(objects, "PersistentVolumeClaim")
+                 if o["metadata"]["name"].endswith("-compile-cache"))
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # every replica, every node
+    pod = _pod(shape)
+    volume = next(v for v in pod["volumes"] if v["name"] == "compile-cache")
+    assert volume["persistentVolumeClaim"] == {"claimName": claim["metadata"]["name"]}
+    vllm = container(pod, "vllm")
+    mount = next(m for m in vllm["volumeMounts"] if m["name"] == "compile-cache")
+    assert not mount.get("readOnly", False)
+    # The pod's user can write the claim's root: fsGroup makes it group-writable.
+    assert pod["securityContext"]["fsGroup"] == vllm["securityContext"]["runAsUser"]
+    env = {v["name"]: v.get("value") for v in vllm["env"]}
+    cache_dir = env["LLMPOD_COMPILE_CACHE_DIR"]
+    assert cache_dir.startswith(mount["mountPath"] + "/")
+    key = cache_dir.removeprefix(mount["mountPath"] + "/")
+    e = sp.plan.evaluation
+    assert e is not None
+    assert "/" not in key and ".." not in key
+    assert f"vllm-{sp.spec.image.vllm_version}_" in key and f"_tp{e.tp}-pp{e.pp}_" in key
+    # vLLM itself writes only the pod-local copy on the /tmp emptyDir.
+    assert env["LLMPOD_COMPILE_CACHE_LOCAL"].startswith("/tmp/")
+
+
+def test_the_cache_key_changes_with_layout_and_version_not_with_replicas() -> None:
+    from infra.spec.compile_cache import compile_cache_key
+    base = compile_cache_key(plan("tp1"))
+    assert compile_cache_key(plan("tp1", replicas={"min": 3, "max": 3})) == base
+    assert compile_cache_key(plan("tp1", image={"vllm_version": "0.31.0"})) != base
+    assert compile_cache_key(plan("tp8")) != base

@@ -10,7 +10,8 @@ from k8s_specs import by_kind, container, one, plan
 from infra.k8s.manifests import build_manifests
 
 SINGLE = ["ConfigMap", "ConfigMap", "Deployment", "Job", "NetworkPolicy", "NetworkPolicy",
-          "PersistentVolumeClaim", "PodDisruptionBudget", "Service", "ServiceAccount"]
+          "PersistentVolumeClaim", "PersistentVolumeClaim", "PodDisruptionBudget", "Service",
+          "ServiceAccount"]
 
 
 @pytest.mark.parametrize("shape", ["tp1", "tp8", "quantized"])
