@@ -219,7 +219,7 @@ class Entrypoint:
         cache = compile_cache.prepare(self.settings.compile_cache_dir,
                                       self.settings.compile_cache_local)
         log_event("compile_cache", action="prepare", state=cache.state, detail=cache.detail,
-                  **cache.env)
+                  vllm_cache_root=cache.env.get("VLLM_CACHE_ROOT"))
         child = VllmChild(argv, {**os.environ, **cache.env}, log_event)
         try:
             pid = child.start()
