@@ -17,11 +17,17 @@ from typing import Literal
 import jinja2
 
 from infra.aws.instances import InstanceLayout, Slot
+from infra.spec.compile_cache import COMPILE_CACHE_LOCAL, COMPILE_CACHE_MOUNT
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 #: Host path of the shared weights; containers see it read-only at /models.
 HOST_WEIGHTS_DIR = "/mnt/llmpod-weights"
 CONTAINER_WEIGHTS_DIR = "/models"
+#: vLLM's compile cache on the same shared file system, beside the checkpoints:
+#: containers get it read-write, the weights stay read-only (two bind mounts).
+HOST_COMPILE_CACHE_DIR = f"{HOST_WEIGHTS_DIR}/.llmpod-compile-cache"
+#: The image's USER (images/vllm/Dockerfile): it must be able to publish a cache.
+IMAGE_UID = 10001
 PLAN_FILE = "/etc/llmpod/plan.json"
 RAY_HEAD_SCRIPT = "/etc/llmpod/ray-head.sh"
 RAY_PORT = 6379
@@ -72,6 +78,8 @@ class UserDataInputs:
     #: Directory of the checkpoint relative to the weights root (``org/name``).
     model_dir: str
     startup_timeout_s: int
+    #: Directory name of this layout's compile cache (infra/spec/compile_cache.py).
+    compile_cache_key: str
 
 
 def _env() -> jinja2.Environment:
@@ -86,13 +94,17 @@ def _render(name: str, **values: object) -> str:
 
 def _docker_base(inputs: UserDataInputs, slot: Slot) -> list[str]:
     env = {
+        "LLMPOD_COMPILE_CACHE_DIR": f"{COMPILE_CACHE_MOUNT}/{inputs.compile_cache_key}",
+        "LLMPOD_COMPILE_CACHE_LOCAL": COMPILE_CACHE_LOCAL,
         "LLMPOD_PLAN_FILE": PLAN_FILE,
         "LLMPOD_STARTUP_TIMEOUT_S": str(inputs.startup_timeout_s),
         "LLMPOD_STATUS_PORT": str(slot.status_port),
         "LLMPOD_VLLM_PORT": str(slot.vllm_port),
     }
     args = [f"--gpus '{slot.docker_gpus}'", "--network host", f"--shm-size {SHM_SIZE}",
-            f"-v {HOST_WEIGHTS_DIR}:{CONTAINER_WEIGHTS_DIR}:ro", f"-v {PLAN_FILE}:{PLAN_FILE}:ro"]
+            f"-v {HOST_WEIGHTS_DIR}:{CONTAINER_WEIGHTS_DIR}:ro",
+            f"-v {HOST_COMPILE_CACHE_DIR}:{COMPILE_CACHE_MOUNT}:rw",
+            f"-v {PLAN_FILE}:{PLAN_FILE}:ro"]
     args += [f"-e {k}={v}" for k, v in sorted(env.items())]
     return args
 
@@ -141,7 +153,8 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
         "cloud-init.yaml.j2", role=role, **common,
         plan_json=json.dumps(inputs.plan_payload, indent=2, sort_keys=True),
         mount_script=_render("cloud-init-mount-weights.sh.j2", mount=mount,
-                             host_dir=HOST_WEIGHTS_DIR),
+                             host_dir=HOST_WEIGHTS_DIR, cache_dir=HOST_COMPILE_CACHE_DIR,
+                             uid=IMAGE_UID),
         load_script=_render("cloud-init-load-weights.sh.j2", host_dir=HOST_WEIGHTS_DIR,
                             marker_name=inputs.service, marker_value=shlex.quote(marker),
                             region=inputs.region, s3_url=shlex.quote(s3_url),

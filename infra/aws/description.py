@@ -17,6 +17,7 @@ from infra.aws.target import AwsTarget, aws_target
 from infra.errors import LlmpodError
 from infra.models.resolve import WEIGHTS_MOUNT
 from infra.spec.planning import ServicePlan
+from infra.spec.compile_cache import compile_cache_key
 from infra.spec.runtime import plan_file_payload, startup_budget_s, volume_size_gib
 
 #: AWS Deep Learning Base AMI (NVIDIA driver, Docker, NVIDIA container toolkit),
@@ -112,7 +113,7 @@ def describe_service(sp: ServicePlan, *,
         image=sp.spec.image.reference, plan_payload=plan_file_payload(sp), layout=layout,
         s3_url=f"s3://{target.bucket}/{target.prefix}/",
         revision=sp.spec.revision or "unpinned", model_dir=_model_dir(sp),
-        startup_timeout_s=startup_budget_s(sp))
+        startup_timeout_s=startup_budget_s(sp), compile_cache_key=compile_cache_key(sp))
     return AwsServiceDescription(
         name=sp.name, environment=sp.environment, target=target, layout=layout, tags=tags,
         image_id=image_id, root_volume_gib=ROOT_VOLUME_GIB, listener_port=LISTENER_PORT,

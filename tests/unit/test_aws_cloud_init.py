@@ -126,3 +126,27 @@ def test_multi_instance_head_and_worker_roles() -> None:
     mount_script = worker["/usr/local/sbin/llmpod-mount-weights"]
     assert ("mount -t lustre -o relatime,flock fs-1.fsx.eu-west-1.amazonaws.com@tcp:/abcd "
             "/mnt/llmpod-weights") in mount_script
+
+
+def test_compile_cache_is_shared_writable_and_keyed_while_weights_stay_read_only() -> None:
+    import re
+    sp = plan()
+    desc = describe_service(sp)
+    out = files(cloud_config(render_user_data(desc.user_data, "serve",
+                                              efs_mount("fs-0abc", "eu-west-1"))))
+    unit = out["/etc/systemd/system/llmpod-serve-0.service"]
+    run = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    assert ("-v /mnt/llmpod-weights/.llmpod-compile-cache:/var/cache/llmpod/compile:rw"
+            in run)
+    assert "-v /mnt/llmpod-weights:/models:ro" in run
+    key = re.search(r"-e LLMPOD_COMPILE_CACHE_DIR=/var/cache/llmpod/compile/(\S+)", run)
+    assert key is not None
+    # Only characters that need no quoting in a systemd ExecStart or a shell.
+    assert re.fullmatch(r"[a-z0-9._-]+", key.group(1))
+    assert key.group(1).startswith(f"vllm-{sp.spec.image.vllm_version}_meta-llama-llama-3.1-8b")
+    assert "_rev-abc123_tp" in key.group(1)
+    # The image's user (10001) owns the directory, created once the volume is mounted.
+    mount = out["/usr/local/sbin/llmpod-mount-weights"]
+    assert ("install -d -m 0775 -o 10001 -g 10001 /mnt/llmpod-weights/.llmpod-compile-cache"
+            in mount)
+    assert mount.index("mount -t nfs4") < mount.index("install -d")
