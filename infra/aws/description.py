@@ -16,8 +16,8 @@ from infra.aws.instances import InstanceLayout, layout_for
 from infra.aws.target import AwsTarget, aws_target
 from infra.errors import LlmpodError
 from infra.models.resolve import WEIGHTS_MOUNT
-from infra.spec.planning import ServicePlan
 from infra.spec.compile_cache import compile_cache_key
+from infra.spec.planning import ServicePlan
 from infra.spec.runtime import plan_file_payload, startup_budget_s, volume_size_gib
 
 #: AWS Deep Learning Base AMI (NVIDIA driver, Docker, NVIDIA container toolkit),
