@@ -35,11 +35,10 @@ class AwsVllmService(pulumi.ComponentResource):
     cost_per_hour: pulumi.Output[float]
 
     def __init__(self, name: str, service_plan: ServicePlan,
-                 opts: pulumi.ResourceOptions | None = None, *,
-                 image_id: str | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         # Validate first: a bad spec raises here, before this component or any
         # child is registered with the engine.
-        desc = describe_service(service_plan, image_id=image_id)
+        desc = describe_service(service_plan)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.description = desc
 

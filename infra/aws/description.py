@@ -98,14 +98,11 @@ def grace_period_s(sp: ServicePlan) -> int:
     return startup_budget_s(sp) + fill_s + BOOT_AND_PULL_S + WARMUP_S
 
 
-def describe_service(sp: ServicePlan, *,
-                     image_id: str | None = None) -> AwsServiceDescription:
-    """``image_id``: explicit override; else the spec's aws.ami_id; else the DLAMI."""
+def describe_service(sp: ServicePlan) -> AwsServiceDescription:
+    """The AMI is the spec's aws.ami_id, else the DLAMI."""
     target = aws_target(sp)
-    if image_id is None:
-        image_id = (sp.spec.aws.ami_id if sp.spec.aws else None) or DEFAULT_IMAGE_ID
-    e = sp.plan.evaluation
-    assert e is not None  # plan_service only hands out feasible plans
+    image_id = (sp.spec.aws.ami_id if sp.spec.aws else None) or DEFAULT_IMAGE_ID
+    e = sp.evaluation
     layout = layout_for(e.gpu, e.gpus_per_replica, sp.plan.replicas, sp.spec.replicas.max)
     tags = {"environment": sp.environment, "managed-by": MANAGED_BY, "service": sp.name}
     inputs = UserDataInputs(

@@ -66,12 +66,6 @@ class InstanceLayout:
         return self.instances_per_replica > 1
 
     @property
-    def gpus_per_instance_used(self) -> int:
-        if self.multi_instance:
-            return self.gpus_per_replica // self.instances_per_replica
-        return self.gpus_per_replica * len(self.slots)
-
-    @property
     def serving_replicas(self) -> int:
         """Replicas actually running: whole instances, so at least the planned count."""
         if self.multi_instance:

@@ -86,8 +86,7 @@ def check_instance(sp: ServicePlan, desc: AwsServiceDescription,
         return [Finding(name, "instance_type", "fail",
                         f"EC2 in {region} does not describe instance type {inst.name}.",
                         ("check the region and the catalog entry",))]
-    e = sp.plan.evaluation
-    assert e is not None
+    e = sp.evaluation
     return [_compare_gpus(desc, info, e.gpu.memory_gib)]
 
 

@@ -19,8 +19,7 @@ from infra.spec.planning import ServicePlan
 
 
 def plan_summary(sp: ServicePlan) -> dict[str, Any]:
-    e = sp.plan.evaluation
-    assert e is not None
+    e = sp.evaluation
     return {
         "gpu": e.gpu.key,
         "gpus_per_replica": e.gpus_per_replica,

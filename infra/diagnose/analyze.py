@@ -16,6 +16,7 @@ from infra.diagnose.scrape import RawScrape
 from infra.diagnose.snapshot import Snapshot, parse_exposition, require_vllm
 from infra.diagnose.whatif import Outcome, PlanSide, current_of, side, what_if
 from infra.diagnose.window import WindowStats, window_stats
+from infra.planner.evaluate import Evaluation
 from infra.planner.plan import Plan
 from infra.planner.request import PlanRequest
 
@@ -25,6 +26,8 @@ class Baseline:
     label: str
     request: PlanRequest
     plan: Plan
+    #: ``plan.evaluation`` of the (always feasible) current plan.
+    evaluation: Evaluation
 
 
 @dataclass(frozen=True)
@@ -62,15 +65,15 @@ def analyze(
 ) -> Report:
     stats = window_stats(snapshots(raw))
     diagnosis = classify(stats, ttft_target_s)
-    current = current_of(baseline.request, baseline.plan) if baseline else None
+    current = current_of(baseline.request, baseline.plan, baseline.evaluation) if baseline else None
     changes = propose(diagnosis, stats, current)
-    outcomes = what_if(baseline.request, baseline.plan, changes) if baseline else []
+    outcomes = what_if(baseline.request, current, changes) if baseline and current else []
     return Report(
         source=source,
         stats=stats,
         diagnosis=diagnosis,
         changes=tuple(changes),
         baseline_label=baseline.label if baseline else None,
-        before=side(baseline.plan) if baseline else None,
+        before=side(baseline.plan, baseline.evaluation) if baseline else None,
         outcomes=tuple(outcomes),
     )

@@ -74,7 +74,8 @@ def _from_stack(stack_name: str, service: str) -> Baseline:
             suggestions=[f"use one of {', '.join(sorted(names))}"],
         )
     planned = plan_service(spec, stack.environment)
-    return Baseline(f"{stack_name}/{service}", request_for(spec, planned.model), planned.plan)
+    return Baseline(f"{stack_name}/{service}", request_for(spec, planned.model), planned.plan,
+                    planned.evaluation)
 
 
 def _from_flags(ns: argparse.Namespace) -> Baseline:
@@ -105,12 +106,12 @@ def _from_flags(ns: argparse.Namespace) -> Baseline:
             request, min_replicas=ns.replicas, max_replicas=max(ns.replicas, request.max_replicas)
         )
     plan = make_plan(request)
-    if not plan.feasible:
-        err = plan.errors[0]
-        raise LlmpodError(
-            code=err.code,
-            message=f"the current spec (--model {ns.model}) is not feasible: {err.message}",
-            suggestions=err.suggestions,
-        )
-    label = f"{ns.model} on {'/'.join(ns.gpu)}"
-    return Baseline(label, request, plan)
+    if plan.feasible and plan.evaluation is not None:
+        label = f"{ns.model} on {'/'.join(ns.gpu)}"
+        return Baseline(label, request, plan, plan.evaluation)
+    err = plan.errors[0]
+    raise LlmpodError(
+        code=err.code,
+        message=f"the current spec (--model {ns.model}) is not feasible: {err.message}",
+        suggestions=err.suggestions,
+    )

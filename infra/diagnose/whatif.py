@@ -14,6 +14,7 @@ from typing import Any
 from infra.diagnose.changes import Change, Current
 from infra.errors import LlmpodError
 from infra.planner.api import make_plan
+from infra.planner.evaluate import Evaluation
 from infra.planner.plan import Plan
 from infra.planner.quantization import online_quantization
 from infra.planner.request import PlanRequest
@@ -42,10 +43,9 @@ class Outcome:
     refused: str = ""
 
 
-def side(plan: Plan) -> PlanSide:
-    e = plan.evaluation
-    assert e is not None and plan.feasible  # callers only pass feasible plans
-    decode = plan.estimates.get("decode_tokens_per_s", {}).get("32")
+def side(plan: Plan, e: Evaluation) -> PlanSide:
+    """``e``: the feasible plan's evaluation (``plan.evaluation``, checked by the caller)."""
+    decode = plan.estimates["decode_tokens_per_s"].get("32") if plan.estimates else None
     return PlanSide(
         gpu=e.gpu.key,
         layout=f"TP {e.tp} × PP {e.pp}",
@@ -58,9 +58,7 @@ def side(plan: Plan) -> PlanSide:
     )
 
 
-def current_of(req: PlanRequest, plan: Plan) -> Current:
-    e = plan.evaluation
-    assert e is not None
+def current_of(req: PlanRequest, plan: Plan, e: Evaluation) -> Current:
     return Current(
         replicas=plan.replicas,
         tp=e.tp,
@@ -101,8 +99,7 @@ def patched(req: PlanRequest, cur: Current, change: Change) -> PlanRequest:
     return dataclasses.replace(req, **kwargs)
 
 
-def what_if(req: PlanRequest, base: Plan, changes: list[Change]) -> list[Outcome]:
-    cur = current_of(req, base)
+def what_if(req: PlanRequest, cur: Current, changes: list[Change]) -> list[Outcome]:
     outcomes = []
     for change in changes:
         try:
@@ -110,7 +107,7 @@ def what_if(req: PlanRequest, base: Plan, changes: list[Change]) -> list[Outcome
         except LlmpodError as err:
             outcomes.append(Outcome(change, None, err.render()))
             continue
-        if not plan.feasible:
+        if not plan.feasible or plan.evaluation is None:
             outcomes.append(
                 Outcome(
                     change,
@@ -121,5 +118,5 @@ def what_if(req: PlanRequest, base: Plan, changes: list[Change]) -> list[Outcome
                 )
             )
             continue
-        outcomes.append(Outcome(change, side(plan)))
+        outcomes.append(Outcome(change, side(plan, plan.evaluation)))
     return outcomes

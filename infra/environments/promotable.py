@@ -10,7 +10,6 @@ section (``model``, ``targets.concurrency``, ``image.vllm_version``,
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from typing import Any
@@ -85,8 +84,3 @@ def leaves_from_record(record: dict[str, Any]) -> Leaves:
     """Effective leaves of a promotion record: recorded values over schema defaults."""
     return {p: record[p] if p in record else _default_of(p) for p in promotable_paths()}
 
-
-def fingerprint(value: Any) -> str:
-    """Short stable digest of a JSON value, for messages and tests."""
-    blob = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]

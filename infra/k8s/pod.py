@@ -76,8 +76,7 @@ def probes(sp: ServicePlan) -> dict[str, Any]:
 
 
 def resources(sp: ServicePlan, size: PodSize) -> dict[str, Any]:
-    e = sp.plan.evaluation
-    assert e is not None
+    e = sp.evaluation
     requests: dict[str, str] = {"cpu": str(size.cpu_request), "memory": f"{size.memory_gib}Gi"}
     limits: dict[str, str] = {"cpu": str(size.cpu_limit), "memory": f"{size.memory_gib}Gi"}
     if e.gpu.vendor != "cpu":

@@ -20,8 +20,7 @@ def node_affinity(sp: ServicePlan) -> dict[str, Any] | None:
     spellings across GFD versions) avoids both that and Pending pods caused by
     one unexpected spelling.
     """
-    e = sp.plan.evaluation
-    assert e is not None
+    e = sp.evaluation
     exprs: list[dict[str, Any]] = []
     key = PRODUCT_LABEL_KEY.get(e.gpu.vendor)
     if key and e.gpu.k8s_product_labels:
@@ -37,8 +36,7 @@ def node_affinity(sp: ServicePlan) -> dict[str, Any] | None:
 def tolerations(sp: ServicePlan) -> list[dict[str, Any]]:
     """GPU node pools are usually tainted `<resource>:NoSchedule` (EKS, GKE, AKS
     GPU pools and the gpu-operator docs); without the toleration nothing schedules."""
-    e = sp.plan.evaluation
-    assert e is not None
+    e = sp.evaluation
     if not sp.spec.kubernetes.tolerations_for_gpu_taint or e.gpu.vendor == "cpu":
         return []
     return [{"effect": "NoSchedule", "key": e.gpu.k8s_resource, "operator": "Exists"}]

@@ -45,8 +45,7 @@ class PodSize:
 
 
 def pod_size(sp: ServicePlan) -> PodSize:
-    e = sp.plan.evaluation
-    assert e is not None  # plan_service only returns feasible plans
+    e = sp.evaluation
     nodes = e.nodes_per_replica
     if e.gpus_per_replica % nodes:
         raise LlmpodError(

@@ -58,7 +58,7 @@ def make_plan(req: PlanRequest) -> Plan:
                      + "; ".join(result.rejected_layouts[:4]) + "."),
             suggestions=tips, exit_code=2)
         return Plan(model=req.model.name, feasible=False, evaluation=None, replicas=0,
-                    vllm_args=(), estimates={}, reasons=(), errors=(error,),
+                    vllm_args=(), estimates=None, reasons=(), errors=(error,),
                     vllm_version=version)
     e = closest.evaluation
     code = ("weights_do_not_fit" if not e.weights_fit else

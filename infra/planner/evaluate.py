@@ -37,7 +37,6 @@ class Evaluation:
     expert_parallel: bool
     settings: Settings
     stages: tuple[memory.StageMemory, ...]
-    weights_bytes_per_stage: tuple[float, ...]
     limiting_stage: int
     geometry: kv.KvGeometry
     capacity: kv.KvCapacity
@@ -134,7 +133,6 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
                         hybrid_manager=s.profile.hybrid_kv_manager)
     return Evaluation(
         gpu=gpu, tp=tp, pp=pp, expert_parallel=ep, settings=s, stages=tuple(stages),
-        weights_bytes_per_stage=tuple(w.bytes_per_gpu for w in weights),
         limiting_stage=limiting, geometry=geos[limiting], capacity=caps[limiting],
         perf=_perf_inputs(req, gpu, tp, pp, ep_size, s, weights[0].bytes_per_gpu * pp,
                           whole.bytes_per_token, caps[limiting].tokens),

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from infra.gpus.spec import GpuSpec
 from infra.models.facts import ModelFacts
+from infra.planner.estimates import PerfEstimates
 
 #: Achievable share of peak HBM bandwidth in decode GEMV/attention kernels.
 BANDWIDTH_EFFICIENCY = {"nvidia": 0.85, "amd": 0.65, "cpu": 0.5}
@@ -141,7 +142,7 @@ def benchmark_tokens_per_s(p: PerfInputs, concurrency: int) -> float:
     return concurrency * OUTPUT / (waves * wave_s)
 
 
-def estimates(p: PerfInputs) -> dict[str, object]:
+def estimates(p: PerfInputs) -> PerfEstimates:
     return {
         "decode_tokens_per_s": {str(c): round(benchmark_tokens_per_s(p, c), 1)
                                 for c in CONCURRENCIES},

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.errors import LlmpodError
+from infra.planner.estimates import Estimates
 from infra.planner.evaluate import Evaluation
 from infra.planner.weights import GIB
 
@@ -17,11 +18,17 @@ class Plan:
     evaluation: Evaluation | None
     replicas: int
     vllm_args: tuple[str, ...]
-    estimates: dict[str, Any]
+    #: None only when no layout was found at all (the JSON then shows ``{}``).
+    estimates: Estimates | None
     reasons: tuple[str, ...]
     errors: tuple[LlmpodError, ...] = field(default_factory=tuple)
     price_per_gpu_hour: float = 0.0
     vllm_version: str = ""
+
+    def __post_init__(self) -> None:
+        # Consumers (backends, diagnose) rely on a feasible plan having both.
+        if self.feasible and (self.evaluation is None or self.estimates is None):
+            raise ValueError("a feasible Plan needs its evaluation and estimates")
 
     @property
     def gpu(self) -> str | None:
@@ -61,7 +68,7 @@ class Plan:
             "weights_gib_total": round(self.weights_gib_total, 2),
             "vllm_version": self.vllm_version,
             "vllm_args": list(self.vllm_args),
-            "estimates": self.estimates,
+            "estimates": self.estimates or {},
             "cost": {
                 "per_hour": self.cost_per_hour,
                 "price_per_gpu_hour": self.price_per_gpu_hour,
@@ -77,9 +84,9 @@ class Plan:
     def cost_per_million_tokens(self) -> float | None:
         """From the throughput estimate at the largest benchmark concurrency one replica holds."""
         e = self.evaluation
-        if not e or not self.feasible or not self.price_per_gpu_hour:
+        if not e or not self.feasible or not self.price_per_gpu_hour or not self.estimates:
             return None
-        tps = self.estimates.get("decode_tokens_per_s", {})
+        tps = self.estimates["decode_tokens_per_s"]
         usable = [int(c) for c in tps if int(c) <= max(1, e.concurrent_requests)]
         if not usable:
             return None

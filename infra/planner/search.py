@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from infra.errors import LlmpodError
 from infra.gpus.spec import GpuSpec
 from infra.planner import layout, perf
+from infra.planner.estimates import Estimates
 from infra.planner.evaluate import Evaluation, evaluate
 from infra.planner.request import PlanRequest
 from infra.planner.startup import startup_estimate, startup_inputs
@@ -28,7 +29,7 @@ class Candidate:
     replicas: int
     price: float
     problems: tuple[str, ...]
-    estimates: dict[str, object]
+    estimates: Estimates
 
     @property
     def ok(self) -> bool:
@@ -88,7 +89,8 @@ def price_of(req: PlanRequest, gpu: GpuSpec) -> float:
 def assess(req: PlanRequest, e: Evaluation) -> Candidate:
     t = req.targets
     problems: list[str] = []
-    est = {**perf.estimates(e.perf), "startup_s": startup_estimate(startup_inputs(req, e))}
+    est: Estimates = {**perf.estimates(e.perf),
+                      "startup_s": startup_estimate(startup_inputs(req, e))}
     s = e.settings
     replicas = req.min_replicas
     if not e.weights_fit:
@@ -111,11 +113,11 @@ def assess(req: PlanRequest, e: Evaluation) -> Candidate:
         if replicas > req.max_replicas:
             problems.append(f"meeting the targets needs {replicas} replicas "
                             f"(max_replicas is {req.max_replicas})")
-        ttft = float(est["ttft_s_512"])  # type: ignore[arg-type]
+        ttft = est["ttft_s_512"]
         if t.ttft_s is not None and ttft > t.ttft_s:
             problems.append(f"estimated TTFT {ttft * 1000:.0f} ms exceeds the "
                             f"{t.ttft_s * 1000:.0f} ms target")
-        itl = float(est["inter_token_latency_s"])  # type: ignore[arg-type]
+        itl = est["inter_token_latency_s"]
         if t.inter_token_latency_s is not None and itl > t.inter_token_latency_s:
             problems.append(f"estimated inter-token latency {itl * 1000:.1f} ms exceeds the "
                             f"{t.inter_token_latency_s * 1000:.1f} ms target")

@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from infra.planner.estimates import StartupEstimate
 from infra.planner.weights import GIB
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def _compile_s(p: StartupInputs, warm: bool) -> float:
     return COMPILE_BASE_S + COMPILE_PER_LAYER_S * p.stage_layers
 
 
-def startup_estimate(p: StartupInputs) -> dict[str, object]:
+def startup_estimate(p: StartupInputs) -> StartupEstimate:
     """``estimates.startup_s`` of the plan JSON (DESIGN.md "CLI contract")."""
     read = p.checkpoint_bytes / (p.read_mb_s * MB)
     cold = _compile_s(p, warm=False) + _capture_s(p) + PROFILE_AND_KV_S

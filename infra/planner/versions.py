@@ -62,8 +62,6 @@ class VersionProfile:
     #: (≈2.1 GiB in every v0.19 H100 TP≥2 log; 0.54 GiB in v0.11 TP2 logs).
     non_torch_tp_nvlink_gib: float
     non_torch_tp_pcie_gib: float
-    #: ``--max-model-len auto`` exists (PR #29431, after 0.11).
-    has_auto_max_model_len: bool
     #: Hybrid (sliding + full) KV-cache manager sizes windows group-aware.
     hybrid_kv_manager: bool
 
@@ -99,6 +97,5 @@ def profile_for(version_text: str) -> VersionProfile:
         non_torch_tp1_gib=0.25 if v >= (0, 18, 0) else 0.13,
         non_torch_tp_nvlink_gib=2.1 if v >= (0, 12, 0) else 0.54,
         non_torch_tp_pcie_gib=0.6 if v >= (0, 12, 0) else 0.54,
-        has_auto_max_model_len=v >= (0, 12, 0),
         hybrid_kv_manager=v >= (0, 10, 0),
     )

@@ -44,8 +44,7 @@ class RenderResult:
 
 
 def _summary(sp: ServicePlan, files: dict[str, str]) -> ServiceSummary:
-    e = sp.plan.evaluation
-    assert e is not None
+    e = sp.evaluation
     gpus = f"{e.gpus_per_replica} GPU" + ("s" if e.gpus_per_replica > 1 else "")
     layout = f"TP {e.tp} × PP {e.pp} ({gpus}"
     layout += f" over {e.nodes_per_replica} nodes)" if e.nodes_per_replica > 1 else ")"

@@ -40,8 +40,7 @@ def _hash(value: object) -> str:
 
 
 def compile_cache_key(sp: ServicePlan) -> str:
-    e = sp.plan.evaluation
-    assert e is not None  # plan_service only returns feasible plans
+    e = sp.evaluation
     parts = {"vllm": sp.spec.image.vllm_version, "model": sp.plan.model,
              "revision": sp.spec.revision or "unpinned", "tp": e.tp, "pp": e.pp,
              "gpu": e.gpu.key, "args": list(sp.plan.vllm_args)}

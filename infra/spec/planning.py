@@ -13,6 +13,8 @@ from infra.errors import LlmpodError
 from infra.gpus.catalog import find_gpu
 from infra.models.resolve import ResolvedModel, resolve_model
 from infra.planner.api import make_plan
+from infra.planner.estimates import Estimates
+from infra.planner.evaluate import Evaluation
 from infra.planner.plan import Plan
 from infra.planner.quantization import online_quantization
 from infra.planner.request import PlanRequest, Targets
@@ -26,6 +28,11 @@ class ServicePlan:
     model: ResolvedModel
     plan: Plan
     environment: str
+    #: The chosen layout. Only feasible plans become ServicePlans, so this is
+    #: never None, unlike ``plan.evaluation`` (None when no layout exists).
+    evaluation: Evaluation
+    #: ``plan.estimates``, likewise never None here.
+    estimates: Estimates
 
     @property
     def name(self) -> str:
@@ -38,10 +45,10 @@ class ServicePlan:
         Kubernetes: GPUs × price per GPU (nodes can be shared with other pods).
         AWS: whole instances, idle GPUs included, because EC2 bills instances.
         """
-        if self.spec.backend == "aws" and self.plan.evaluation is not None:
+        if self.spec.backend == "aws":
             from infra.aws.instances import layout_for
 
-            e = self.plan.evaluation
+            e = self.evaluation
             return layout_for(e.gpu, e.gpus_per_replica, self.plan.replicas,
                               self.spec.replicas.max).cost_per_hour
         return self.plan.cost_per_hour
@@ -88,11 +95,11 @@ def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
 def plan_service(spec: ServingSpec, environment: str) -> ServicePlan:
     model = resolve_model(spec.model)
     plan = make_plan(request_for(spec, model))
-    if not plan.feasible:
-        err = plan.errors[0]
-        raise LlmpodError(code=err.code, message=f"service {spec.name!r}: {err.message}",
-                          suggestions=err.suggestions, exit_code=2)
-    return ServicePlan(spec, model, plan, environment)
+    if plan.feasible and plan.evaluation is not None and plan.estimates is not None:
+        return ServicePlan(spec, model, plan, environment, plan.evaluation, plan.estimates)
+    err = plan.errors[0]
+    raise LlmpodError(code=err.code, message=f"service {spec.name!r}: {err.message}",
+                      suggestions=err.suggestions, exit_code=2)
 
 
 def plan_stack(stack: StackSpec) -> list[ServicePlan]:

@@ -26,8 +26,7 @@ STARTUP_PERIOD_S = 10
 
 
 def warmup_config(sp: ServicePlan) -> dict[str, Any]:
-    e = sp.plan.evaluation
-    assert e is not None  # plan_service only returns feasible plans
+    e = sp.evaluation
     per_replica = max(1, min(e.concurrent_requests,
                              math.ceil(sp.spec.targets.concurrency / sp.plan.replicas)))
     return {
@@ -45,10 +44,6 @@ def plan_file_payload(sp: ServicePlan) -> dict[str, Any]:
     return {"vllm_args": list(sp.plan.vllm_args), "warmup": warmup_config(sp)}
 
 
-def weights_gib(sp: ServicePlan) -> float:
-    return sp.plan.weights_gib_total
-
-
 def startup_estimate_s(sp: ServicePlan) -> float:
     """The plan's estimate for a replica that finds no compile cache (seconds).
 
@@ -57,8 +52,7 @@ def startup_estimate_s(sp: ServicePlan) -> float:
     Deployment starts at once. Replicas after the first take
     ``startup_s.total_warm_cache``.
     """
-    startup = sp.plan.estimates["startup_s"]
-    return float(startup["total"])
+    return sp.estimates["startup_s"]["total"]
 
 
 def startup_budget_s(sp: ServicePlan) -> int:

@@ -85,7 +85,7 @@ def build(sp: ServicePlan) -> tuple[Recorder, list[Any]]:
 @pytest.fixture(scope="module")
 def packed() -> tuple[ServicePlan, Recorder, list[Any]]:
     sp = service()
-    assert sp.plan.evaluation is not None and sp.plan.evaluation.gpus_per_replica == 2
+    assert sp.evaluation.gpus_per_replica == 2
     recorder, outputs = build(sp)
     return sp, recorder, outputs
 

@@ -231,8 +231,7 @@ def test_every_replica_does_not_recompile_the_compile_cache_is_shared_and_writab
     cache_dir = env["LLMPOD_COMPILE_CACHE_DIR"]
     assert cache_dir.startswith(mount["mountPath"] + "/")
     key = cache_dir.removeprefix(mount["mountPath"] + "/")
-    e = sp.plan.evaluation
-    assert e is not None
+    e = sp.evaluation
     assert "/" not in key and ".." not in key
     assert f"vllm-{sp.spec.image.vllm_version}_" in key and f"_tp{e.tp}-pp{e.pp}_" in key
     # vLLM itself writes only the pod-local copy on the /tmp emptyDir.

@@ -26,8 +26,7 @@ def test_multi_node_plan_gets_a_leaderworkerset_sized_to_the_nodes() -> None:
     kinds = sorted(o["kind"] for o in objects)
     assert kinds == sorted([k for k in SINGLE if k != "Deployment"] + ["LeaderWorkerSet"])
     lws = one(objects, "LeaderWorkerSet")
-    e = sp.plan.evaluation
-    assert e is not None
+    e = sp.evaluation
     # 405B bf16 ≈ 760 GiB: more than one node of 8 × 80 GB, so 2 pods of 8 GPUs.
     assert lws["spec"]["leaderWorkerTemplate"]["size"] == 2
     assert lws["spec"]["replicas"] == sp.plan.replicas
@@ -40,8 +39,8 @@ def test_multi_node_plan_gets_a_leaderworkerset_sized_to_the_nodes() -> None:
 @pytest.mark.parametrize(("shape", "gpus"), [("tp1", "1"), ("tp8", "8"), ("quantized", "1")])
 def test_gpu_resource_equals_tp_times_pp(shape: str, gpus: str) -> None:
     sp = plan(shape)
-    e = sp.plan.evaluation
-    assert e is not None and str(e.tp * e.pp) == gpus
+    e = sp.evaluation
+    assert str(e.tp * e.pp) == gpus
     pod = one(build_manifests(sp), "Deployment")["spec"]["template"]["spec"]
     res = container(pod, "vllm")["resources"]
     assert res["requests"]["nvidia.com/gpu"] == res["limits"]["nvidia.com/gpu"] == gpus

@@ -95,7 +95,7 @@ def by_check(findings: list[Any]) -> dict[str, Any]:
 def test_a_ready_account_passes_every_check(endpoint: str) -> None:
     upload()
     sp = service()
-    assert sp.plan.evaluation is not None and sp.plan.evaluation.gpus_per_replica == 1
+    assert sp.evaluation.gpus_per_replica == 1
     found = by_check(preflight_service(sp, sleep=NO_SLEEP))
     assert found["instance_type"].status == "ok"
     assert "g6.xlarge is offered in us-east-1: 1 × L4" in found["instance_type"].message

@@ -71,8 +71,8 @@ def test_render_skips_the_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_aws_service_costs_whole_instances() -> None:
     plans = {p.name: p for p in plan_stack(load_stack("staging"))}
     aws = plans["llama-8b-aws"]
-    e = aws.plan.evaluation
-    assert e is not None and e.gpu.key == "L4"
+    e = aws.evaluation
+    assert e.gpu.key == "L4"
     # 4 replicas × 2 L4s pack into two 4-GPU g6.12xlarge instances.
     g6_12x = next(i for i in find_gpu("L4").aws_instances if i.name == "g6.12xlarge")
     assert aws.cost_per_hour == pytest.approx(2 * g6_12x.price_per_hour, abs=0.01)

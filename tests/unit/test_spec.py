@@ -30,9 +30,7 @@ def test_repository_stacks_load_and_plan(name: str) -> None:
 
 def test_production_has_single_and_multi_node_services() -> None:
     nodes = {
-        p.name: p.plan.evaluation.nodes_per_replica
-        for p in plan_stack(load_stack("production"))
-        if p.plan.evaluation
+        p.name: p.evaluation.nodes_per_replica for p in plan_stack(load_stack("production"))
     }
     assert min(nodes.values()) == 1 and max(nodes.values()) >= 2
 
