@@ -13,12 +13,9 @@ from typing import Any
 
 import pulumi
 
+from infra.backends.registry import BACKENDS
 from infra.spec.planning import ServicePlan, plan_stack
 from infra.spec.stack import StackSpec
-
-#: The component type for each backend; AWS is imported only when used.
-KUBERNETES = "kubernetes"
-AWS = "aws"
 
 
 def stack_config() -> dict[str, Any]:
@@ -44,53 +41,25 @@ def stack_config() -> dict[str, Any]:
     return out
 
 
-def kubernetes_provider(spec: StackSpec) -> pulumi.ProviderResource:
-    import pulumi_kubernetes as k8s
-
-    if spec.render_dir:
-        # dev: write YAML instead of calling a cluster, so `pulumi up -s dev`
-        # works anywhere (pulumi-kubernetes renderYamlToDirectory).
-        return k8s.Provider("k8s", render_yaml_to_directory=spec.render_dir)
-    return k8s.Provider("k8s")
-
-
-def register_service(sp: ServicePlan, k8s_provider: pulumi.ProviderResource | None) -> Any:
-    if sp.spec.backend == AWS:
-        from infra.aws.component import AwsVllmService  # another backend; pulumi-aws is heavy
-
-        return AwsVllmService(sp.name, sp, opts=pulumi.ResourceOptions())
-    from infra.components.vllm_service import VllmService
-
-    assert k8s_provider is not None
-    return VllmService(sp.name, sp,
-                       opts=pulumi.ResourceOptions(providers={"kubernetes": k8s_provider}))
-
-
-def run_program(*, aws_preflight: bool = True) -> list[ServicePlan]:
-    """Plan, check, then register. ``aws_preflight=False`` is for `llmpod render`,
-    which runs offline under mocks; `pulumi preview`/`up` always run it (set
-    LLMPOD_SKIP_AWS_PREFLIGHT=1 only where the credentials cannot describe instances)."""
-    import os
-
+def run_program(*, preflight: bool = True) -> list[ServicePlan]:
+    """Plan, check, then register. ``preflight=False`` is for `llmpod render`,
+    which runs offline under mocks; `pulumi preview`/`up` always run each backend's
+    preflight (AWS: set LLMPOD_SKIP_AWS_PREFLIGHT=1 only where the credentials
+    cannot describe instances)."""
     where = f"stack {pulumi.get_stack()!r} (llmpod: config)"
     spec = StackSpec.from_config(stack_config(), where=where)
     plans = plan_stack(spec)  # raises before anything is registered
-    aws_plans = [p for p in plans if p.spec.backend == AWS]
-    if aws_plans and aws_preflight and os.environ.get("LLMPOD_SKIP_AWS_PREFLIGHT") != "1":
-        from infra.aws.preflight import require_preflight
-
-        # Instance type offered in the region, GPU count/memory as catalogued,
-        # weights present in S3 — before any resource exists.
-        require_preflight(aws_plans)
-    needs_k8s = any(p.spec.backend == KUBERNETES for p in plans)
-    provider = kubernetes_provider(spec) if needs_k8s else None
+    in_use = [b for b in BACKENDS.values() if any(p.backend is b for p in plans)]
+    if preflight:
+        for backend in in_use:
+            backend.preflight([p for p in plans if p.backend is backend])
+    shared = {b.name: b.shared_resources(spec) for b in in_use}
     total_cost = 0.0
     for sp in plans:
-        component = register_service(sp, provider)
+        component = sp.backend.component(sp, shared[sp.backend.name])
         total_cost += sp.cost_per_hour
         for output in ("endpoint", "cost_per_hour", "gpus", "plan"):
             if hasattr(component, output):
                 pulumi.export(f"{sp.name}.{output}", getattr(component, output))
     pulumi.export("costPerHour", round(total_cost, 2))
     return plans
-

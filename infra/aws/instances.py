@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from infra.aws.instance_catalog import INSTANCES, InstanceType, instances_for
 from infra.errors import LlmpodError
-from infra.gpus.catalog import all_gpus
-from infra.gpus.spec import GpuSpec, InstanceType
+from infra.gpus.spec import GpuSpec
 
 #: An ALB forward action accepts at most 5 weighted target groups (Elastic Load
 #: Balancing quota "target groups per action"); every packed slot is its own
@@ -79,7 +79,7 @@ class InstanceLayout:
 
 
 def _no_instance_error(gpu: GpuSpec, needed: int) -> LlmpodError:
-    offered = sorted(g.key for g in all_gpus() if g.aws_instances)
+    offered = sorted(key for key, types in INSTANCES.items() if types)
     return LlmpodError(
         code="aws_no_instance",
         message=(f"backend aws: GPU {gpu.key} ({gpu.display}) has no EC2 instance type in "
@@ -98,13 +98,14 @@ def choose_instance(gpu: GpuSpec, gpus_per_replica: int) -> tuple[InstanceType, 
     over g6e.24xlarge); a replica larger than any instance spans the biggest one,
     preferring EFA for the cross-instance pipeline traffic.
     """
-    if not gpu.aws_instances:
+    offered = instances_for(gpu.key)
+    if not offered:
         raise _no_instance_error(gpu, gpus_per_replica)
-    holding = [i for i in gpu.aws_instances if i.gpus >= gpus_per_replica]
+    holding = [i for i in offered if i.gpus >= gpus_per_replica]
     if holding:
         best = min(holding, key=lambda i: (i.gpus, i.price_per_hour, i.name))
         return best, 1
-    biggest = max(gpu.aws_instances, key=lambda i: (i.gpus, i.efa, -i.price_per_hour))
+    biggest = max(offered, key=lambda i: (i.gpus, i.efa, -i.price_per_hour))
     if gpus_per_replica % biggest.gpus:
         raise LlmpodError(
             code="aws_uneven_replica",

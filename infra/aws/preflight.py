@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from infra.adaptors import aws as aws_sdk
+from infra.aws.backend import AwsBackend
 from infra.aws.description import AwsServiceDescription, describe_service
 from infra.errors import LlmpodError
 from infra.spec.planning import ServicePlan
@@ -180,7 +181,7 @@ def preflight_plans(plans: list[ServicePlan], *,
                     sleep: aws_sdk.Sleep | None = None) -> PreflightReport:
     report = PreflightReport()
     for sp in plans:
-        if sp.spec.backend == "aws":
+        if isinstance(sp.backend, AwsBackend):
             report.findings.extend(preflight_service(sp, sleep=sleep))
     return report
 

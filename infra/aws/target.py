@@ -12,6 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from infra.aws.backend import AwsBackend
 from infra.errors import LlmpodError
 from infra.spec.planning import ServicePlan
 
@@ -53,7 +54,7 @@ def aws_target(sp: ServicePlan) -> AwsTarget:
     spec = sp.spec
     name = spec.name
     aws = spec.aws
-    if spec.backend != "aws" or aws is None:
+    if not isinstance(sp.backend, AwsBackend) or aws is None:
         raise _bad(name, "backend", spec.backend, "is not 'aws'",
                    "set backend: aws and an aws: section, or use the Kubernetes backend")
     if aws.vpc_id is None or not _VPC.match(aws.vpc_id):

@@ -15,13 +15,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     if ns.what == "gpus":
+        from infra.aws.instance_catalog import instances_for
         from infra.gpus.catalog import all_gpus
 
         rows = [{"gpu": g.key, "name": g.display, "memory_gib": g.memory_gib,
                  "hbm_gbs": g.hbm_bandwidth_gbs, "bf16_tflops": g.bf16_tflops,
                  "fp8_tflops": g.fp8_tflops, "interconnect": g.interconnect_name,
                  "k8s_labels": list(g.k8s_product_labels),
-                 "aws_instances": [f"{i.name} ({i.gpus})" for i in g.aws_instances],
+                 "aws_instances": [f"{i.name} ({i.gpus})" for i in instances_for(g.key)],
                  "price_per_gpu_hour": g.price_per_gpu_hour, "price_source": g.price_source,
                  "price_as_of": g.price_as_of} for g in all_gpus()]
     else:

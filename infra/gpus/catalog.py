@@ -1,4 +1,7 @@
-"""The GPU catalog: memory, bandwidth, compute, interconnect, labels, instances, prices.
+"""The GPU catalog: memory, bandwidth, compute, interconnect, labels, prices.
+
+Cloud-neutral: which instances a cloud sells each GPU in lives with that
+backend (infra/aws/instance_catalog.py).
 
 Memory is what CUDA/ROCm reports as total device memory (the figure vLLM logs
 as ``total_memory``), not the marketing capacity: H100 80GB reports 79.19 GiB
@@ -18,7 +21,7 @@ from __future__ import annotations
 from functools import cache
 
 from infra.errors import LlmpodError, hint
-from infra.gpus.spec import GpuSpec, InstanceType
+from infra.gpus.spec import GpuSpec
 
 _AWS = "AWS EC2 on-demand pricing, us-east-1 Linux (aws.amazon.com/ec2/pricing/on-demand)"
 _AWS_DATE = "2025-06"
@@ -32,8 +35,6 @@ _GPUS: tuple[GpuSpec, ...] = (
         k8s_product_labels=("NVIDIA-H100-80GB-HBM3",), k8s_resource="nvidia.com/gpu",
         price_per_gpu_hour=6.88, price_source=_AWS + ": p5.48xlarge $55.04/h ÷ 8",
         price_as_of=_AWS_DATE, compute_capability="9.0",
-        aws_instances=(InstanceType("p5.4xlarge", 1, 16, 256, 6.88),
-                       InstanceType("p5.48xlarge", 8, 192, 2048, 55.04, efa=True)),
     ),
     GpuSpec(
         key="H100-PCIE", display="NVIDIA H100 PCIe 80GB",
@@ -55,8 +56,6 @@ _GPUS: tuple[GpuSpec, ...] = (
         k8s_resource="nvidia.com/gpu", price_per_gpu_hour=7.91,
         price_source=_AWS + ": p5en.48xlarge $63.30/h ÷ 8", price_as_of=_AWS_DATE,
         compute_capability="9.0",
-        aws_instances=(InstanceType("p5e.48xlarge", 8, 192, 2048, 63.30, efa=True),
-                       InstanceType("p5en.48xlarge", 8, 192, 2048, 63.30, efa=True)),
         notes="memory = nvidia-smi 143771 MiB minus driver reserve (estimate)",
     ),
     GpuSpec(
@@ -67,7 +66,6 @@ _GPUS: tuple[GpuSpec, ...] = (
         k8s_product_labels=("NVIDIA-B200",), k8s_resource="nvidia.com/gpu",
         price_per_gpu_hour=14.24, price_source=_AWS + ": p6-b200.48xlarge $113.93/h ÷ 8",
         price_as_of=_AWS_DATE, compute_capability="10.0",
-        aws_instances=(InstanceType("p6-b200.48xlarge", 8, 192, 2048, 113.93, efa=True),),
         notes="memory = nvidia-smi 183359 MiB minus driver reserve (estimate)",
     ),
     GpuSpec(
@@ -80,7 +78,6 @@ _GPUS: tuple[GpuSpec, ...] = (
         k8s_resource="nvidia.com/gpu", price_per_gpu_hour=3.43,
         price_source=_AWS + ": p4de.24xlarge $27.45/h ÷ 8", price_as_of=_AWS_DATE,
         compute_capability="8.0", is_a100=True,
-        aws_instances=(InstanceType("p4de.24xlarge", 8, 96, 1152, 27.45, efa=True),),
     ),
     GpuSpec(
         key="A100-40GB", display="NVIDIA A100 SXM4 40GB", aliases=("a100-40g", "a10040gb",
@@ -92,7 +89,6 @@ _GPUS: tuple[GpuSpec, ...] = (
         k8s_resource="nvidia.com/gpu", price_per_gpu_hour=2.74,
         price_source=_AWS + ": p4d.24xlarge $21.96/h ÷ 8", price_as_of=_AWS_DATE,
         compute_capability="8.0", is_a100=True,
-        aws_instances=(InstanceType("p4d.24xlarge", 8, 96, 1152, 21.96, efa=True),),
     ),
     GpuSpec(
         key="L40S", display="NVIDIA L40S 48GB", aliases=("l40s-48gb",), vendor="nvidia",
@@ -101,11 +97,6 @@ _GPUS: tuple[GpuSpec, ...] = (
         max_gpus_per_node=8, k8s_product_labels=("NVIDIA-L40S",), k8s_resource="nvidia.com/gpu",
         price_per_gpu_hour=1.861, price_source=_AWS + ": g6e.xlarge $1.861/h",
         price_as_of=_AWS_DATE, compute_capability="8.9",
-        aws_instances=(InstanceType("g6e.xlarge", 1, 4, 32, 1.861),
-                       InstanceType("g6e.2xlarge", 1, 8, 64, 2.242),
-                       InstanceType("g6e.12xlarge", 4, 48, 384, 10.493),
-                       InstanceType("g6e.24xlarge", 4, 96, 768, 15.066),
-                       InstanceType("g6e.48xlarge", 8, 192, 1536, 30.131, efa=True)),
         notes="memory = nvidia-smi 46068 MiB minus driver reserve (estimate)",
     ),
     GpuSpec(
@@ -115,10 +106,6 @@ _GPUS: tuple[GpuSpec, ...] = (
         max_gpus_per_node=8, k8s_product_labels=("NVIDIA-L4",), k8s_resource="nvidia.com/gpu",
         price_per_gpu_hour=0.805, price_source=_AWS + ": g6.xlarge $0.805/h",
         price_as_of=_AWS_DATE, compute_capability="8.9",
-        aws_instances=(InstanceType("g6.xlarge", 1, 4, 16, 0.805),
-                       InstanceType("g6.2xlarge", 1, 8, 32, 0.978),
-                       InstanceType("g6.12xlarge", 4, 48, 192, 4.602),
-                       InstanceType("g6.48xlarge", 8, 192, 768, 13.350)),
         notes="memory = nvidia-smi 23034 MiB minus driver reserve (estimate)",
     ),
     GpuSpec(
@@ -128,10 +115,6 @@ _GPUS: tuple[GpuSpec, ...] = (
         max_gpus_per_node=8, k8s_product_labels=("NVIDIA-A10G",), k8s_resource="nvidia.com/gpu",
         price_per_gpu_hour=1.006, price_source=_AWS + ": g5.xlarge $1.006/h",
         price_as_of=_AWS_DATE, compute_capability="8.6",
-        aws_instances=(InstanceType("g5.xlarge", 1, 4, 16, 1.006),
-                       InstanceType("g5.2xlarge", 1, 8, 32, 1.212),
-                       InstanceType("g5.12xlarge", 4, 48, 192, 5.672),
-                       InstanceType("g5.48xlarge", 8, 192, 768, 16.288)),
         notes="memory = nvidia-smi 23028 MiB minus driver reserve (estimate)",
     ),
     GpuSpec(

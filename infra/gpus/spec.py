@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
-
-
-@dataclass(frozen=True)
-class InstanceType:
-    """A cloud instance that carries this GPU."""
-
-    name: str
-    gpus: int
-    vcpus: int
-    memory_gib: int
-    price_per_hour: float
-    #: EFA / high-speed network between instances (needed for multi-node TP/PP).
-    efa: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,7 +34,6 @@ class GpuSpec:
     price_source: str
     price_as_of: str
     compute_capability: str
-    aws_instances: tuple[InstanceType, ...] = field(default_factory=tuple)
     #: vLLM treats A100-class cards separately when choosing batch defaults
     #: (vllm/engine/arg_utils.py get_batch_defaults: "A100" in the device name).
     is_a100: bool = False

@@ -76,7 +76,7 @@ def render_stack(stack: str, stacks_dir: Path | None = None) -> RenderResult:
     llmpod_config = {k: v for k, v in config.items() if ":" not in k or k.startswith("llmpod:")}
     llmpod_config = {(k if ":" in k else f"llmpod:{k}"): v for k, v in llmpod_config.items()}
     # Offline: no AWS preflight (it needs credentials); `llmpod preflight` runs it.
-    plans, regs = run_under_mocks(lambda: run_program(aws_preflight=False), llmpod_config,
+    plans, regs = run_under_mocks(lambda: run_program(preflight=False), llmpod_config,
                                   project=PROJECT, stack=stack)
     files = collect_files(regs)
     return RenderResult(files, [_summary(sp, files) for sp in plans])

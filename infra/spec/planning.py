@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.backends.base import Backend
+from infra.backends.registry import backend_for
 from infra.errors import LlmpodError
 from infra.gpus.catalog import find_gpu
 from infra.models.resolve import ResolvedModel, resolve_model
@@ -39,19 +41,14 @@ class ServicePlan:
         return self.spec.name
 
     @property
+    def backend(self) -> Backend:
+        return backend_for(self.spec.backend)
+
+    @property
     def cost_per_hour(self) -> float:
-        """What the service costs to run at its planned size.
-
-        Kubernetes: GPUs × price per GPU (nodes can be shared with other pods).
-        AWS: whole instances, idle GPUs included, because EC2 bills instances.
-        """
-        if self.spec.backend == "aws":
-            from infra.aws.instances import layout_for
-
-            e = self.evaluation
-            return layout_for(e.gpu, e.gpus_per_replica, self.plan.replicas,
-                              self.spec.replicas.max).cost_per_hour
-        return self.plan.cost_per_hour
+        """What the service costs to run at its planned size, as its backend bills it
+        (Kubernetes: its GPUs; AWS: whole instances, idle GPUs included)."""
+        return self.backend.cost_per_hour(self)
 
 
 def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:

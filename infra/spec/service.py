@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from infra.backends.registry import BACKENDS, BackendName, backend_for
 from infra.errors import hint
 from infra.spec.base import SpecModel, local
 
@@ -193,7 +194,8 @@ class ServingSpec(SpecModel):
     """Context length; default: what vLLM derives from the model's config."""
     targets: Targets = Field(default_factory=Targets)
     gpus: GpuChoice = Field(default_factory=GpuChoice)
-    backend: Literal["kubernetes", "aws"] = "kubernetes"
+    backend: BackendName = "kubernetes"
+    """Where the service runs (infra/backends/registry.py lists them)."""
     weights: Weights = Field(default_factory=Weights)
     image: Image = Field(default_factory=Image)
     replicas: Replicas = Field(default_factory=Replicas)
@@ -233,17 +235,11 @@ class ServingSpec(SpecModel):
 
     @model_validator(mode="after")
     def _cross_field(self) -> ServingSpec:
-        if self.backend == "aws" and self.aws is None:
-            raise ValueError("backend 'aws' needs an 'aws' section (at least aws.region)")
-        if self.backend == "aws" and self.replicas.autoscale:
-            # No scaling policy on the Auto Scaling group yet: accepting the flag
-            # would promise queue-based scaling that never happens.
-            raise ValueError("replicas.autoscale is not supported with backend: aws yet; the "
-                             "Auto Scaling group runs the planned replica count (set "
-                             "autoscale: false, and size with targets.concurrency)")
-        if self.backend == "kubernetes" and self.aws is not None:
-            raise ValueError("an 'aws' section is only read with backend: aws; remove it or set "
-                             "backend: aws")
+        backend_for(self.backend).check_spec(self)
+        for other in BACKENDS.values():
+            if other.name != self.backend and other.section_given(self):
+                raise ValueError(f"an {other.section!r} section is only read with backend: "
+                                 f"{other.name}; remove it or set backend: {other.name}")
         src = self.weights.source
         if src is not None and not src.startswith(("hf://", "s3://")):
             raise ValueError(f"weights.source {src!r} must be hf://org/name[@rev] or "

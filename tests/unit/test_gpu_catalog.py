@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from infra.aws.instance_catalog import instances_for
 from infra.errors import LlmpodError
 from infra.gpus.catalog import all_gpus, find_gpu
 
@@ -49,7 +50,7 @@ def test_required_gpu_present_and_consistent(key: str) -> None:
     assert g.hbm_bandwidth_gbs > 0 and g.bf16_tflops > 0
     assert g.price_per_gpu_hour > 0 and g.price_source and g.price_as_of
     assert g.k8s_product_labels and g.k8s_resource.endswith("/gpu")
-    for inst in g.aws_instances:
+    for inst in instances_for(g.key):
         # Per-GPU price is derived from the same instance list.
         assert inst.gpus >= 1 and inst.price_per_hour > 0
 

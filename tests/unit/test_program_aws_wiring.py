@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from infra.aws.instance_catalog import instances_for
 from infra.errors import LlmpodError
-from infra.gpus.catalog import find_gpu
 from infra.program import run_program
 from infra.render.api import render_stack
 from infra.render.mock_engine import run_under_mocks
@@ -74,7 +74,7 @@ def test_aws_service_costs_whole_instances() -> None:
     e = aws.evaluation
     assert e.gpu.key == "L4"
     # 4 replicas × 2 L4s pack into two 4-GPU g6.12xlarge instances.
-    g6_12x = next(i for i in find_gpu("L4").aws_instances if i.name == "g6.12xlarge")
+    g6_12x = next(i for i in instances_for("L4") if i.name == "g6.12xlarge")
     assert aws.cost_per_hour == pytest.approx(2 * g6_12x.price_per_hour, abs=0.01)
     # Kubernetes services cost their GPUs.
     k8s = plans["llama-70b"]

@@ -1,0 +1,59 @@
+"""The backend seam: one registry, the spec's choices, a cloud-neutral GPU catalog."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import get_args
+
+import pytest
+
+from infra.aws.instance_catalog import INSTANCES
+from infra.backends.registry import BACKENDS, BackendName, backend_for
+from infra.errors import LlmpodError
+from infra.gpus.catalog import find_gpu
+from infra.gpus.spec import GpuSpec
+from infra.spec.planning import plan_stack
+from infra.spec.service import ServingSpec
+from infra.spec.stack import StackSpec, load_stack
+
+
+def test_spec_offers_exactly_the_registered_backends() -> None:
+    assert set(get_args(BackendName)) == set(BACKENDS) == {"kubernetes", "aws"}
+    assert ServingSpec.model_fields["backend"].annotation == BackendName
+    for name, backend in BACKENDS.items():
+        assert backend.name == name
+        # Its section is a field of the service spec.
+        assert backend.section in ServingSpec.model_fields
+
+
+def test_gpu_catalog_names_no_cloud() -> None:
+    fields = [f.name for f in dataclasses.fields(GpuSpec)]
+    assert not [f for f in fields if "aws" in f or "instance" in f]
+    # The AWS backend's instance list names catalogued GPUs only (no typo'd keys).
+    for key, types in INSTANCES.items():
+        assert find_gpu(key).key == key and types
+        assert all(t.gpus <= find_gpu(key).max_gpus_per_node for t in types)
+
+
+def _stack(service: dict[str, object]) -> StackSpec:
+    return StackSpec.from_config({"llmpod:environment": "dev", "llmpod:services": [
+        {"name": "chat", "model": "qwen2.5-0.5b-instruct", "gpus": {"types": ["L4"]},
+         **service}]}, where="test")
+
+
+def test_a_backends_section_is_refused_on_another_backend() -> None:
+    with pytest.raises(LlmpodError, match=r"an 'aws' section is only read with backend: aws; "
+                                          r"remove it or set backend: aws"):
+        _stack({"aws": {"region": "us-east-1"}})
+    assert _stack({"backend": "aws", "aws": {"region": "us-east-1"}}).services[0].aws
+
+
+def test_each_service_is_costed_by_its_own_backend() -> None:
+    plans = plan_stack(load_stack("staging"))
+    by_backend = {sp.spec.backend: sp for sp in plans}
+    assert set(by_backend) == {"kubernetes", "aws"}
+    k8s, aws = by_backend["kubernetes"], by_backend["aws"]
+    assert k8s.backend is backend_for("kubernetes") and aws.backend is backend_for("aws")
+    # Kubernetes bills GPUs; AWS whole instances, so never less than its GPUs.
+    assert k8s.cost_per_hour == k8s.plan.cost_per_hour
+    assert aws.cost_per_hour >= aws.plan.cost_per_hour
