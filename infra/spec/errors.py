@@ -6,19 +6,28 @@ Each problem is stated as ``path: problem (got value)``; unknown keys get a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from infra.errors import LlmpodError, hint
 from infra.spec.base import section_model
+from infra.spec.grammars import shown
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def _path(loc: tuple[Any, ...], prefix: str) -> str:
     out = prefix
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
+        elif part == "[key]":
+            out += " (the key)"
+        elif (i + 1 < len(loc) and loc[i + 1] == "[key]") or not _PLAIN_KEY.match(str(part)):
+            # A user-written mapping key: shown like a value (truncated, escaped).
+            out += f"[{shown(part, 40)}]"
         else:
             out += ("." if out else "") + str(part)
     return out or "(top level)"
@@ -49,16 +58,16 @@ def spec_error(exc: ValidationError, model: type[BaseModel], *, where: str,
         if err["type"] == "extra_forbidden":
             key = str(loc[-1])
             valid = _fields_at(model, loc[:-1])
-            lines.append(f"{path}: unknown key {key!r}.{hint(key, valid)}"
+            lines.append(f"{path}: unknown key {shown(key, 40)}.{hint(key[:80], valid)}"
                          + (f" Valid keys here: {', '.join(valid)}." if valid else ""))
             continue
         msg = str(err["msg"]).removeprefix("Value error, ").rstrip(".")
         value = err.get("input")
-        shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
+        got = "" if isinstance(value, dict | list) or value is None else f" (got {shown(value)})"
         if err["type"] == "missing":
             lines.append(f"{path}: required but missing.")
         else:
-            lines.append(f"{path}: {msg}{shown}.")
+            lines.append(f"{path}: {msg}{got}.")
     return LlmpodError(
         code="invalid_spec",
         message=f"{where} is not a valid llmpod spec: " + " ".join(lines),

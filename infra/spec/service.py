@@ -16,10 +16,28 @@ from pydantic import Field, field_validator, model_validator
 from infra.backends.registry import BACKENDS, BackendName, backend_for
 from infra.errors import hint
 from infra.spec.base import SpecModel, local
+from infra.spec.grammars import (
+    AmiId,
+    AwsRegion,
+    Cidr,
+    DnsLabel,
+    DnsSubdomain,
+    GitRevision,
+    HttpUrl,
+    ImageDigest,
+    ImageRepository,
+    LabelKey,
+    LabelValue,
+    ModelRef,
+    OneLineText,
+    SubnetId,
+    VllmVersion,
+    VpcId,
+    WeightsSource,
+    shown,
+)
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_MODEL_REF = re.compile(r"^(hf://[^\s@]+/[^\s@]+(@\S+)?|s3://[^\s/]+(/\S*)?|[^\s]+)$")
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 Positive = Annotated[int, Field(ge=1)]
 
 
@@ -48,6 +66,12 @@ class GpuChoice(SpecModel):
     price_per_gpu_hour: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     """Override catalog prices (e.g. committed-use discounts), keyed by GPU type."""
 
+    @field_validator("price_per_gpu_hour")
+    @classmethod
+    def _known_priced_gpus(cls, value: dict[str, float]) -> dict[str, float]:
+        # A misspelt key would silently leave the catalog price in force.
+        return dict(zip(cls._known_gpus(list(value)), value.values(), strict=True))
+
     @field_validator("types")
     @classmethod
     def _known_gpus(cls, value: list[str]) -> list[str]:
@@ -63,24 +87,24 @@ class GpuChoice(SpecModel):
 class Weights(SpecModel):
     """Where the weights come from and where they are kept for every replica."""
 
-    source: str | None = None
+    source: WeightsSource | None = None
     """hf://org/name@revision or s3://bucket/prefix; defaults to the model reference."""
     size_gib: Annotated[float, Field(gt=0)] | None = None
     """Volume size; default: the checkpoint size from the plan plus 20% headroom."""
-    storage_class: str | None = local(None)
+    storage_class: DnsSubdomain | None = local(None)
     """ReadWriteMany storage class (EFS, Filestore, CephFS...) of this cluster."""
-    hf_token_secret: str | None = local("hf-token")
+    hf_token_secret: DnsSubdomain | None = local("hf-token")
     """Kubernetes Secret holding HF_TOKEN (key `token`) for gated models."""
     load_bandwidth_mb_s: Annotated[float, Field(gt=0)] = local(400.0)
     """Sustained read bandwidth from the weights volume; sizes the startup probe budget."""
 
 
 class Image(SpecModel):
-    vllm_version: str = "0.32.0"
+    vllm_version: VllmVersion = "0.32.0"
     """vLLM release the image runs; the planner uses this version's defaults."""
-    repository: str = "ghcr.io/llmpod/vllm"
+    repository: ImageRepository = "ghcr.io/llmpod/vllm"
     """Image holding vLLM plus llmpod's entrypoint and hooks (see images/vllm)."""
-    digest: str | None = None
+    digest: ImageDigest | None = None
     """sha256:… digest to pin the image; strongly recommended for production."""
 
     @field_validator("vllm_version")
@@ -94,13 +118,6 @@ class Image(SpecModel):
         except LlmpodError as err:
             raise ValueError(err.render()) from None
         return value.lstrip("v")
-
-    @field_validator("digest")
-    @classmethod
-    def _digest(cls, value: str | None) -> str | None:
-        if value is not None and not _DIGEST.match(value):
-            raise ValueError(f"digest {value!r} is not of the form sha256:<64 hex digits>")
-        return value
 
     @property
     def reference(self) -> str:
@@ -117,7 +134,7 @@ class Replicas(SpecModel):
     """Scale on vLLM's queue (vllm:num_requests_waiting) with KEDA or an HPA."""
     queue_target: Positive = 8
     """Waiting requests per replica that trigger a scale-up."""
-    single_replica_reason: str | None = local(None)
+    single_replica_reason: OneLineText | None = local(None)
     """Why this service may run one replica in production (policy waiver; emitted as
     the llmpod.dev/pdb-waiver annotation)."""
 
@@ -150,28 +167,29 @@ class Warmup(SpecModel):
 
 
 class Kubernetes(SpecModel):
-    namespace: str = local("llm")
+    namespace: DnsLabel = local("llm")
     tolerations_for_gpu_taint: bool = local(True)
     """Tolerate the usual nvidia.com/gpu / amd.com/gpu NoSchedule taints."""
-    extra_node_selector: dict[str, str] = local(default_factory=dict)
+    extra_node_selector: dict[LabelKey, LabelValue] = local(default_factory=dict)
+    """Extra node labels the serving pods require (node affinity, sorted)."""
     service_monitor: bool = local(False)
     """Emit a Prometheus Operator ServiceMonitor."""
-    prometheus_url: str = local("http://prometheus-operated.monitoring.svc:9090")
+    prometheus_url: HttpUrl = local("http://prometheus-operated.monitoring.svc:9090")
     """Prometheus that KEDA queries for vllm:num_requests_waiting when replicas.autoscale
     is on (default: Prometheus Operator's governing Service in "monitoring")."""
-    allowed_namespaces: list[str] = local(default_factory=lambda: ["ingress"])
+    allowed_namespaces: list[DnsLabel] = local(default_factory=lambda: ["ingress"])
     """Namespaces allowed to reach the serving port (NetworkPolicy)."""
 
 
 class Aws(SpecModel):
-    region: str = local("us-east-1")
-    vpc_id: str | None = local(None)
-    subnet_ids: list[str] = local(default_factory=list)
-    allowed_cidrs: list[str] = local(default_factory=lambda: ["10.0.0.0/8"])
+    region: AwsRegion = local("us-east-1")
+    vpc_id: VpcId | None = local(None)
+    subnet_ids: list[SubnetId] = local(default_factory=list)
+    allowed_cidrs: list[Cidr] = local(default_factory=lambda: ["10.0.0.0/8"])
     """Who may reach the serving port; 0.0.0.0/0 is refused in production unless allow_public."""
     allow_public: bool = local(False)
     weights_filesystem: Literal["efs", "fsx-lustre"] = local("efs")
-    ami_id: str | None = local(None)
+    ami_id: AmiId | None = local(None)
     """AMI to launch; default: the AWS Deep Learning Base AMI (NVIDIA driver, Docker,
     NVIDIA container toolkit), resolved at launch from its public SSM parameter.
     Pin an ami-… ID for reproducible fleets."""
@@ -182,9 +200,9 @@ class ServingSpec(SpecModel):
 
     name: str
     """Service name: a DNS label (lower case, digits, '-'), at most 40 characters."""
-    model: str
+    model: ModelRef
     """Catalog name, hf://org/name@revision, s3://bucket/prefix, or a config.json path."""
-    revision: str | None = None
+    revision: GitRevision | None = None
     """Model revision (commit) to serve; pinned in the weights marker."""
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     quantization: str | None = None
@@ -201,9 +219,10 @@ class ServingSpec(SpecModel):
     replicas: Replicas = Field(default_factory=Replicas)
     vllm: VllmOptions = Field(default_factory=VllmOptions)
     warmup: Warmup = Field(default_factory=Warmup)
-    domain: str | None = local(None)
+    domain: DnsSubdomain | None = local(None)
     """Public host name, if exposed."""
-    labels: dict[str, str] = local(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = local(default_factory=dict)
+    """Extra labels on every object of the service (llmpod's own keys win)."""
     kubernetes: Kubernetes = Field(default_factory=Kubernetes)
     aws: Aws | None = None
 
@@ -212,25 +231,23 @@ class ServingSpec(SpecModel):
     def _name(cls, value: str) -> str:
         if len(value) > 40 or not _DNS_LABEL.match(value):
             example = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:40]
-            raise ValueError(f"name {value!r} must be a DNS label: lower-case letters, digits "
-                             f"and '-', starting with a letter, at most 40 characters "
-                             f"(e.g. {example!r})")
+            # 40, not 63: derived names add up to 17 characters (-weights-<hash>).
+            raise ValueError(f"must be a DNS label: lower-case letters, digits and '-', "
+                             f"starting with a letter, at most 40 characters "
+                             f"(e.g. {shown(example or 'chat')})")
         return value
 
-    @field_validator("model")
+    @field_validator("model", mode="before")
     @classmethod
-    def _model(cls, value: str) -> str:
-        if not value.strip() or not _MODEL_REF.match(value.strip()):
-            raise ValueError(f"model {value!r} is not a catalog name, hf://org/name[@rev], "
-                             f"s3://bucket/prefix or a path")
-        return value.strip()
+    def _model(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("quantization")
     @classmethod
     def _quant(cls, value: str | None) -> str | None:
         known = ["fp8", "bitsandbytes", "awq", "gptq", "compressed-tensors", "mxfp4"]
         if value is not None and value not in known:
-            raise ValueError(f"quantization {value!r} is not one of {known}.{hint(value, known)}")
+            raise ValueError(f"must be one of {known}.{hint(value[:80], known)}")
         return value
 
     @model_validator(mode="after")
@@ -240,10 +257,6 @@ class ServingSpec(SpecModel):
             if other.name != self.backend and other.section_given(self):
                 raise ValueError(f"an {other.section!r} section is only read with backend: "
                                  f"{other.name}; remove it or set backend: {other.name}")
-        src = self.weights.source
-        if src is not None and not src.startswith(("hf://", "s3://")):
-            raise ValueError(f"weights.source {src!r} must be hf://org/name[@rev] or "
-                             f"s3://bucket/prefix")
         return self
 
     @property

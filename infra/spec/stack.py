@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, model_validator
 from infra.errors import LlmpodError, hint
 from infra.spec.base import SpecModel
 from infra.spec.errors import spec_error
+from infra.spec.grammars import OutputDir
 from infra.spec.service import ServingSpec
 
 STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
@@ -28,7 +29,7 @@ Environment = Literal["dev", "staging", "production"]
 class StackSpec(SpecModel):
     environment: Environment
     services: Annotated[list[ServingSpec], Field(min_length=1)]
-    render_dir: str | None = None
+    render_dir: OutputDir | None = None
     """dev: the Kubernetes provider writes YAML here instead of calling a cluster."""
     cost_cap_per_hour: Annotated[float, Field(gt=0)] | None = None
     """Refuse plans whose total GPU cost per hour exceeds this (policy)."""
