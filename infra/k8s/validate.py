@@ -1,5 +1,7 @@
 """Validate rendered objects: core kinds with kubernetes-validate (strict), the
-custom resources llmpod emits with its own JSON Schemas (infra/k8s/schemas).
+custom resources llmpod emits with its own JSON Schemas (infra/k8s/schemas), and
+every object's names and labels with the API server's grammars, which neither
+checks (kubernetes-validate validates types, not name formats).
 
 kubernetes-validate and jsonschema are imported lazily: they come with the
 `test` extra and are only needed when validating.
@@ -11,6 +13,13 @@ import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from infra.spec.grammars import (
+    dns_label_problem,
+    dns_subdomain_problem,
+    label_key_problem,
+    label_value_problem,
+)
 
 #: The Kubernetes API version manifests are checked against (kubernetes-validate
 #: ships strict schemas per version; 1.33 is the oldest still supported upstream
@@ -55,7 +64,74 @@ def _pod_templates(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return [tmpl[k] for k in ("leaderTemplate", "workerTemplate") if k in tmpl]
 
 
+#: Kinds whose names the API server checks as DNS-1035/1123 labels, not subdomains
+#: (apimachinery ValidateServiceName; Job names become a pod label value).
+_LABEL_NAMED = {"Service", "Job", "Namespace"}
+#: Fields that hold the name of another object (all DNS-1123 subdomains).
+_REFERENCES = {"claimName", "serviceAccountName", "storageClassName"}
+
+
+def _walk(node: Any, path: str = "") -> list[tuple[str, str, Any]]:
+    out: list[tuple[str, str, Any]] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.append((f"{path}/{k}", k, v))
+            out += _walk(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _walk(v, f"{path}/{i}")
+    return out
+
+
+def _label_map(where: str, labels: Any) -> str | None:
+    for key, value in (labels or {}).items():
+        if problem := label_key_problem(str(key)):
+            return f"{where}: label key {key!r}: {problem}"
+        if not isinstance(value, str):
+            return f"{where}: label {key!r} has a non-string value"
+        if problem := label_value_problem(value):
+            return f"{where}: label {key!r} value {value!r}: {problem}"
+    return None
+
+
+def name_problem(obj: dict[str, Any]) -> str | None:
+    """What the API server would refuse in names, label keys/values, node selectors
+    and references to other objects (None when everything is well-formed)."""
+    meta = obj.get("metadata", {})
+    name = str(meta.get("name", ""))
+    check = dns_label_problem if obj.get("kind") in _LABEL_NAMED else dns_subdomain_problem
+    if problem := check(name):
+        return f"metadata/name {name!r}: {problem}"
+    if "namespace" in meta and (problem := dns_label_problem(str(meta["namespace"]))):
+        return f"metadata/namespace {meta['namespace']!r}: {problem}"
+    for path, key, value in _walk(obj):
+        if key in ("labels", "matchLabels", "nodeSelector") and isinstance(value, dict):
+            if problem := _label_map(path, value):
+                return problem
+        elif key == "annotations" and isinstance(value, dict):
+            bad = next((k for k in value if label_key_problem(str(k))), None)
+            if bad is not None:
+                return f"{path}: annotation key {bad!r}: {label_key_problem(str(bad))}"
+        elif key in _REFERENCES and isinstance(value, str):
+            if problem := dns_subdomain_problem(value):
+                return f"{path} {value!r}: {problem}"
+        elif key in ("secretKeyRef", "configMap", "configMapKeyRef") and isinstance(value, dict):
+            ref = str(value.get("name", ""))
+            if problem := dns_subdomain_problem(ref):
+                return f"{path}/name {ref!r}: {problem}"
+        elif key == "matchExpressions" and isinstance(value, list):
+            for expr in value:
+                if problem := label_key_problem(str(expr.get("key", ""))):
+                    return f"{path}: key {expr.get('key')!r}: {problem}"
+                for v in expr.get("values", []):
+                    if problem := label_value_problem(str(v)):
+                        return f"{path}: value {v!r}: {problem}"
+    return None
+
+
 def validate_object(obj: dict[str, Any], version: str = KUBERNETES_VERSION) -> None:
+    if problem := name_problem(obj):
+        raise ManifestInvalid(f"{_ident(obj)}: {problem}")
     key = (obj.get("apiVersion"), obj.get("kind"))
     schema_file = CUSTOM_SCHEMAS.get(key)  # type: ignore[arg-type]  # keys are str pairs
     if schema_file is None:

@@ -206,9 +206,10 @@ def image_repository_problem(value: str) -> str | None:
         if not _DOMAIN.match(first):
             return f"its registry {first[:40]!r} is not a host name[:port]"
         parts = parts[1:]
-    elif ":" in value:
-        return "it carries a tag; the tag comes from image.vllm_version"
     for part in parts:
+        name, colon, tag = part.partition(":")
+        if colon and part is parts[-1] and _PATH_PART.match(name) and _TAG.match(tag):
+            return "it carries a tag; the tag comes from image.vllm_version"
         if not _PATH_PART.match(part):
             return (f"its path component {part[:40]!r} is not lower-case letters and digits "
                     f"separated by '.', '_', '__' or '-'")
@@ -229,6 +230,8 @@ def version_problem(value: str) -> str | None:
 
 
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
+_REF_CHAR_CLASS = "-A-Za-z0-9._/+"
+_REF_CHARS = re.compile(f"^[{_REF_CHAR_CLASS}]+$")
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 
@@ -250,6 +253,10 @@ def git_revision_problem(value: str) -> str | None:
         return "it starts with '/' or '-', or ends with '/', '.' or '.lock'"
     if any(part.startswith(".") for part in value.split("/")):
         return "a '/'-separated part starts with '.'"
+    # Stricter than git (which allows $, (, ), ', ...): a revision also lands in
+    # scripts and markers, and Hub branch and tag names never need more.
+    if not _REF_CHARS.match(value):
+        return _first_bad(value, _REF_CHAR_CLASS)
     return None
 
 
