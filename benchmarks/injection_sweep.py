@@ -43,6 +43,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+# Never reach the network: hf:// payloads must fail offline, not retry DNS for minutes.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
 CANARY = "pwned"
 _TOUCH = f"touch {CANARY}"
 

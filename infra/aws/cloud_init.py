@@ -9,7 +9,6 @@ into a shell command is built here from validated values, never from free text.
 from __future__ import annotations
 
 import json
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,6 +16,8 @@ from typing import Literal
 import jinja2
 
 from infra.aws.instances import InstanceLayout, Slot
+from infra.escaping import Expand, UnsafeValue, add_filters
+from infra.render.yaml_out import dump_yaml
 from infra.spec.compile_cache import COMPILE_CACHE_LOCAL, COMPILE_CACHE_MOUNT
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -83,9 +84,9 @@ class UserDataInputs:
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
+    return add_filters(jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False))
 
 
 def _render(name: str, **values: object) -> str:
@@ -93,6 +94,7 @@ def _render(name: str, **values: object) -> str:
 
 
 def _docker_base(inputs: UserDataInputs, slot: Slot) -> list[str]:
+    """`docker run` arguments as words (quoted for systemd when the unit is written)."""
     env = {
         "LLMPOD_COMPILE_CACHE_DIR": f"{COMPILE_CACHE_MOUNT}/{inputs.compile_cache_key}",
         "LLMPOD_COMPILE_CACHE_LOCAL": COMPILE_CACHE_LOCAL,
@@ -101,31 +103,33 @@ def _docker_base(inputs: UserDataInputs, slot: Slot) -> list[str]:
         "LLMPOD_STATUS_PORT": str(slot.status_port),
         "LLMPOD_VLLM_PORT": str(slot.vllm_port),
     }
-    args = [f"--gpus '{slot.docker_gpus}'", "--network host", f"--shm-size {SHM_SIZE}",
-            f"-v {HOST_WEIGHTS_DIR}:{CONTAINER_WEIGHTS_DIR}:ro",
-            f"-v {HOST_COMPILE_CACHE_DIR}:{COMPILE_CACHE_MOUNT}:rw",
-            f"-v {PLAN_FILE}:{PLAN_FILE}:ro"]
-    args += [f"-e {k}={v}" for k, v in sorted(env.items())]
+    args = ["--gpus", slot.docker_gpus, "--network", "host", "--shm-size", SHM_SIZE,
+            "-v", f"{HOST_WEIGHTS_DIR}:{CONTAINER_WEIGHTS_DIR}:ro",
+            "-v", f"{HOST_COMPILE_CACHE_DIR}:{COMPILE_CACHE_MOUNT}:rw",
+            "-v", f"{PLAN_FILE}:{PLAN_FILE}:ro"]
+    for k, v in sorted(env.items()):
+        args += ["-e", f"{k}={v}"]
     return args
 
 
 def _serve_unit(inputs: UserDataInputs, slot: Slot, role: Role) -> dict[str, str]:
     docker = _docker_base(inputs, slot)
-    pre: list[str] = []
+    pre: list[list[str]] = []
     env_file = ""
     if role == "serve":
         what = f"vLLM replica slot {slot.index} on GPUs {','.join(map(str, slot.devices))}"
         docker.append(inputs.image)
     elif role == "head":
         what = "Ray head and vLLM entrypoint of a multi-instance replica"
-        docker += [f"-v {RAY_HEAD_SCRIPT}:{RAY_HEAD_SCRIPT}:ro", "--entrypoint bash",
+        docker += ["-v", f"{RAY_HEAD_SCRIPT}:{RAY_HEAD_SCRIPT}:ro", "--entrypoint", "bash",
                    inputs.image, RAY_HEAD_SCRIPT]
     else:
         what = "Ray worker of a multi-instance replica"
-        pre = ["/usr/local/sbin/llmpod-find-ray-head"]
+        pre = [["/usr/local/sbin/llmpod-find-ray-head"]]
         env_file = "/run/llmpod/ray-head.env"
-        docker += ["--entrypoint ray", inputs.image, "start",
-                   "--address=${LLMPOD_RAY_HEAD}:" + str(RAY_PORT),
+        # The one word systemd must expand: the head's address from env_file.
+        docker += ["--entrypoint", "ray", inputs.image, "start",
+                   Expand("--address=${LLMPOD_RAY_HEAD}:" + str(RAY_PORT)),
                    f"--num-gpus={len(slot.devices)}", "--block"]
     content = _render("cloud-init-serve.service.j2", service=inputs.service, description=what,
                       stop_timeout_s=STOP_TIMEOUT_S, pre=pre, environment_file=env_file,
@@ -133,31 +137,65 @@ def _serve_unit(inputs: UserDataInputs, slot: Slot, role: Role) -> dict[str, str
     return {"name": f"llmpod-serve-{slot.index}.service", "content": content}
 
 
+def _file(path: str, mode: str, content: str) -> dict[str, str]:
+    return {"content": content, "path": path, "permissions": mode}
+
+
 def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) -> str:
-    """The cloud-config document for instances of ``role``."""
+    """The cloud-config document for instances of ``role``.
+
+    Dumped as YAML (never assembled from text), so no value can add keys,
+    files or commands to the document; every script value is shell-quoted
+    by its template and every unit word quoted for systemd."""
     layout = inputs.layout
     s3_url = inputs.s3_url.rstrip("/") + "/"
     marker = f"{s3_url.rstrip('/')}@{inputs.revision}"
     common = {"service": inputs.service, "environment": inputs.environment,
               "region": inputs.region}
-    extra: list[dict[str, str]] = []
+    files = [
+        _file(PLAN_FILE, "0644", json.dumps(inputs.plan_payload, indent=2, sort_keys=True)
+              + "\n"),
+        _file("/usr/local/sbin/llmpod-mount-weights", "0755", _render(
+            "cloud-init-mount-weights.sh.j2", mount=mount, host_dir=HOST_WEIGHTS_DIR,
+            cache_dir=HOST_COMPILE_CACHE_DIR, uid=IMAGE_UID)),
+        _file("/usr/local/sbin/llmpod-load-weights", "0755", _render(
+            "cloud-init-load-weights.sh.j2", host_dir=HOST_WEIGHTS_DIR,
+            marker_name=inputs.service, marker_value=marker, region=inputs.region,
+            s3_url=s3_url, model_dir=inputs.model_dir)),
+        _file("/etc/systemd/system/llmpod-weights.service", "0644",
+              _render("cloud-init-weights.service.j2")),
+    ]
     if role == "head":
-        extra.append({"path": RAY_HEAD_SCRIPT, "mode": "0755", "content": _render(
+        files.append(_file(RAY_HEAD_SCRIPT, "0755", _render(
             "cloud-init-ray-head.sh.j2", ray_port=RAY_PORT, nodes=layout.instances_per_replica,
-            gpus_per_instance=layout.instance.gpus, ray_wait_tries=RAY_WAIT_TRIES)})
+            gpus_per_instance=layout.instance.gpus, ray_wait_tries=RAY_WAIT_TRIES)))
     if role == "worker":
-        extra.append({"path": "/usr/local/sbin/llmpod-find-ray-head", "mode": "0755",
-                      "content": _render("cloud-init-find-ray-head.sh.j2", replica_tag=REPLICA_TAG,
-                                         role_tag=ROLE_TAG, **common)})
-    return _render(
-        "cloud-init.yaml.j2", role=role, **common,
-        plan_json=json.dumps(inputs.plan_payload, indent=2, sort_keys=True),
-        mount_script=_render("cloud-init-mount-weights.sh.j2", mount=mount,
-                             host_dir=HOST_WEIGHTS_DIR, cache_dir=HOST_COMPILE_CACHE_DIR,
-                             uid=IMAGE_UID),
-        load_script=_render("cloud-init-load-weights.sh.j2", host_dir=HOST_WEIGHTS_DIR,
-                            marker_name=inputs.service, marker_value=shlex.quote(marker),
-                            region=inputs.region, s3_url=shlex.quote(s3_url),
-                            model_dir=shlex.quote(inputs.model_dir)),
-        extra_files=extra,
-        units=[_serve_unit(inputs, slot, role) for slot in layout.slots])
+        files.append(_file("/usr/local/sbin/llmpod-find-ray-head", "0755", _render(
+            "cloud-init-find-ray-head.sh.j2", replica_tag=REPLICA_TAG, role_tag=ROLE_TAG,
+            **common)))
+    units = [_serve_unit(inputs, slot, role) for slot in layout.slots]
+    files += [_file(f"/etc/systemd/system/{u['name']}", "0644", u["content"]) for u in units]
+    started = ["llmpod-weights.service", *(u["name"] for u in units)]
+    doc = {
+        "runcmd": [
+            ["systemctl", "daemon-reload"],
+            ["systemctl", "enable", *started],
+            # --no-block: cloud-init must finish even while the first instance fills
+            # the volume.
+            ["systemctl", "start", "--no-block", *started],
+        ],
+        "write_files": files,
+    }
+    header = (f"#cloud-config\n"
+              f"# llmpod {inputs.service} ({inputs.environment}), role {role}: rendered by "
+              f"infra/aws/cloud_init.py\n"
+              "# from templates/cloud-init*.j2. Do not edit; change the spec and re-render.\n"
+              "#\n"
+              "# Assumes the AWS Deep Learning Base AMI (NVIDIA driver, Docker, NVIDIA "
+              "container\n"
+              "# toolkit, AWS CLI v2, NFS and Lustre clients): nothing is installed here.\n")
+    if not (inputs.service + inputs.environment + role).isprintable():
+        # The header is a YAML comment: a line break (\n, \r, \x85, \u2028...) would end it.
+        raise UnsafeValue(f"a non-printable character in a cloud-init header value: "
+                          f"{(inputs.service + ' ' + inputs.environment)[:80]!r}")
+    return header + dump_yaml(doc)

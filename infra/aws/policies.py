@@ -14,6 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from infra.errors import LlmpodError
+from infra.spec.grammars import bucket_problem, key_prefix_problem, shown
+
 _VERSION = "2012-10-17"
 
 
@@ -29,7 +32,26 @@ def assume_role_policy() -> str:
     })
 
 
+def _checked_parts(bucket: str, prefix: str) -> None:
+    """ARNs are assembled only from a valid bucket name and a literal key prefix.
+
+    The spec refuses wildcards already; this is the builder's own gate, because a
+    '*' or '?' here (``s3://llmpod-models/*``, ``s3://*/models``) or an IAM policy
+    variable (``${aws:username}``) would silently widen the grant to other keys or
+    to every bucket."""
+    for part, value, problem in (("bucket", bucket, bucket_problem(bucket)),
+                                 ("key prefix", prefix, key_prefix_problem(prefix))):
+        if problem:
+            raise LlmpodError(
+                code="unsafe_iam_policy",
+                message=f"refusing to build the instance role's S3 policy: the {part} "
+                        f"{shown(value)} is not literal ({problem}).",
+                suggestions=["set weights.source to s3://bucket/prefix with a real bucket "
+                             "name and a key prefix without wildcards or '..'"])
+
+
 def weights_read_policy(bucket: str, prefix: str, *, find_ray_head: bool) -> str:
+    _checked_parts(bucket, prefix)
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ListModelPrefix",

@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from infra.errors import LlmpodError
+from infra.escaping import add_filters
 
 from .runtime_files import IMAGE_PACKAGE, RUNTIME_MODULES
 
@@ -58,12 +59,12 @@ def _check_inputs(vllm_version: str, base_image: str, digest: str | None) -> Non
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    return add_filters(jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
         keep_trailing_newline=True,
         autoescape=False,  # Dockerfiles are not HTML
-    )
+    ))
 
 
 def render_dockerfile(

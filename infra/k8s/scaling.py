@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.escaping import promql_string
 from infra.k8s.names import metadata, names_for, selector_labels
 from infra.k8s.sizing import pod_size
 from infra.spec.planning import ServicePlan
@@ -16,9 +17,12 @@ COOLDOWN_S = 600
 
 def queue_query(sp: ServicePlan) -> str:
     """Waiting requests across the service's pods. vLLM labels its metrics with
-    model_name = --served-model-name (vLLM ≥ 0.6 metric vllm:num_requests_waiting)."""
-    return (f'sum(vllm:num_requests_waiting{{namespace="{sp.spec.kubernetes.namespace}",'
-            f'model_name="{sp.model.served_name}"}})')
+    model_name = --served-model-name (vLLM ≥ 0.6 metric vllm:num_requests_waiting).
+    Label values are PromQL string literals (escaped), so a model directory named
+    ``x"} or vector(1) #`` stays one value instead of rewriting the query."""
+    namespace = promql_string(sp.spec.kubernetes.namespace)
+    model = promql_string(sp.model.served_name)
+    return f"sum(vllm:num_requests_waiting{{namespace={namespace},model_name={model}}})"
 
 
 def scaled_object(sp: ServicePlan) -> dict[str, Any]:

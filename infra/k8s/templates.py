@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import shlex
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from infra.escaping import add_filters
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -20,8 +21,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,  # shell and Python, not HTML
     )
-    env.filters["shell_quote"] = lambda value: shlex.quote(str(value))
-    return env
+    return add_filters(env)
 
 
 def render(name: str, **values: Any) -> str:

@@ -9,15 +9,23 @@ from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 
+def _literal_ok(text: str) -> bool:
+    """A literal block holds only printable text on plain "\n" line breaks, without
+    trailing spaces; anything else (control characters, \r, \u2028, a leading
+    space or blank line that would change the block's indentation) keeps the
+    double-quoted form, whose escapes can hold any string."""
+    lines = text.split("\n")
+    return (all(line.replace("\t", " ").isprintable() and line == line.rstrip() for line in lines)
+            and not text.startswith((" ", "\n")))
+
+
 def _prepare(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _prepare(value[k]) for k in sorted(value)}
     if isinstance(value, list):
         return [_prepare(v) for v in value]
-    if isinstance(value, str) and "\n" in value and not any(
-            line != line.rstrip() for line in value.splitlines()):
-        # Scripts and plan.json stay readable in review; a literal block cannot
-        # hold trailing spaces, so such strings keep the quoted form.
+    if isinstance(value, str) and "\n" in value and _literal_ok(value):
+        # Scripts and plan.json stay readable in review.
         return LiteralScalarString(value)
     return value
 

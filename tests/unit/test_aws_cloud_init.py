@@ -65,8 +65,9 @@ def test_packed_slots_pin_gpus_and_ports_and_mount_weights_read_only() -> None:
     import json
     assert json.loads(out["/etc/llmpod/plan.json"]) == plan_file_payload(sp)
     mount = out["/usr/local/sbin/llmpod-mount-weights"]
-    assert "mount -t nfs4 -o nfsvers=4.1," in mount
-    assert "fs-0abc.efs.eu-west-1.amazonaws.com:/ /mnt/llmpod-weights" in mount
+    assert "\nfstype=nfs4\noptions=nfsvers=4.1," in mount
+    assert "\nsource=fs-0abc.efs.eu-west-1.amazonaws.com:/\n" in mount
+    assert 'mount -t "$fstype" -o "$options" "$source" "$host_dir"' in mount
     # Both units start without blocking cloud-init.
     assert doc["runcmd"][-1][:6] == ["systemctl", "start", "--no-block",
                                      "llmpod-weights.service", "llmpod-serve-0.service",
@@ -80,9 +81,10 @@ def test_loader_copies_once_per_revision_under_a_lock() -> None:
     loader = out["/usr/local/sbin/llmpod-load-weights"]
     assert "flock 9" in loader
     assert "want=s3://models/llama-8b@abc123" in loader
-    assert ("aws s3 sync --region eu-west-1 --only-show-errors --no-progress \\\n"
-            "  s3://models/llama-8b/ /mnt/llmpod-weights/meta-llama/Llama-3.1-8B-Instruct/"
-            in loader)
+    assert "\nregion=eu-west-1\nsource=s3://models/llama-8b/\n" in loader
+    assert "\ntarget=\"$host_dir/\"meta-llama/Llama-3.1-8B-Instruct/\n" in loader
+    assert ('aws s3 sync --region "$region" --only-show-errors --no-progress '
+            '"$source" "$target"' in loader)
     # The marker is written only after the copy, atomically.
     assert loader.index("aws s3 sync") < loader.index('mv "$marker.tmp" "$marker"')
 
@@ -122,10 +124,12 @@ def test_multi_instance_head_and_worker_roles() -> None:
     assert "ExecStartPre=/usr/local/sbin/llmpod-find-ray-head" in unit
     assert "EnvironmentFile=/run/llmpod/ray-head.env" in unit
     assert "start --address=${LLMPOD_RAY_HEAD}:6379 --num-gpus=8 --block" in unit
-    assert "Name=tag:llmpod-role,Values=head" in worker["/usr/local/sbin/llmpod-find-ray-head"]
+    find_head = worker["/usr/local/sbin/llmpod-find-ray-head"]
+    assert "\nrole_tag=llmpod-role\n" in find_head
+    assert '"Name=tag:$role_tag,Values=head"' in find_head
     mount_script = worker["/usr/local/sbin/llmpod-mount-weights"]
-    assert ("mount -t lustre -o relatime,flock fs-1.fsx.eu-west-1.amazonaws.com@tcp:/abcd "
-            "/mnt/llmpod-weights") in mount_script
+    assert ("\nfstype=lustre\noptions=relatime,flock\n"
+            "source=fs-1.fsx.eu-west-1.amazonaws.com@tcp:/abcd\n") in mount_script
 
 
 def test_compile_cache_is_shared_writable_and_keyed_while_weights_stay_read_only() -> None:
@@ -147,6 +151,6 @@ def test_compile_cache_is_shared_writable_and_keyed_while_weights_stay_read_only
     assert "_rev-abc123_tp" in key.group(1)
     # The image's user (10001) owns the directory, created once the volume is mounted.
     mount = out["/usr/local/sbin/llmpod-mount-weights"]
-    assert ("install -d -m 0775 -o 10001 -g 10001 /mnt/llmpod-weights/.llmpod-compile-cache"
-            in mount)
-    assert mount.index("mount -t nfs4") < mount.index("install -d")
+    assert "\ncache_dir=/mnt/llmpod-weights/.llmpod-compile-cache\nuid=10001\n" in mount
+    assert 'install -d -m 0775 -o "$uid" -g "$uid" "$cache_dir"' in mount
+    assert mount.index('mount -t "$fstype"') < mount.index("install -d")
