@@ -9,14 +9,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from k8s_specs import plan as shape_plan
+from k8s_specs import spec as shape_spec
 
 from infra.errors import LlmpodError
 from infra.k8s.manifests import build_manifests
 from infra.k8s.validate import ManifestInvalid, validate_object
 from infra.spec.grammars import shown
 from infra.spec.stack import StackSpec
-from k8s_specs import plan as shape_plan
-from k8s_specs import spec as shape_spec
 
 
 def load(**fields: Any) -> StackSpec:
