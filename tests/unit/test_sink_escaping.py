@@ -78,7 +78,7 @@ def _fake_bin(tmp: Path) -> Path:
     bin_dir = tmp / "bin"
     bin_dir.mkdir()
     log_args = 'for a in "$@"; do printf "%s\\0" "$a"; done >> "$FAKE_LOG.$(basename "$0")"'
-    for name, tail in {"aws": "", "mount": "", "flock": "", "mountpoint": "exit 1",
+    for name, tail in {"aws": "", "mount": "", "flock": "", "mountpoint": "exit 1", "install": "",
                        "curl": "echo token", "seq": "echo 1", "sleep": ""}.items():
         path = bin_dir / name
         path.write_text(f"#!/bin/bash\n{log_args}\n{tail}\n")
@@ -131,13 +131,15 @@ def test_cloud_init_mount_script_passes_hostile_values_as_single_words(
         payload: str, inputs: UserDataInputs, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cloud_init, "HOST_WEIGHTS_DIR", str(tmp_path / "weights"))
+    monkeypatch.setattr(cloud_init, "HOST_COMPILE_CACHE_DIR", str(tmp_path / "cache"))
     mount = WeightsMount(kind="efs", fstype=payload, source=efs_mount("fs-0", payload).source,
                          options=payload)
     doc = YAML(typ="safe").load(render_user_data(inputs, "serve", mount))
     files = {f["path"]: f["content"] for f in doc["write_files"]}
-    args = run_script(files["/usr/local/sbin/llmpod-mount-weights"], tmp_path)["mount"]
-    assert args == ["-t", payload, "-o", payload, f"fs-0.efs.{payload}.amazonaws.com:/",
-                    str(tmp_path / "weights")]
+    logs = run_script(files["/usr/local/sbin/llmpod-mount-weights"], tmp_path)
+    assert logs["mount"] == ["-t", payload, "-o", payload,
+                             f"fs-0.efs.{payload}.amazonaws.com:/", str(tmp_path / "weights")]
+    assert logs["install"][-1] == str(tmp_path / "cache")
 
 
 @pytest.mark.parametrize("payload", [p for p in SHELL_PAYLOADS if "\n" not in p])
