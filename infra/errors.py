@@ -45,6 +45,20 @@ class LlmpodError(Exception):
         return {"code": self.code, "message": self.message, "suggestions": list(self.suggestions)}
 
 
+#: How much of an offending value an error message shows.
+SHOWN_CHARS = 80
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """``repr`` of a value for an error message: control and other non-printable
+    characters escaped (repr does that), cut to ``limit`` characters with the
+    full length stated, so a 6 MB value never lands in a terminal or a log."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit])[:-1] + f"…' ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[:limit] + f"… ({len(text)} characters)"
+
+
 def did_you_mean(value: str, choices: Iterable[str], *, n: int = 3) -> list[str]:
     """Closest matches to ``value`` among ``choices`` (case-insensitive)."""
     pool = sorted(set(choices))

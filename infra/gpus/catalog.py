@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from infra.errors import LlmpodError, hint
+from infra.errors import LlmpodError, hint, shown
 from infra.gpus.spec import GpuSpec
 
 _AWS = "AWS EC2 on-demand pricing, us-east-1 Linux (aws.amazon.com/ec2/pricing/on-demand)"
@@ -182,7 +182,8 @@ def find_gpu(name: str) -> GpuSpec:
         keys = [g.key for g in _GPUS]
         raise LlmpodError(
             code="unknown_gpu",
-            message=f"Unknown GPU {name!r}.{hint(name, keys)}",
+            # Truncated: the name may come from a hostile or corrupted stack file.
+            message=f"Unknown GPU {shown(name)}.{hint(name[:80], keys)}",
             suggestions=[f"use one of {', '.join(keys)}", "see `llmpod catalog gpus`"],
         )
     return gpu

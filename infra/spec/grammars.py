@@ -17,19 +17,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-#: How much of an offending value an error message shows.
-SHOWN_CHARS = 80
+from infra.errors import shown
 
-
-def shown(value: object, limit: int = SHOWN_CHARS) -> str:
-    """``repr`` of a value for an error message: control and other non-printable
-    characters escaped (repr does that), cut to ``limit`` characters with the
-    full length stated, so a 6 MB value never lands in a terminal or a log."""
-    if isinstance(value, str) and len(value) > limit:
-        return repr(value[:limit])[:-1] + f"…' ({len(value)} characters)"
-    text = repr(value)
-    return text if len(text) <= limit + 2 else text[:limit] + f"… ({len(text)} characters)"
-
+__all__ = ["shown"]  # re-exported: the spec's error formatting uses it from here
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069"
                       r"\ufeff]")

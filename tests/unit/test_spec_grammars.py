@@ -101,6 +101,9 @@ def test_offending_values_are_truncated_and_escaped() -> None:
     assert "\x1b" not in info.value.render()
     assert "(301 characters)" in info.value.render()
     assert shown("a\nb\x00") == "'a\\nb\\x00'"
+    with pytest.raises(LlmpodError, match=r"Unknown GPU 'HHHH.*\(100000 characters\)") as info:
+        load(gpus={"types": ["H" * 100_000]})
+    assert len(info.value.render()) < 2000
 
 
 @pytest.mark.parametrize("fields", [
