@@ -15,9 +15,16 @@ import shlex
 
 import jinja2
 
+from infra.errors import LlmpodError
 
-class UnsafeValue(ValueError):
-    """A value no quoting makes safe in its sink (e.g. a newline in a unit file)."""
+
+class UnsafeValue(LlmpodError):
+    """A value no quoting makes safe in its sink (e.g. a newline in a unit file).
+    An LlmpodError, so the CLI reports it as one paragraph with exit code 1."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(code="unsafe_value", message=f"refusing to render {message}.",
+                         suggestions=["remove control characters from the spec value"])
 
 
 def shell_quote(value: object) -> str:
