@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from infra.adaptors import import_sdk
-from infra.errors import LlmpodError
+from infra.errors import LlmpodError, shown
 
 CONFIG_FILENAME = "config.json"
 #: Seconds to wait for the Hub's metadata answer before falling back to the cache.
@@ -85,6 +85,15 @@ def download_config(repo_id: str, revision: str, *, cache_dir: Path | None = Non
         ) from exc
     except (errors.LocalEntryNotFoundError, errors.HfHubHTTPError, OSError) as exc:
         raise _unreachable(ref, offline, exc) from exc
+    except errors.HFValidationError as exc:
+        # huggingface_hub validates ids before any request (validate_repo_id).
+        raise LlmpodError(
+            code="unknown_model",
+            message=f"{shown(ref)} is not a valid Hugging Face repo id and revision: "
+                    f"{str(exc)[:200]}",
+            suggestions=["write hf://org/name[@revision] with letters, digits, '-', '_' and "
+                         "'.', each part starting and ending with a letter or digit"],
+        ) from exc
     return Path(path)
 
 

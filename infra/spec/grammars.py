@@ -250,7 +250,10 @@ def git_revision_problem(value: str) -> str | None:
     return None
 
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
+# validate_repo_id (huggingface_hub 0.2x-1.x): \b[\w\-.]+\b per part, so each
+# part starts and ends with a letter, digit or '_'.
+_HUB_PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
+_HUB_ID = re.compile(rf"^{_HUB_PART}/{_HUB_PART}$")
 
 
 def hub_repo_problem(value: str) -> str | None:
@@ -258,7 +261,8 @@ def hub_repo_problem(value: str) -> str | None:
     if len(value) > 96:
         return f"it is {len(value)} characters long (at most 96)"
     if not _HUB_ID.match(value):
-        return _control(value) or "it is not org/name of letters, digits, '-', '_' and '.'"
+        return _control(value) or ("it is not org/name of letters, digits, '-', '_' and '.', "
+                                   "each part starting and ending with a letter or digit")
     if "--" in value or ".." in value or value.endswith(".git") or value.endswith((".", "-")):
         return "it contains '--' or '..', or ends with '.git', '.' or '-'"
     return None

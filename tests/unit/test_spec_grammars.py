@@ -6,6 +6,7 @@ accepts (names, labels, selectors, references)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,6 +79,7 @@ def load(**fields: Any) -> StackSpec:
     ({"revision": "$(id)"}, r"revision: .*'\$' is not allowed"),
     ({"model": "hf://org/name@ma in"}, r"model: .*its revision: ' ' is not allowed"),
     ({"model": "hf://org--x/name"}, r"model: .*its repo id: it contains '--'"),
+    ({"model": "hf://org/-leading"}, r"model: .*its repo id: .*starting and ending with a"),
     ({"model": '/tmp/x"} or vector(1) #/config.json'}, r"model: .*'\"' is not allowed"),
     ({"model": "/tmp/" + "m" * 300 + "/config.json"}, r"model: .*longer than 255"),
 ])
@@ -179,3 +181,15 @@ def test_a_service_name_is_a_label_not_a_subdomain() -> None:
     obj["metadata"]["name"] = "svc.tp1"
     with pytest.raises(ManifestInvalid, match=r"Service/svc.tp1: metadata/name.*'\.'"):
         validate_object(obj)
+
+
+def test_a_repo_id_the_hub_client_refuses_is_a_clear_error(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # `llmpod plan --model hf://...` reaches the adaptor without the spec's grammar.
+    from infra.models.sources import load_model_config
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(LlmpodError, match=r"'hf://org/-leading@main' is not a valid Hugging "
+                                          r"Face repo id.*each part starting") as info:
+        load_model_config("hf://org/-leading", cache_dir=tmp_path)
+    assert info.value.code == "unknown_model"
