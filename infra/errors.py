@@ -73,3 +73,22 @@ def hint(value: str, choices: Sequence[str] | Iterable[str]) -> str:
     if not close:
         return ""
     return " Did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+
+
+def shorten(value: object, limit: int = 80, *, quote: bool = True) -> str:
+    """``value`` for an error message: repr'd (or str'd) and cut to ``limit`` characters.
+
+    Messages echo what the user wrote, but a 6 MB value or a control character
+    must not flood or garble a terminal: the cut says how long the original was,
+    and repr escapes newlines and control characters.
+    """
+    try:
+        full = repr(value) if quote else str(value)
+    except ValueError:  # int beyond CPython's 4,300-digit str() limit
+        return f"<{type(value).__name__} too large to show>"
+    if not quote:  # repr escapes control characters; do the same for bare text
+        full = "".join(c if c.isprintable() else repr(c)[1:-1] for c in full[:limit + 1]) \
+            + full[limit + 1:]
+    if len(full) <= limit:
+        return full
+    return f"{full[:limit]}…({len(full):,} characters)"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.errors import LlmpodError
-from infra.spec.stack import yaml_syntax_error
+from infra.spec.yaml_loader import load_yaml, read_limited
 
 
 def _yaml() -> Any:
@@ -57,16 +57,8 @@ def sha256(data: bytes) -> str:
 
 def parse_stack_text(raw: bytes, path: Path) -> StackText:
     """Parse stack-file bytes; YAML errors become one readable LlmpodError."""
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        doc = _yaml().load(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise LlmpodError(code="stack_yaml_invalid",
-                          message=f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}).",
-                          suggestions=["save the file as UTF-8"]) from None
-    except YAMLError as exc:
-        raise yaml_syntax_error(path, exc, note="; nothing was written") from None
+    # The same limits as every other reader (alias bombs hung promote and diff).
+    doc = load_yaml(raw, path, round_trip=True, yaml=_yaml(), note="; nothing was written")
     if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
         raise LlmpodError(code="stack_yaml_invalid",
                           message=f"{path} must be a mapping with a 'config:' mapping.",
@@ -75,7 +67,7 @@ def parse_stack_text(raw: bytes, path: Path) -> StackText:
 
 
 def read_stack_text(path: Path) -> StackText:
-    return parse_stack_text(path.read_bytes(), path)
+    return parse_stack_text(read_limited(path), path)
 
 
 def dump_doc(doc: Any) -> bytes:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from infra.errors import LlmpodError, hint
+from infra.errors import LlmpodError, hint, shorten
 from infra.spec.base import section_model
 from infra.spec.grammars import shown
 
@@ -61,7 +61,9 @@ def spec_error(exc: ValidationError, model: type[BaseModel], *, where: str,
             lines.append(f"{path}: unknown key {shown(key, 40)}.{hint(key[:80], valid)}"
                          + (f" Valid keys here: {', '.join(valid)}." if valid else ""))
             continue
-        msg = str(err["msg"]).removeprefix("Value error, ").rstrip(".")
+        # Validators quote the value in their message too: cut it like the echo below.
+        msg = shorten(str(err["msg"]).removeprefix("Value error, ").rstrip("."), 300,
+                      quote=False)
         value = err.get("input")
         got = "" if isinstance(value, dict | list) or value is None else f" (got {shown(value)})"
         if err["type"] == "missing":

@@ -84,25 +84,10 @@ def stack_file(stack: str, stacks_dir: Path | None = None) -> Path:
     return path
 
 
-def yaml_syntax_error(path: Path, exc: Exception, *, note: str = "") -> LlmpodError:
-    """A ruamel YAMLError as one paragraph with its line and column."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-    return LlmpodError(
-        code="stack_yaml_invalid",
-        message=f"{path} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}.",
-        suggestions=["fix the YAML syntax (indentation, quotes, colons)" + note],
-    )
-
-
 def read_stack_config(path: Path) -> dict[str, Any]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from infra.spec.yaml_loader import load_yaml, read_limited
 
-    try:
-        doc = YAML(typ="safe").load(path.read_text())
-    except YAMLError as exc:
-        raise yaml_syntax_error(path, exc) from None
+    doc = load_yaml(read_limited(path), path)
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
         raise LlmpodError(code="stack_yaml_invalid",
                           message=f"{path} must be a mapping with a 'config:' mapping.",
