@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from infra.errors import LlmpodError, hint
+from infra.errors import LlmpodError, hint, shorten
 
 # The data directory shares this module's name, so it is reached through the
 # parent package rather than imported.
@@ -139,7 +139,7 @@ def find(name: str) -> CatalogEntry:
         return entry
     raise LlmpodError(
         code="unknown_model",
-        message=f"Model {name!r} is not in the built-in catalog.{hint(key, names())}",
+        message=f"Model {shorten(name)} is not in the built-in catalog.{hint(key[:200], names())}",
         suggestions=[
             f"list the catalog with `{LIST_COMMAND}`",
             "or pass a path to the model's config.json, hf://org/name[@revision] "

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from infra.errors import LlmpodError
+from infra.errors import LlmpodError, shorten
 from infra.models import catalog
 
 Origin = Literal["catalog", "file", "hf", "s3"]
@@ -72,15 +72,34 @@ def load_model_config(ref: str, *, cache_dir: Path | None = None) -> RawModelCon
 def _looks_like_path(text: str) -> bool:
     # Catalog names contain "/" too ("Qwen/Qwen3-8B"), so an existing path or an
     # explicit path shape decides; anything else is treated as a catalog name.
-    return (Path(text).expanduser().exists() or text.endswith(".json")
+    return (_exists(text) or text.endswith(".json")
             or text.startswith((".", "~", "/")) or "\\" in text)
 
 
+def _exists(text: str) -> bool:
+    # A 300-character name or one with a NUL byte is not a path on this machine;
+    # the OS says so with ENAMETOOLONG / ValueError, which must not reach the user.
+    try:
+        return Path(text).expanduser().exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _from_file(path: Path) -> RawModelConfig:
-    target = path / CONFIG_FILENAME if path.is_dir() else path
-    if not target.is_file():
-        where = f"directory {str(path)!r} has no {CONFIG_FILENAME}" if path.is_dir() \
-            else f"{str(path)!r} does not exist"
+    try:
+        is_dir = path.is_dir()
+        target = path / CONFIG_FILENAME if is_dir else path
+        found = target.is_file()
+    except (OSError, ValueError) as exc:  # name too long, NUL byte, loop of links
+        raise LlmpodError(
+            code="model_config_missing",
+            message=f"Cannot read the model config {shorten(str(path))}: "
+                    f"{getattr(exc, 'strerror', None) or exc}.",
+            suggestions=["pass the path of the model's config.json (or of its directory)",
+                         "or use a catalog name from `llmpod catalog models`"]) from None
+    if not found:
+        where = f"directory {shorten(str(path))} has no {CONFIG_FILENAME}" if is_dir \
+            else f"{shorten(str(path))} does not exist"
         raise LlmpodError(
             code="model_config_missing",
             message=f"Cannot read the model config: {where}.",
