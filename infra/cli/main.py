@@ -55,6 +55,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as exc:  # the last line of defence, see below
+        return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> int:
+    """Anything that is not an LlmpodError: one paragraph, exit 1, never a traceback.
+
+    Users feed llmpod hand-written files; an exception that escaped every
+    check (an OS error on a path they named, a library's ValueError on an odd
+    value) must still read as an error message, not a stack dump. Tests call
+    the functions underneath and treat these as bugs; LLMPOD_DEBUG=1 re-raises
+    for whoever fixes one.
+    """
+    import os
+
+    from infra.errors import shorten
+
+    if os.environ.get("LLMPOD_DEBUG"):
+        raise exc
+    if isinstance(exc, OSError) and exc.strerror:
+        name = f" {shorten(str(exc.filename), 120)}" if exc.filename else ""
+        print(f"error: cannot use{name}: {exc.strerror}. Nothing else was changed. Try: check "
+              f"the path and its permissions.", file=sys.stderr)
+        return 1
+    print(f"error: internal error ({type(exc).__name__}: {shorten(str(exc), 200, quote=False)})"
+          f" while handling this input. This is a bug in llmpod: please "
+          f"report it with the command and input (LLMPOD_DEBUG=1 shows the traceback).",
+          file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
