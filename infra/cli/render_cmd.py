@@ -12,7 +12,8 @@ COMMAND = ("render", "write a stack's Kubernetes manifests (and other resources)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml (dev, staging...)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="output directory (default: build/<stack>); replaced atomically")
+                        help="output directory (default: build/<stack>); replaced atomically, "
+                             "and only if a previous render created it (or it is empty)")
     parser.add_argument("--stacks-dir", type=Path, default=None,
                         help="directory holding Pulumi.<stack>.yaml (default: stacks/)")
 
@@ -20,11 +21,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(ns: argparse.Namespace) -> int:
     # Heavy imports (pulumi, pulumi-kubernetes) only here: the CLI's start stays fast.
     from infra.render.api import render_stack
+    from infra.render.output_dir import check_output_dir
     from infra.render.writer import write_tree
+    from infra.spec.stack import STACKS_DIR
 
     out: Path = ns.out or Path("build") / ns.stack
+    # Refuse a dangerous --out before the (slow) render, and again inside write_tree.
+    out = check_output_dir(out, ns.stacks_dir or STACKS_DIR)
     result = render_stack(ns.stack, ns.stacks_dir)
-    write_tree(out, result.files)
+    for note in write_tree(out, result.files):
+        print(f"note: {note}", file=sys.stderr)
     for svc in result.services:
         print(svc.report())
     total = sum(s.cost_per_hour for s in result.services)

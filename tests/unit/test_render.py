@@ -58,6 +58,7 @@ def test_render_writes_the_objects_the_program_registered() -> None:
 def test_render_replaces_the_output_directory_atomically(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
+    (out / ".llmpod-render").write_text("a previous render\n")  # ours to replace
     (out / "stale.yaml").write_text("old")
     assert main(["render", "dev", "--out", str(out)]) == 0
     assert not (out / "stale.yaml").exists()
