@@ -36,6 +36,7 @@ def run(ns: argparse.Namespace) -> int:
     from infra.environments.health import check_healthy
     from infra.environments.markdown import render_markdown
     from infra.environments.promote import prepare_promotion, write_promotion
+    from infra.environments.safe_write import real_target
     from infra.environments.table_view import show_diff
     from infra.errors import LlmpodError
 
@@ -70,6 +71,7 @@ def run(ns: argparse.Namespace) -> int:
     if ns.dry_run:
         print(f"dry run: {path} was not written.", file=sys.stderr)
         return 0
+    real_target(path)  # a read-only or dangling target is refused before the prompt
     if not ns.yes:
         if not sys.stdin.isatty():
             raise LlmpodError(
@@ -82,6 +84,7 @@ def run(ns: argparse.Namespace) -> int:
         if answer not in ("y", "yes"):
             print(f"not confirmed: {path} was not written.", file=sys.stderr)
             return 1
-    write_promotion(promotion)
+    for note in write_promotion(promotion):
+        print(f"note: {note}", file=sys.stderr)
     print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -104,5 +104,5 @@ def prepare_promotion(source_ref: str, target_ref: str, stacks_dir: Path | None 
     return Promotion(source_ref, target_ref, target, new_bytes, merge, diff)
 
 
-def write_promotion(promotion: Promotion) -> None:
-    write_if_unchanged(promotion.target.path, promotion.new_bytes, promotion.target.sha256)
+def write_promotion(promotion: Promotion) -> list[str]:
+    return write_if_unchanged(promotion.target.path, promotion.new_bytes, promotion.target.sha256)

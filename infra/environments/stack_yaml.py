@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.environments.safe_write import replace_file
 from infra.errors import LlmpodError
 from infra.spec.yaml_loader import load_yaml, read_limited
 
@@ -85,23 +85,18 @@ def plain(value: Any) -> Any:
     return value
 
 
-def write_if_unchanged(path: Path, new: bytes, expected_sha256: str) -> None:
+def write_if_unchanged(path: Path, new: bytes, expected_sha256: str, *,
+                       checkpoint: Callable[[str], None] = lambda step: None) -> list[str]:
     """Atomically replace ``path`` with ``new`` if it still hashes to ``expected_sha256``.
 
     The check runs after the temporary file is complete, right before the
     rename, so the window in which a concurrent edit could be lost is as small
     as a file system allows (an editor saving in that instant still wins the
-    race; everything slower is caught).
+    race; everything slower is caught). Permissions, symlinks and temporary
+    files are handled by ``safe_write.replace_file``; returns its notes.
     """
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(new)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        current = sha256(path.read_bytes())
+    def still_current(real: Path) -> None:
+        current = sha256(real.read_bytes())
         if current != expected_sha256:
             raise LlmpodError(
                 code="target_changed",
@@ -109,22 +104,5 @@ def write_if_unchanged(path: Path, new: bytes, expected_sha256: str) -> None:
                          f"{expected_sha256[:12]} when read, {current[:12]} now); nothing was "
                          f"written."),
                 suggestions=["run the promotion again so its diff covers the new content"])
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
-
-def _fsync_dir(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return replace_file(path, new, still_current=still_current, checkpoint=checkpoint)
