@@ -11,6 +11,10 @@ Stdlib only (copied into the image). Paths (GET or HEAD):
   depends on warmup, so a slow weight load cannot get the pod killed.
 * ``/status`` — 200 with the JSON snapshot: phase, reason, pid, warmup timings.
 
+Every connection gets an idle timeout and a total deadline, at most
+``MAX_CONNECTIONS`` handler threads run at once (more connections get a 503 and
+are closed at once), and a client that resets is one JSON log line.
+
 Why a separate port instead of vLLM's own ``/health``: vLLM answers 200 as soon
 as the engine is up, before warmup, and keeps answering during drain, so probing
 it directly sends traffic to cold or terminating pods.
@@ -18,10 +22,16 @@ it directly sends traffic to cold or terminating pods.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
+from .jsonlog import log_event
 from .state import LifecycleState
 
 
@@ -64,23 +74,127 @@ def _make_handler(state: LifecycleState) -> type[BaseHTTPRequestHandler]:
     return ProbeHandler
 
 
+#: A probe is one short request; anything slower is a stuck or hostile client.
+IDLE_TIMEOUT_S = 5.0
+#: Whole-connection budget, against clients that trickle one byte per idle timeout.
+CONNECTION_DEADLINE_S = 10.0
+#: Handler threads at most; kubelet and a load balancer need a handful.
+MAX_CONNECTIONS = 32
+_BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 5\r\n"
+         b"Connection: close\r\n\r\nbusy\n")
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer with a cap on threads, a deadline per connection, and
+    errors logged as one JSON line.
+
+    The stdlib server starts a thread per connection with no limit and no
+    timeout, and prints a traceback to stderr for every client that resets:
+    300 slow clients held 300 threads for as long as they liked (issue 10).
+    """
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *,
+                 max_connections: int, deadline_s: float) -> None:
+        super().__init__(address, handler)
+        self.max_connections = max_connections
+        self.deadline_s = deadline_s
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._open: dict[socket.socket, float] = {}
+        self._open_lock = threading.Lock()
+        self.refused = 0
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            # Over the cap: answer 503 if the socket takes it at once, and close.
+            self.refused += 1
+            with contextlib.suppress(OSError):  # a full or reset socket gets no answer
+                request.setblocking(False)
+                request.send(_BUSY)
+            self.shutdown_request(request)
+            return
+        with self._open_lock:
+            self._open[request] = time.monotonic() + self.deadline_s
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._forget(request)
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._forget(request)
+
+    def _forget(self, request: Any) -> None:
+        with self._open_lock:
+            known = self._open.pop(request, None) is not None
+        if known:
+            self._slots.release()
+
+    def reap(self) -> None:
+        """Cut connections past their deadline (their handler threads then exit)."""
+        now = time.monotonic()
+        with self._open_lock:
+            late = [sock for sock, deadline in self._open.items() if deadline <= now]
+        for sock in late:
+            with contextlib.suppress(OSError):  # already closed by its client
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that resets or vanishes mid-request is routine for a probe port:
+        # one JSON line in the entrypoint's log stream, never a traceback.
+        exc = sys.exc_info()[1]
+        log_event("status_client_error", client=_peer(client_address),
+                  error=type(exc).__name__, detail=str(exc)[:200])
+
+
+def _peer(address: Any) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address)
+
+
 class StatusServer:
     """Runs in a daemon thread; ``close()`` stops it."""
 
-    def __init__(self, state: LifecycleState, host: str, port: int) -> None:
-        self._server = ThreadingHTTPServer((host, port), _make_handler(state))
-        self._server.daemon_threads = True
+    def __init__(self, state: LifecycleState, host: str, port: int, *,
+                 idle_timeout_s: float = IDLE_TIMEOUT_S,
+                 deadline_s: float = CONNECTION_DEADLINE_S,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
+        handler = _make_handler(state)
+        handler.timeout = idle_timeout_s  # socket timeout for every read and write
+        self._server = _BoundedServer((host, port), handler, max_connections=max_connections,
+                                      deadline_s=deadline_s)
+        self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="llmpod-status", daemon=True
         )
+        self._reaper = threading.Thread(target=self._reap, name="llmpod-status-reaper",
+                                        daemon=True)
+        self._reap_every = min(1.0, deadline_s / 4)
 
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
 
+    @property
+    def refused(self) -> int:
+        """Connections closed at once because every handler slot was taken."""
+        return self._server.refused
+
+    def _reap(self) -> None:
+        while not self._stop.wait(self._reap_every):
+            self._server.reap()
+
     def start(self) -> None:
         self._thread.start()
+        self._reaper.start()
 
     def close(self) -> None:
+        self._stop.set()
         self._server.shutdown()
         self._server.server_close()
