@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# CI runs property tests derandomized (the same examples every run: a failure is
+# reproducible and never flaky) and without hypothesis' per-example deadline,
+# which a busy two-core runner would trip. HYPOTHESIS_PROFILE=explore searches
+# afresh on a developer's machine.
+settings.register_profile("ci", derandomize=True, deadline=None, database=None,
+                          print_blob=True)
+settings.register_profile("explore", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def free_loopback_port() -> int:
