@@ -11,6 +11,7 @@ another loader), and then checks:
 * traceback: ``Traceback (most recent call last)`` on stderr;
 * data loss: a file that existed before the command is gone or changed;
 * hang: still running after ``--timeout`` seconds (killed);
+* internal error: the CLI's last-resort message (no traceback, still a bug);
 * clean: exit 0, or exit 1/2/3 with one ``error:`` paragraph and no traceback.
 
 A fixed list of cases comes first (the ones issue 10 reported: ``--out .``,
@@ -231,7 +232,8 @@ def run_case(case: Case, project: Path, timeout: float) -> dict[str, Any]:
         return {"case": case.name, "args": case.args, "rc": rc, "hang": hang,
                 "traceback": "Traceback (most recent call last)" in err,
                 "lost": lost[:5], "lost_count": len(lost),
-                "stderr_bytes": len(err), "stderr_head": err[:300]}
+                "internal_error": "error: internal error" in err,
+                "stderr_bytes": len(err), "stderr_head": err[:300], "stderr_tail": err[-300:]}
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -241,6 +243,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, int]:
         c["tracebacks"] += r["traceback"]
         c["hangs"] += r["hang"]
         c["data_loss"] += r["lost_count"] > 0
+        # The CLI's last-resort handler: no traceback, but a bug all the same.
+        c["internal_errors"] += r.get("internal_error", False)
         c["stderr_over_10kb"] += r["stderr_bytes"] > 10_000
         if not (r["traceback"] or r["hang"] or r["lost_count"]):
             c[f"exit_{r['rc']}"] += 1
@@ -268,6 +272,7 @@ def main() -> int:
     rows = []
     show: Callable[[dict[str, Any]], str] = lambda r: (  # noqa: E731
         "HANG" if r["hang"] else "TRACEBACK" if r["traceback"] else
+        "INTERNAL" if r["internal_error"] else
         f"LOST {r['lost_count']}" if r["lost_count"] else f"exit {r['rc']}")
     for case in cases:
         row = run_case(case, project, ns.timeout)
