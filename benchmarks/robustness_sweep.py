@@ -259,6 +259,9 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a hang")
     ap.add_argument("--json", type=Path, help="write every case's result here")
     ap.add_argument("--only-fixed", action="store_true")
+    ap.add_argument("--cases", default="",
+                    help="comma-separated case names to run (e.g. to re-run a 'hang' with a "
+                         "longer --timeout on a busy machine)")
     ns = ap.parse_args()
     # The sweep itself writes 5,000-digit integers into stack files; the CLI under
     # test runs in its own process with CPython's default limit.
@@ -269,6 +272,9 @@ def main() -> int:
     cases = fixed_cases(shipped)
     if not ns.only_fixed:
         cases += random_cases(shipped, ns.n, ns.seed, project)
+    if ns.cases:
+        wanted = set(ns.cases.split(","))
+        cases = [c for c in cases if c.name in wanted]
     rows = []
     show: Callable[[dict[str, Any]], str] = lambda r: (  # noqa: E731
         "HANG" if r["hang"] else "TRACEBACK" if r["traceback"] else
