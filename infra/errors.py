@@ -76,7 +76,11 @@ def hint(value: str, choices: Sequence[str] | Iterable[str]) -> str:
 
 
 def shorten(value: object, limit: int = 80, *, quote: bool = True) -> str:
-    """``value`` for an error message: repr'd (or str'd) and cut to ``limit`` characters.
+    """``value`` for an error message: repr'd (or, with ``quote=False``, bare text with
+    unprintable characters escaped) and cut to ``limit`` characters.
+
+    Unlike ``shown`` it never raises (ints past CPython's 4,300-digit limit) and
+    can render bare text (paths, exception messages, YAML problems).
 
     Messages echo what the user wrote, but a 6 MB value or a control character
     must not flood or garble a terminal: the cut says how long the original was,
