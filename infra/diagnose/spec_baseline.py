@@ -1,8 +1,9 @@
 """The service as it runs today, from ``--stack/--service`` or ``--model/--gpu`` flags.
 
 Both paths go through the same code as the rest of llmpod (``request_for`` for a
-stack's service; `llmpod plan`'s own flag parser and ``request_from_args`` for
-flags), so diagnose's "now" is exactly what `llmpod plan` / `render` produce.
+stack's service; `llmpod plan`'s flag definitions and ``request_from_args`` in
+infra/spec/plan_flags.py for flags), so diagnose's "now" is exactly what
+`llmpod plan` / `render` produce.
 """
 
 from __future__ import annotations
@@ -79,9 +80,8 @@ def _from_stack(stack_name: str, service: str) -> Baseline:
 
 
 def _from_flags(ns: argparse.Namespace) -> Baseline:
-    from infra.cli.plan_args import add_plan_arguments
-    from infra.cli.plan_cmd import request_from_args
     from infra.planner.api import make_plan
+    from infra.spec.plan_flags import add_plan_arguments, request_from_args
 
     if not ns.gpu:
         raise _bad("--model needs --gpu to plan the current layout.", "add --gpu H100 (say)")

@@ -88,10 +88,8 @@ def patched(req: PlanRequest, cur: Current, change: Change) -> PlanRequest:
         kwargs["kv_cache_dtype"] = str(value)
     elif change.lever == "quantization":
         kwargs["online_quantization"] = online_quantization(str(value), req.model)
-    elif change.lever == "max_num_seqs" and isinstance(value, int):
-        kwargs["max_num_seqs"] = value
-    elif change.lever == "max_num_batched_tokens" and isinstance(value, int):
-        kwargs["max_num_batched_tokens"] = value
+    elif change.lever in ("max_num_seqs", "max_num_batched_tokens") and isinstance(value, int):
+        kwargs["vllm"] = req.vllm.model_copy(update={change.lever: value})
     else:
         raise ValueError(f"cannot apply {change.lever}={value!r} to a plan request")
     kwargs["min_replicas"] = replicas

@@ -24,7 +24,7 @@ def validate_request(req: PlanRequest) -> None:
         raise LlmpodError(code="bad_max_model_len",
                           message=f"max_model_len {req.max_model_len} must be positive.",
                           suggestions=["e.g. --max-model-len 8192"])
-    u = req.gpu_memory_utilization
+    u = req.vllm.gpu_memory_utilization
     if u is not None and not 0 < u <= 1:
         raise LlmpodError(
             code="bad_gpu_memory_utilization",

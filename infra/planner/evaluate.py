@@ -81,21 +81,21 @@ def resolve_settings(req: PlanRequest, gpu: GpuSpec) -> Settings:
     if kv_dtype == "auto" and quant is not None and quant.kv_cache_fp8:
         kv_dtype = "fp8"
     seqs, batched = profile.batch_defaults(gpu)
-    seqs = req.max_num_seqs or seqs
-    batched = req.max_num_batched_tokens or batched
+    seqs = req.vllm.max_num_seqs or seqs
+    batched = req.vllm.max_num_batched_tokens or batched
     max_len = req.max_model_len or m.max_model_len
-    if not req.max_num_batched_tokens:
+    if not req.vllm.max_num_batched_tokens:
         batched = min(seqs * max_len, batched)
     seqs = min(seqs, batched)
     return Settings(
         served_dtype=served,
         quant=quant,
         kv_cache_dtype=kv_dtype,
-        utilization=req.gpu_memory_utilization or profile.gpu_memory_utilization,
+        utilization=req.vllm.gpu_memory_utilization or profile.gpu_memory_utilization,
         max_model_len=max_len,
         max_num_seqs=seqs,
         max_num_batched_tokens=batched,
-        block_size=kv.block_size_for(m, gpu.compute_capability, req.block_size),
+        block_size=kv.block_size_for(m, gpu.compute_capability, req.vllm.block_size),
         profile=profile,
     )
 
@@ -118,7 +118,7 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
         st = memory.stage_memory(
             gpu, utilization=s.utilization, weights_gib=w.gib, activation=act,
             non_torch=memory.non_torch_gib(gpu, tp, s.profile),
-            cuda_graph=memory.cuda_graph_gib(m, len(layers), enforce_eager=req.enforce_eager,
+            cuda_graph=memory.cuda_graph_gib(m, len(layers), enforce_eager=req.vllm.enforce_eager,
                                              profile=s.profile, gpu=gpu))
         geo = kv.geometry(m, layers, tp=tp, block=s.block_size, kv_bytes=kv_bytes,
                           hybrid_manager=s.profile.hybrid_kv_manager)

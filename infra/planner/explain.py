@@ -7,6 +7,7 @@ from infra.planner.request import PlanRequest
 from infra.planner.search import Candidate, SearchResult
 from infra.planner.vllm_args import VllmArgs
 from infra.planner.weights import GIB
+from infra.spec.vllm_options import EngineFlags
 
 
 def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
@@ -17,7 +18,7 @@ def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
         model=req.model_path,
         served_model_name=req.served_model_name,
         tensor_parallel_size=e.tp,
-        pipeline_parallel_size=e.pp,
+        pipeline_parallel_size=e.pp if e.pp > 1 else None,
         enable_expert_parallel=e.expert_parallel,
         # Multi-node replicas run vLLM over Ray, as the LeaderWorkerSet vLLM example does.
         distributed_executor_backend="ray" if e.nodes_per_replica > 1 else None,
@@ -30,11 +31,9 @@ def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
         kv_cache_memory_bytes=int(max(0.0, e.limiting.kv_cache_gib) * GIB) if cpu else None,
         max_num_seqs=s.max_num_seqs,
         max_num_batched_tokens=s.max_num_batched_tokens,
-        block_size=req.block_size,
-        enable_prefix_caching=req.enable_prefix_caching,
-        enforce_eager=req.enforce_eager,
-        trust_remote_code=req.trust_remote_code,
         revision=req.revision,
+        # The options vLLM gets as the user gave them: every EngineFlags field.
+        **{name: getattr(req.vllm, name) for name in EngineFlags.model_fields},
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from infra.gpus.spec import GpuSpec
 from infra.models.facts import ModelFacts, QuantFacts
 from infra.planner.versions import DEFAULT_VLLM_VERSION
+from infra.spec.vllm_options import VllmOptions
 
 
 @dataclass(frozen=True)
@@ -37,22 +38,15 @@ class PlanRequest:
     served_model_name: str
     tp: int | None = None
     pp: int | None = None
-    gpu_memory_utilization: float | None = None
+    #: The user's engine options (infra/spec/vllm_options.py, the one definition).
+    vllm: VllmOptions = field(default_factory=VllmOptions)
     max_model_len: int | None = None
     kv_cache_dtype: str = "auto"
     dtype: str = "auto"
     #: Quantization the checkpoint does not declare (vLLM quantizes at load).
     online_quantization: QuantFacts | None = None
     vllm_version: str = DEFAULT_VLLM_VERSION
-    max_num_seqs: int | None = None
-    max_num_batched_tokens: int | None = None
-    block_size: int | None = None
-    enforce_eager: bool = False
-    enable_prefix_caching: bool | None = None
-    trust_remote_code: bool = False
     revision: str | None = None
-    #: None = let the planner decide (on for MoE models that shard better by expert).
-    expert_parallel: bool | None = None
     max_gpus_per_replica: int = 64
     max_nodes_per_replica: int = 4
     min_replicas: int = 1

@@ -58,8 +58,8 @@ def layouts(req: PlanRequest, gpu: GpuSpec) -> tuple[list[tuple[int, int, bool]]
         pps = list(range(1, min(m.num_layers, per_node * req.max_nodes_per_replica) + 1))
     out = []
     for tp in tps:
-        ep_options = [req.expert_parallel] if req.expert_parallel is not None else [False]
-        if m.moe is not None and req.expert_parallel is None and tp > 1:
+        ep_options = [req.vllm.expert_parallel] if req.vllm.expert_parallel is not None else [False]
+        if m.moe is not None and req.vllm.expert_parallel is None and tp > 1:
             ep_options.append(True)
         for ep in ep_options:
             bad = layout.tp_violation(m, tp, expert_parallel=bool(ep),
@@ -165,14 +165,14 @@ def check_fixed_layout(req: PlanRequest) -> None:
         return
     m, gpu = req.model, req.gpus[0]
     tp, pp = req.tp or 1, req.pp or 1
-    bad = layout.tp_violation(m, tp, expert_parallel=bool(req.expert_parallel),
+    bad = layout.tp_violation(m, tp, expert_parallel=bool(req.vllm.expert_parallel),
                               quant=req.online_quantization or m.quant)
-    if bad and m.moe is not None and req.expert_parallel is None:
+    if bad and m.moe is not None and req.vllm.expert_parallel is None:
         bad = layout.tp_violation(m, tp, expert_parallel=True,
                                   quant=req.online_quantization or m.quant)
     if bad:
         good = layout.valid_tp_sizes(m, gpu.max_gpus_per_node,
-                                     expert_parallel=bool(req.expert_parallel))
+                                     expert_parallel=bool(req.vllm.expert_parallel))
         raise LlmpodError(
             code="invalid_tensor_parallel_size",
             message=f"vLLM would refuse --tensor-parallel-size {tp} for {m.name}: {bad}.",

@@ -96,7 +96,7 @@ def startup_inputs(req: PlanRequest, e: Evaluation) -> StartupInputs:
         checkpoint_bytes=e.checkpoint_bytes, read_mb_s=req.weights_read_mb_s,
         stage_layers=math.ceil(req.model.num_layers / e.pp), ranks=e.gpus_per_replica,
         nodes=e.nodes_per_replica, max_num_seqs=e.settings.max_num_seqs,
-        enforce_eager=req.enforce_eager, bf16_tflops=e.gpu.bf16_tflops,
+        enforce_eager=req.vllm.enforce_eager, bf16_tflops=e.gpu.bf16_tflops,
         gpu_vendor=e.gpu.vendor)
 
 

@@ -53,26 +53,19 @@ class ServicePlan:
 
 def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
     t = spec.targets
-    v = spec.vllm
     return PlanRequest(
         model=model.facts,
         gpus=tuple(find_gpu(g) for g in spec.gpus.types),
         model_path=model.container_path,
         served_model_name=model.served_name,
-        gpu_memory_utilization=v.gpu_memory_utilization,
+        vllm=spec.vllm,
         max_model_len=spec.max_model_len,
         kv_cache_dtype=spec.kv_cache_dtype,
         dtype=spec.dtype,
         online_quantization=online_quantization(spec.quantization, model.facts),
         vllm_version=spec.image.vllm_version,
-        max_num_seqs=v.max_num_seqs,
-        max_num_batched_tokens=v.max_num_batched_tokens,
-        enforce_eager=v.enforce_eager,
-        enable_prefix_caching=v.enable_prefix_caching,
-        trust_remote_code=v.trust_remote_code,
         revision=spec.revision,
         weights_read_mb_s=spec.weights.load_bandwidth_mb_s,
-        expert_parallel=v.expert_parallel,
         max_gpus_per_replica=spec.gpus.max_per_replica,
         max_nodes_per_replica=spec.gpus.max_nodes,
         min_replicas=max(1, spec.replicas.min),

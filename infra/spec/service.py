@@ -36,9 +36,9 @@ from infra.spec.grammars import (
     WeightsSource,
     shown,
 )
+from infra.spec.vllm_options import Dtype, KvCacheDtype, Positive, VllmOptions
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-Positive = Annotated[int, Field(ge=1)]
 
 
 class Targets(SpecModel):
@@ -146,18 +146,6 @@ class Replicas(SpecModel):
         return self
 
 
-class VllmOptions(SpecModel):
-    """Engine options the planner does not choose for you."""
-
-    gpu_memory_utilization: Annotated[float, Field(gt=0, le=1)] | None = None
-    max_num_seqs: Positive | None = None
-    max_num_batched_tokens: Positive | None = None
-    enforce_eager: bool = False
-    enable_prefix_caching: bool | None = None
-    trust_remote_code: bool = False
-    expert_parallel: bool | None = None
-
-
 class Warmup(SpecModel):
     prompt_lengths: list[Positive] = Field(default_factory=lambda: [16, 512])
     """Prompt lengths (tokens) to send before the pod is marked ready; one near
@@ -204,10 +192,10 @@ class ServingSpec(SpecModel):
     """Catalog name, hf://org/name@revision, s3://bucket/prefix, or a config.json path."""
     revision: GitRevision | None = None
     """Model revision (commit) to serve; pinned in the weights marker."""
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    dtype: Dtype = "auto"
     quantization: str | None = None
     """On-the-fly quantization (fp8, bitsandbytes) for an unquantized checkpoint."""
-    kv_cache_dtype: Literal["auto", "fp8", "fp8_e4m3", "fp8_e5m2"] = "auto"
+    kv_cache_dtype: KvCacheDtype = "auto"
     max_model_len: Positive | None = None
     """Context length; default: what vLLM derives from the model's config."""
     targets: Targets = Field(default_factory=Targets)
