@@ -42,6 +42,9 @@ class EngineFlags(SpecModel):
     slower decoding."""
     trust_remote_code: bool = False
     """Run the model repository's own Python code (needed by some architectures)."""
+    max_logprobs: Annotated[int, Field(ge=-1)] | None = None
+    """Most log probabilities a request may ask for; default: vLLM's 20 (the OpenAI
+    API's). -1 removes the cap (a request may then exhaust memory)."""
 
 
 class VllmOptions(EngineFlags):

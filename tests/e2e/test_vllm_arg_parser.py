@@ -37,7 +37,7 @@ CATALOG_CASES = {
     "engine-flags-l4": [
         "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "L4", "--max-model-len", "8192",
         "--block-size", "32", "--no-enable-prefix-caching", "--enforce-eager",
-        "--trust-remote-code",
+        "--trust-remote-code", "--max-logprobs", "-1",
     ],
 }  # fmt: skip
 
