@@ -95,6 +95,10 @@ class _BoundedServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    # socketserver listens with a backlog of 5: under a burst the kernel drops SYNs
+    # and clients (kubelet included) retry only after 1 s. Accepting is cheap now
+    # (over the cap a connection is closed at once), so let the queue be longer.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *,
                  max_connections: int, deadline_s: float) -> None:

@@ -147,7 +147,7 @@ def test_a_client_trickling_bytes_is_cut_off_by_the_deadline(server: StatusServe
     (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", b"414"),
     (b"GET /live HTTP/1.0\r\n" + b"X: y\r\n" * 200 + b"\r\n", b"431"),
     (b"\x00\xff\x16\x03\x01\x02\x00\x01\x00\r\n\r\n", b"400"),
-])
+], ids=["one-word", "http-9.9", "70k-request-line", "200-headers", "tls-hello"])
 def test_malformed_http_gets_a_4xx_and_the_server_keeps_serving(
         server: StatusServer, capfd: pytest.CaptureFixture[str], raw: bytes,
         status: bytes) -> None:
