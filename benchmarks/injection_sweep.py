@@ -43,10 +43,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-# Never reach the network: hf:// payloads must fail offline, not retry DNS for minutes.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-
 CANARY = "pwned"
 _TOUCH = f"touch {CANARY}"
 
@@ -455,7 +451,39 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--limit", type=int, default=0, help="payloads per field (0: all)")
     ns = parser.parse_args()
+    plist = payloads()
+    if ns.limit:
+        plist = plist[: ns.limit]
+    report = sweep(plist)
+    counts, sinks, examples = report, report["sinks"], report["examples"]
+    if ns.json:
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        print(f"{len(plist)} payloads x {len(FIELDS)} fields = {counts['cases']} cases: "
+              f"{counts['accepted']} accepted by the spec, {counts['rendered']} rendered, "
+              f"{counts['injected']} reached a sink live, {counts['tracebacks']} tracebacks")
+        for sink, n in sorted(sinks.items()):
+            print(f"  {sink}: {n}   e.g. {examples.get(sink, '')}")
+    return 0
 
+
+def sweep(plist: list[str]) -> dict[str, Any]:
+    """Counts for ``plist`` over every field (see the module docstring)."""
+    # Never reach the network: hf:// payloads must fail offline, not retry DNS for
+    # minutes (llmpod's hf adaptor reads HF_HUB_OFFLINE per call).
+    saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "AWS_EC2_METADATA_DISABLED")}
+    os.environ.update({"HF_HUB_OFFLINE": "1", "AWS_EC2_METADATA_DISABLED": "true"})
+    try:
+        return _sweep(plist)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _sweep(plist: list[str]) -> dict[str, Any]:
     import traceback
 
     from pydantic import ValidationError
@@ -465,9 +493,6 @@ def main() -> int:
     from infra.spec.service import ServingSpec
     from infra.spec.stack import StackSpec
 
-    plist = payloads()
-    if ns.limit:
-        plist = plist[: ns.limit]
     root = Path(tempfile.mkdtemp(prefix="llmpod-sweep-"))
     stubs = _stub_dir(root)
     model_dir = root / "models"
@@ -547,21 +572,15 @@ def main() -> int:
                 for h in hits:
                     sinks[h] += 1
                     examples.setdefault(h, f"{label} = {payload!r}"[:120])
+    counts.update({k: 0 for k in ("accepted", "rendered", "injected", "tracebacks")
+                   if k not in counts})
     report = {"payloads": len(plist), "fields": len(FIELDS), **counts,
               "sinks": dict(sorted(sinks.items())), "examples": examples,
               "by_field": {k: dict(v) for k, v in by_field.items()}}
-    if ns.json:
-        print(json.dumps(report, indent=2, sort_keys=True))
-    else:
-        print(f"{len(plist)} payloads x {len(FIELDS)} fields = {counts['cases']} cases: "
-              f"{counts['accepted']} accepted by the spec, {counts['rendered']} rendered, "
-              f"{counts['injected']} reached a sink live, {counts['tracebacks']} tracebacks")
-        for sink, n in sorted(sinks.items()):
-            print(f"  {sink}: {n}   e.g. {examples.get(sink, '')}")
     import shutil
 
     shutil.rmtree(root, ignore_errors=True)
-    return 0
+    return report
 
 
 if __name__ == "__main__":
