@@ -29,6 +29,7 @@ recursion, so the check itself cannot be the thing that blows up.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,12 +88,16 @@ def yaml_syntax_error(path: Path | str, exc: Exception, *, note: str = "") -> Ll
     )
 
 
+def _too_big(path: Path | str, size: int) -> LlmpodError:
+    return yaml_error(path, None, "", f"the file is {size:,} bytes; stack files are limited "
+                      f"to {MAX_BYTES:,} bytes",
+                      "keep the stack file to its services' settings (model weights, configs "
+                      "and data belong elsewhere)")
+
+
 def decode_utf8(raw: bytes, path: Path | str) -> str:
     if len(raw) > MAX_BYTES:
-        raise yaml_error(path, None, "", f"the file is {len(raw):,} bytes; stack files are "
-                         f"limited to {MAX_BYTES:,} bytes",
-                         "keep the stack file to its services' settings (model weights, "
-                         "configs and data belong elsewhere)")
+        raise _too_big(path, len(raw))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -106,7 +111,10 @@ def read_limited(path: Path) -> bytes:
     """A file's bytes, reading at most one byte past the limit (a 10 GB file is not read)."""
     try:
         with path.open("rb") as fh:
-            return fh.read(MAX_BYTES + 1)
+            raw = fh.read(MAX_BYTES + 1)
+            if len(raw) > MAX_BYTES:  # say how big it really is, without reading it
+                raise _too_big(path, max(os.fstat(fh.fileno()).st_size, len(raw)))
+            return raw
     except OSError as exc:
         raise LlmpodError(code="stack_yaml_unreadable",
                           message=f"cannot read {path}: {exc.strerror or exc}.",

@@ -179,6 +179,13 @@ def test_an_oversized_file_is_refused_before_parsing() -> None:
         load_yaml(b"config:\n  x: '" + b"a" * (1024 * 1024) + b"'\n", "Pulumi.x.yaml")
 
 
+def test_an_oversized_file_states_its_real_size(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_bytes(b"config:\n  x: '" + b"z" * 6_000_000 + b"'\n")
+    with pytest.raises(LlmpodError, match=r"the file is 6,000,016 bytes"):
+        read_stack_config(path)
+
+
 def test_non_utf8_names_the_line() -> None:
     with pytest.raises(LlmpodError, match=r"Pulumi.x.yaml line 3: byte \d+ \(b'\\xff'\) is not "
                                           r"UTF-8"):
