@@ -38,6 +38,7 @@ from typing import Any
 from . import compile_cache, vllm_http
 from .drain import drain_then_stop
 from .jsonlog import log_event
+from .plan_check import Expectation, RunningReportError, compare, outcome
 from .plan_file import Plan, PlanFileError, load_plan
 from .ready_file import remove_ready_file, write_ready_file
 from .settings import Settings, SettingsError, settings_from_env
@@ -71,6 +72,32 @@ def vllm_healthy(settings: Settings) -> bool:
         return vllm_http.request(f"{settings.vllm_base_url}/health", timeout=5.0).status == 200
     except vllm_http.VllmUnreachable:
         return False
+
+
+def check_against_plan(settings: Settings, plan: Plan) -> dict[str, Any]:
+    """What vLLM reports (``/metrics``, ``/v1/models``) against the plan's figures.
+
+    Never raises: a server that cannot be asked is itself the finding, reported
+    with ``ok: null`` so nobody mistakes "could not check" for "matches".
+    """
+    base = settings.vllm_base_url
+    expectation = Expectation(
+        vllm_args=plan.vllm_args,
+        kv_cache_tokens=plan.expected.kv_cache_tokens,
+        block_size=plan.expected.block_size,
+    )
+    try:
+        metrics = vllm_http.request(f"{base}/metrics", timeout=10.0)
+        models = vllm_http.request(f"{base}/v1/models", timeout=10.0)
+        if metrics.status != 200 or models.status != 200:
+            raise RunningReportError(
+                f"vLLM answered /metrics {metrics.status}, /v1/models {models.status}"
+            )
+        # The launched arguments are the plan's by construction: nothing to compare there.
+        checks = compare(expectation, metrics.text(), models.json())
+    except (vllm_http.VllmUnreachable, RunningReportError, ValueError) as exc:
+        return {"ok": None, "error": f"could not compare with the plan: {exc}"}
+    return outcome(checks)
 
 
 def _child_died(state: LifecycleState, child: VllmChild, where: str) -> int:
@@ -180,6 +207,12 @@ class Entrypoint:
             warmup_total_s=summary["total_s"],
             ready_file=str(self.settings.ready_file),
         )
+        # Once, after ready: a server that runs with other figures than planned (a
+        # utilization, KV dtype or context that differs) still serves, but the
+        # capacity the plan promised is not there. Reported, not fatal.
+        result = check_against_plan(self.settings, plan)
+        self.state.set_plan_check(result)
+        log_event("plan_check", **result)
         return None
 
     def _watch(self, child: VllmChild) -> int | None:
@@ -231,6 +264,7 @@ class Entrypoint:
             return self._idle_until_signal()
         self.child = self.signals.child = child
         self.state.set_child("running", pid=pid)
+        self.state.set_vllm_args(plan.vllm_args)
         self.state.advance("load")
         log_event("load", pid=pid, argv=argv)
         def serve(c: VllmChild) -> int | None:

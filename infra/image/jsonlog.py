@@ -5,7 +5,8 @@ pipelines (CloudWatch, Loki) can filter on ``event`` without parsing prose, and
 the lines stay greppable among vLLM's own (unstructured) output on the same stream.
 
 Events: ``load``, ``health``, ``warmup``, ``ready``, ``drain``, ``exit``,
-``error``, ``signal``, ``status_server``.
+``error``, ``signal``, ``status_server``, ``plan_check`` (what vLLM reports against
+the plan, once ready: ``ok``, ``differs``, ``checks``).
 """
 
 from __future__ import annotations

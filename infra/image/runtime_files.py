@@ -21,6 +21,7 @@ RUNTIME_MODULES = (
     "drain.py",
     "entrypoint.py",
     "jsonlog.py",
+    "plan_check.py",
     "plan_file.py",
     "ready_file.py",
     "settings.py",

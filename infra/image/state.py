@@ -54,6 +54,10 @@ class LifecycleState:
     child: str = "not_started"
     vllm_healthy: bool = False
     warmup: dict[str, Any] = field(default_factory=dict)
+    #: The arguments after ``vllm serve`` (the plan's, without host and port).
+    vllm_args: tuple[str, ...] = ()
+    #: The comparison of what vLLM reports with the plan, once ready (plan_check.py).
+    plan_check: dict[str, Any] | None = None
     phase_since: dict[str, float] = field(default_factory=dict)
     #: Set from the signal handler without the lock (see ``request_stop``).
     stop_requested: bool = False
@@ -84,6 +88,14 @@ class LifecycleState:
     def set_warmup(self, summary: dict[str, Any]) -> None:
         with self._lock:
             self.warmup = dict(summary)
+
+    def set_vllm_args(self, args: tuple[str, ...]) -> None:
+        with self._lock:
+            self.vllm_args = tuple(args)
+
+    def set_plan_check(self, result: dict[str, Any]) -> None:
+        with self._lock:
+            self.plan_check = dict(result)
 
     def request_stop(self) -> None:
         """Withdraw readiness at once; safe to call from a signal handler.
@@ -128,4 +140,6 @@ class LifecycleState:
                 "vllm_healthy": self.vllm_healthy,
                 "phase_since": dict(sorted(self.phase_since.items())),
                 "warmup": dict(self.warmup),
+                "vllm_args": list(self.vllm_args),
+                "plan_check": self.plan_check,
             }

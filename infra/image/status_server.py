@@ -9,7 +9,9 @@ Stdlib only (copied into the image). Paths (GET or HEAD):
 * ``/live``   — 200 while the vLLM child runs (or was deliberately never started
   because of a bad plan); 503 once it died. Wire the liveness probe here. It never
   depends on warmup, so a slow weight load cannot get the pod killed.
-* ``/status`` — 200 with the JSON snapshot: phase, reason, pid, warmup timings.
+* ``/status`` — 200 with the JSON snapshot: phase, reason, pid, warmup timings,
+  ``vllm_args`` (what was launched after ``vllm serve``) and ``plan_check`` (what
+  vLLM reports against the plan, once ready; ``llmpod verify`` reads both).
 
 Every connection gets an idle timeout and a total deadline, at most
 ``MAX_CONNECTIONS`` handler threads run at once (more connections get a 503 and

@@ -39,9 +39,20 @@ def warmup_config(sp: ServicePlan) -> dict[str, Any]:
     }
 
 
+def expected_figures(sp: ServicePlan) -> dict[str, int]:
+    """What vLLM must report once running; the entrypoint checks it (plan_check.py)."""
+    e = sp.plan.evaluation
+    assert e is not None
+    return {"block_size": e.settings.block_size, "kv_cache_tokens": e.capacity.tokens}
+
+
 def plan_file_payload(sp: ServicePlan) -> dict[str, Any]:
     """The JSON the entrypoint reads (LLMPOD_PLAN_FILE)."""
-    return {"vllm_args": list(sp.plan.vllm_args), "warmup": warmup_config(sp)}
+    return {
+        "expected": expected_figures(sp),
+        "vllm_args": list(sp.plan.vllm_args),
+        "warmup": warmup_config(sp),
+    }
 
 
 def startup_estimate_s(sp: ServicePlan) -> float:

@@ -5,6 +5,9 @@ $FAKE_VLLM_ARGV_FILE and then behaves per $FAKE_VLLM_MODE:
 
 * ``serve``  — answers /health, /v1/models, /tokenize, /v1/completions, /metrics
   like vLLM does for a model with max_model_len 256 (one token per word + BOS);
+  /metrics carries ``vllm:cache_config_info`` built from the arguments it was
+  started with (utilization, KV dtype, block size as vLLM resolves them) and
+  $FAKE_VLLM_GPU_BLOCKS blocks (default 64), /v1/models the served name;
 * ``crash``  — exits 3 at once (a rejected flag, a CUDA error);
 * ``hang``   — never opens its port (weights that never finish loading);
 * ``warmup_500`` — healthy, but every completion fails with 500;
@@ -27,6 +30,37 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_MODEL_LEN = 256
+ARGV: list[str] = []
+
+
+def arg(flag: str, default: str) -> str:
+    return ARGV[ARGV.index(flag) + 1] if flag in ARGV else default
+
+
+def served_name() -> str:
+    positional = ARGV[1] if len(ARGV) > 1 and not ARGV[1].startswith("--") else None
+    return arg("--served-model-name", positional or arg("--model", "fake"))
+
+
+def metrics() -> str:
+    blocks = int(os.environ.get("FAKE_VLLM_GPU_BLOCKS", "64"))
+    block = int(arg("--block-size", "16"))
+    labels = {
+        "block_size": str(block),
+        "cache_dtype": arg("--kv-cache-dtype", "auto"),
+        "enable_prefix_caching": str("--no-enable-prefix-caching" not in ARGV),
+        "engine": "0",
+        "gpu_memory_utilization": arg("--gpu-memory-utilization", "0.9"),
+        "kv_cache_size_tokens": str(blocks * block),
+        "num_gpu_blocks": str(blocks),
+    }
+    info = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return (
+        "# TYPE vllm:cache_config_info gauge\n"
+        f"vllm:cache_config_info{{{info}}} 1.0\n"
+        'vllm:num_requests_running{engine="0"} 0.0\n'
+        'vllm:num_requests_waiting{engine="0"} 0.0\n'
+    )
 
 
 def tokens(prompt: str) -> int:
@@ -48,13 +82,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/health":
             self._reply(200, "")
         elif self.path == "/v1/models":
-            self._reply(200, {"data": [{"id": "fake", "max_model_len": MAX_MODEL_LEN}]})
+            length = int(arg("--max-model-len", str(MAX_MODEL_LEN)))
+            self._reply(200, {"data": [{"id": served_name(), "max_model_len": length}]})
         elif self.path == "/metrics":
-            self._reply(
-                200,
-                'vllm:num_requests_running{engine="0"} 0.0\n'
-                'vllm:num_requests_waiting{engine="0"} 0.0\n',
-            )
+            self._reply(200, metrics())
         else:
             self._reply(404, {"error": "not found"})
 
@@ -106,6 +137,7 @@ def _compile_cache() -> None:
 
 def main() -> int:
     argv = sys.argv[1:]
+    ARGV[:] = argv
     with open(os.environ["FAKE_VLLM_ARGV_FILE"], "w") as f:
         json.dump(argv, f)
     _compile_cache()
