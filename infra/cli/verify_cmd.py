@@ -72,10 +72,11 @@ def _verify(ns: argparse.Namespace) -> int:
     from infra.verify import planned, report, running
 
     stack, url = _targets(ns)
-    plan = planned.from_plan_file(ns.plan) if ns.plan else planned.from_stack(stack, ns.service)
-    server = running.from_recording(ns.from_file) if ns.from_file else running.from_url(
-        url, ns.status_url, ns.timeout
-    )
+    plan = planned.from_plan_file(ns.plan) if ns.plan else planned.from_stack(str(stack), ns.service)
+    if ns.from_file:
+        server = running.from_recording(ns.from_file)
+    else:
+        server = running.from_url(str(url), ns.status_url, ns.timeout)
     launched = _launched(server.status)
     try:
         checks = compare(plan.expectation, server.metrics_text, server.models, launched)

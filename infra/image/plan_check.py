@@ -270,7 +270,9 @@ def _prefix_caching(flags: Mapping[str, str | bool], info: Mapping[str, str]) ->
     return _exact("enable_prefix_caching", planned, _bool(info.get("enable_prefix_caching")))
 
 
-def _block_size(exp: Expectation, flags: Mapping[str, str | bool], info: Mapping[str, str]) -> Check:
+def _block_size(
+    exp: Expectation, flags: Mapping[str, str | bool], info: Mapping[str, str]
+) -> Check:
     planned = _int(_flag(flags, "--block-size"))
     if planned is None:
         planned = exp.block_size

@@ -83,7 +83,9 @@ def from_plan_file(path_text: str) -> Planned:
     try:
         plan = parse_plan(text, source=str(path))
     except PlanFileError as exc:
-        raise LlmpodError(code="bad_plan_file", message=str(exc)[:600], suggestions=[_FIX]) from None
+        raise LlmpodError(
+            code="bad_plan_file", message=str(exc)[:600], suggestions=[_FIX]
+        ) from None
     expectation = Expectation(
         vllm_args=plan.vllm_args,
         kv_cache_tokens=plan.expected.kv_cache_tokens,

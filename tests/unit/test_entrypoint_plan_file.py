@@ -139,3 +139,26 @@ def test_rendered_document_round_trips_with_sorted_keys() -> None:
 def test_render_refuses_what_the_entrypoint_would_refuse() -> None:
     with pytest.raises(PlanFileError, match=r"unknown key 'warmup\.batch'"):
         render_plan_document(ARGS, {"batch": 4})
+
+
+def test_expected_figures_round_trip() -> None:
+    text = render_plan_document(ARGS, None, {"kv_cache_tokens": 906256, "block_size": 16})
+    plan = parse_plan(text)
+    assert (plan.expected.kv_cache_tokens, plan.expected.block_size) == (906256, 16)
+    # A plan file written before "expected" existed still reads, with nothing expected.
+    assert parse_plan(json.dumps({"vllm_args": ARGS})).expected.kv_cache_tokens is None
+
+
+@pytest.mark.parametrize(
+    ("expected", "match"),
+    [
+        ('{"kv_cache_tokens": 0}', r"'expected\.kv_cache_tokens' must be an integer ≥ 1, got 0"),
+        ('{"kv_cache_tokens": "9e5"}', r"'expected\.kv_cache_tokens' must be an integer"),
+        ('{"block_size": true}', r"'expected\.block_size' must be an integer ≥ 1, got True"),
+        ('{"kv_tokens": 5}', r"unknown key 'expected\.kv_tokens'\. Did you mean 'kv_cache_tokens'"),
+        ("[]", r"'expected' must be a JSON object, got list"),
+    ],
+)
+def test_bad_expected_figures_are_explained(expected: str, match: str) -> None:
+    with pytest.raises(PlanFileError, match=match):
+        parse_plan(f'{{"vllm_args": ["m"], "expected": {expected}}}')

@@ -284,3 +284,38 @@ def test_without_a_compile_cache_dir_vllm_keeps_its_default(start: Any, tmp_path
     run.wait_phase("ready")
     assert run.stop() == 0
     assert not cache_file.exists()  # VLLM_CACHE_ROOT was not set for vLLM
+
+
+def test_plan_check_once_ready_is_logged_and_on_status(start: Any) -> None:
+    """The fake reports 64 blocks of 16 = 1,024 KV tokens and utilization 0.9 (its default)."""
+    plan = {"vllm_args": ARGS, "warmup": {"enabled": False},
+            "expected": {"kv_cache_tokens": 1024, "block_size": 16}}  # fmt: skip
+    run = start(plan)
+    run.wait_phase("ready")
+    deadline = time.monotonic() + 10
+    while run.status()["plan_check"] is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status = run.status()
+    assert status["vllm_args"] == ARGS
+    check = status["plan_check"]
+    assert (check["ok"], check["differs"]) == (True, [])
+    kv = next(c for c in check["checks"] if c["name"] == "kv_cache_tokens")
+    assert (kv["planned"], kv["running"], kv["ok"]) == (1024, 1024, True)
+    assert run.stop() == 0
+    logged = [e for e in run.events() if e["event"] == "plan_check"]
+    assert len(logged) == 1 and logged[0]["ok"] is True
+
+
+def test_plan_check_names_what_differs(start: Any) -> None:
+    plan = {"vllm_args": [*ARGS, "--gpu-memory-utilization", "0.95"],
+            "warmup": {"enabled": False}, "expected": {"kv_cache_tokens": 2048}}  # fmt: skip
+    run = start(plan)
+    run.wait_phase("ready")
+    deadline = time.monotonic() + 10
+    while run.status()["plan_check"] is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check = run.status()["plan_check"]
+    # The fake reports the utilization it was launched with (0.95, as planned), so
+    # only the KV figure differs: 1,024 running against 2,048 planned.
+    assert (check["ok"], check["differs"]) == (False, ["kv_cache_tokens"])
+    assert run.stop() == 0
