@@ -72,7 +72,10 @@ def _verify(ns: argparse.Namespace) -> int:
     from infra.verify import planned, report, running
 
     stack, url = _targets(ns)
-    plan = planned.from_plan_file(ns.plan) if ns.plan else planned.from_stack(str(stack), ns.service)
+    if ns.plan:
+        plan = planned.from_plan_file(ns.plan)
+    else:
+        plan = planned.from_stack(str(stack), ns.service)
     if ns.from_file:
         server = running.from_recording(ns.from_file)
     else:
