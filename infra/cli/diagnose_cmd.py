@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from infra.diagnose.scrape import RawScrape
 
 COMMAND = ("diagnose", "scrape a running vLLM's /metrics, name the bottleneck, cost the fix")
 __all__ = ["COMMAND", "add_arguments", "parse_duration", "run"]
@@ -12,7 +16,15 @@ __all__ = ["COMMAND", "add_arguments", "parse_duration", "run"]
 EPILOG = """\
 Saved scrapes (--save writes, --from-file reads):
   * JSON lines: one {"timestamp": <unix seconds>, "url": ..., "text": <exposition>} per line;
-  * or a directory of .prom files named by their Unix scrape time (1718000000.prom, ...).
+  * or a directory of .prom files named by their Unix scrape time (1718000000.prom, ...);
+  * or a file of Prometheus text, whatever its name (curl -s URL/metrics > metrics.prom):
+    one scrape, taken at the time in its name if that is a Unix time, else its mtime.
+
+One scrape (a single file, or scrapes all taken at the same time) is not refused:
+vLLM's counters and histograms count since the server started, so it gives totals
+(preemptions, requests, mean and percentile TTFT since start) and the state at that
+instant (running, waiting, KV usage), and says what it cannot tell (rates, trends,
+the regime). Naming a bottleneck needs a window of several scrapes.
 
 Percentiles (TTFT, inter-token latency, queue time) are estimated from the histogram
 buckets by linear interpolation within a bucket, as PromQL's histogram_quantile does.
@@ -21,6 +33,8 @@ Exit codes: 0 diagnosed (the regime is in the output, bottleneck or not);
             1 could not diagnose (unreachable URL, not a vLLM server, metrics missing,
               unreadable --from-file, unknown stack/service/model, infeasible spec);
             2 bad command line.
+With --json, errors are JSON too: {"regime": null, "error": {"code", "message",
+"suggestions"}} on stdout, with the same exit code.
 """
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
@@ -39,6 +53,9 @@ def parse_duration(text: str) -> float:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from infra.cli.json_errors import json_command_line_errors
+
+    json_command_line_errors(p)
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
     p.add_argument("url", nargs="?", help="the vLLM server, e.g. http://127.0.0.1:8000")
@@ -82,6 +99,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(ns: argparse.Namespace) -> int:
+    from infra.cli.json_errors import print_error
+    from infra.errors import LlmpodError
+
+    try:
+        return _diagnose(ns)
+    except LlmpodError as err:
+        if not ns.json:
+            raise
+        print_error(err, regime=None)
+        return err.exit_code
+
+
+def _diagnose(ns: argparse.Namespace) -> int:
+    import json
+
     from infra.diagnose import recording
     from infra.diagnose.analyze import analyze, check_first
     from infra.diagnose.render import to_json, write_text
@@ -108,13 +140,28 @@ def run(ns: argparse.Namespace) -> int:
         raw = collect(ns.url, ns.window, ns.interval, validate=check_first)
         if ns.save:
             recording.save(ns.save, raw)
+    if len({s.timestamp for s in raw}) < 2:
+        return _one_scrape(raw[-1], source, as_json=ns.json)
     target = ns.ttft_target
     if target is None and baseline is not None:
         target = baseline.request.targets.ttft_s
     report = analyze(raw, source=source, baseline=baseline, ttft_target_s=target)
     if ns.json:
-        import json
+        print(json.dumps(to_json(report), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        write_text(report, sys.stdout)
+    return 0
 
+
+def _one_scrape(scrape: RawScrape, source: str, *, as_json: bool) -> int:
+    """Totals since start and the state now, instead of refusing (see single.py)."""
+    import json
+
+    from infra.diagnose.analyze import snapshots
+    from infra.diagnose.single import single_scrape, to_json, write_text
+
+    report = single_scrape(snapshots([scrape])[0], source)
+    if as_json:
         print(json.dumps(to_json(report), indent=2, sort_keys=True, ensure_ascii=False))
     else:
         write_text(report, sys.stdout)

@@ -37,6 +37,9 @@ Exit codes: 0 every check holds; 3 something differs (the output names it);
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from infra.cli.json_errors import json_command_line_errors
+
+    json_command_line_errors(p)
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
     p.add_argument(
@@ -63,7 +66,9 @@ def run(ns: argparse.Namespace) -> int:
     except LlmpodError as err:
         if not ns.json:
             raise
-        print(json.dumps({"ok": None, "error": err.as_json()}, indent=2, ensure_ascii=False))
+        from infra.cli.json_errors import print_error
+
+        print_error(err, ok=None)
         return err.exit_code
 
 

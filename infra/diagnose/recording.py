@@ -8,6 +8,11 @@ Two formats (documented in ``llmpod diagnose --help``):
   was taken: ``1718000000.prom``, ``1718000005.5.prom`` … (e.g. from
   ``curl -s URL/metrics > "$(date +%s).prom"`` in a loop). A single such file
   may also be given directly.
+* **a file of Prometheus text given directly**, whatever its name (e.g. from
+  ``curl -s URL/metrics > metrics.prom``): one scrape, taken at the time in its
+  name when that is a Unix time, else at the file's modification time (which
+  ``curl`` sets when it writes). One scrape gives totals since the server
+  started and the state at that instant (see ``single.py``).
 
 Scrapes from several arguments are merged and sorted by timestamp.
 """
@@ -56,6 +61,19 @@ def _read_prom(path: Path) -> RawScrape:
     )
 
 
+def _read_given_file(path: Path) -> list[RawScrape]:
+    """A file named on the command line: JSON lines, or one scrape of Prometheus text."""
+    text = path.read_text(errors="replace")
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if path.suffix != ".prom" and first.startswith("{"):
+        return _read_jsonl(path)
+    try:
+        when = _timestamp_from_name(path)
+    except LlmpodError:
+        when = path.stat().st_mtime
+    return [RawScrape(timestamp=when, text=text, origin=str(path))]
+
+
 def _read_jsonl(path: Path) -> list[RawScrape]:
     out = []
     for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
@@ -84,7 +102,7 @@ def load(paths: Iterable[str | Path]) -> list[RawScrape]:
                 raise _bad(path, "the directory holds no .prom files")
             scrapes += [_read_prom(f) for f in files]
         elif path.is_file():
-            scrapes += [_read_prom(path)] if path.suffix == ".prom" else _read_jsonl(path)
+            scrapes += _read_given_file(path)
         else:
             raise _bad(path, "no such file or directory")
     if not scrapes:

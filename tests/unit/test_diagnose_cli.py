@@ -281,14 +281,18 @@ def test_bad_duration_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
             r"rec.jsonl: line 2 is not JSON",
         ),
         ("rec.jsonl", '{"time": 1}\n', r"line 1 needs a numeric 'timestamp' and a string 'text'"),
-        ("later.prom", "vllm:x 1\n", r"later.prom: a .prom file must be named by the Unix time"),
+        # In a directory the names order the scrapes, so they must be Unix times.
+        ("dir/later.prom", "vllm:x 1\n", r"later.prom: a .prom file must be named by the Unix"),
     ],
 )
 def test_bad_recordings(
     tmp_path: Path, name: str, content: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / name).write_text(content)
-    code, _, err = run(["--from-file", str(tmp_path / name)], capsys)
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(content)
+    given = path.parent if path.parent != tmp_path else path
+    code, _, err = run(["--from-file", str(given)], capsys)
     assert code == 1
     assert message.replace("\\", "") in err
 
@@ -296,3 +300,72 @@ def test_bad_recordings(
 def test_missing_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["--from-file", str(tmp_path / "nope")], capsys)
     assert code == 1 and "nope: no such file or directory" in err
+
+
+def _last_scrape_as_curl_file(tmp_path: Path) -> Path:
+    """What `curl -s URL/metrics > metrics.prom` gives: the recording's last page."""
+    text = json.loads(MEMORY.read_text().splitlines()[-1])["text"]
+    path = tmp_path / "metrics.prom"
+    path.write_text(text)
+    return path
+
+
+def test_one_scrape_gives_totals_and_the_state_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _last_scrape_as_curl_file(tmp_path)
+    code, out, _ = run(["--from-file", str(path), "--json"], capsys)
+    body = json.loads(out)
+    assert code == 0
+    assert body["single_scrape"] is True and body["regime"] is None
+    # From the page itself: num_preemptions_total 23, waiting 8, running 4, KV 0.9333,
+    # TTFT sum 157.84 s over 31 requests → mean 5.0916 s.
+    assert body["since_start"]["preemptions"] == 23
+    assert body["now"] == {"running": 4.0, "waiting": 8.0, "kv_cache_usage": 0.9333}
+    assert body["since_start"]["ttft_s"]["mean"] == pytest.approx(157.84108901023865 / 31, abs=1e-4)
+    assert any("23 preemptions" in c for c in body["concluded"])
+    assert any("8 requests wait while the KV cache is 93% full" in c for c in body["concluded"])
+    assert any("a rate needs two scrapes" in c for c in body["cannot_conclude"])
+
+
+def test_one_scrape_in_text_says_what_it_cannot_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _last_scrape_as_curl_file(tmp_path)
+    code, out, _ = run(["--from-file", str(path)], capsys)
+    assert code == 0
+    assert out.startswith(f"ONE SCRAPE of {path}: totals since start and the state now")
+    assert "What it cannot show:" in out and "which regime" in out
+
+
+def test_one_timestamped_prom_file_is_one_scrape_too(capsys: pytest.CaptureFixture[str]) -> None:
+    one = FIXTURES / "synthetic-latency-bound" / "1000.prom"
+    code, out, _ = run(["--from-file", str(one), "--json"], capsys)
+    assert code == 0 and json.loads(out)["single_scrape"] is True
+
+
+def test_json_errors_are_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["--from-file", str(tmp_path / "nope"), "--json"], capsys)
+    assert (code, err) == (1, "")
+    body = json.loads(out)
+    assert body["regime"] is None
+    assert body["error"]["code"] == "bad_scrape_file"
+    assert body["error"]["message"].endswith("nope: no such file or directory.")
+
+
+def test_command_line_errors_under_json_are_json(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["diagnose", "http://127.0.0.1:1", "--window", "soon", "--json"])
+    assert exc.value.code == 2
+    body = json.loads(capsys.readouterr().out)
+    assert body["error"]["code"] == "bad_command_line"
+    assert "'soon' is not a duration" in body["error"]["message"]
+
+
+def test_unreachable_url_under_json(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, out, _ = run([f"http://127.0.0.1:{port}", "--window", "2s", "--interval", "1s",
+                        "--json"], capsys)  # fmt: skip
+    assert code == 1 and json.loads(out)["error"]["code"] == "unreachable"

@@ -295,3 +295,12 @@ def test_mounted_plan_file_and_stack_form_hold_the_server_to_the_same_figures() 
     assert mounted.expected.kv_cache_tokens == expectation.kv_cache_tokens
     assert mounted.expected.block_size == expectation.block_size
     assert mounted.expected.kv_cache_tokens is not None and mounted.expected.kv_cache_tokens > 0
+
+
+def test_verify_command_line_errors_under_json(capsys: Any) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", "--plan", "p.json", "--timeout", "soon", "--json"])
+    assert exc.value.code == 2
+    body = json.loads(capsys.readouterr().out)
+    assert body["error"]["code"] == "bad_command_line"
+    assert "argument --timeout: invalid float value: 'soon'" in body["error"]["message"]
