@@ -3,7 +3,8 @@
 Two formats (documented in ``llmpod diagnose --help``):
 
 * **JSON lines** (what ``--save`` writes): one object per line,
-  ``{"timestamp": <Unix seconds>, "url": "<metrics URL>", "text": "<exposition>"}``.
+  ``{"timestamp": <Unix seconds>, "url": "<metrics URL>", "text": "<exposition>"}``;
+  gzip-compressed when the name ends in ``.gz`` (long recordings kept small).
 * **a directory of ``.prom`` files**, one scrape each, named by the Unix time it
   was taken: ``1718000000.prom``, ``1718000005.5.prom`` … (e.g. from
   ``curl -s URL/metrics > "$(date +%s).prom"`` in a loop). A single such file
@@ -19,6 +20,7 @@ Scrapes from several arguments are merged and sorted by timestamp.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -63,7 +65,7 @@ def _read_prom(path: Path) -> RawScrape:
 
 def _read_given_file(path: Path) -> list[RawScrape]:
     """A file named on the command line: JSON lines, or one scrape of Prometheus text."""
-    text = path.read_text(errors="replace")
+    text = _read_text(path)
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if path.suffix != ".prom" and first.startswith("{"):
         return _read_jsonl(path)
@@ -74,9 +76,18 @@ def _read_given_file(path: Path) -> list[RawScrape]:
     return [RawScrape(timestamp=when, text=text, origin=str(path))]
 
 
+def _read_text(path: Path) -> str:
+    if path.suffix != ".gz":
+        return path.read_text(errors="replace")
+    try:
+        return gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
+    except (OSError, EOFError) as exc:
+        raise _bad(path, f"is not gzip data ({exc})") from None
+
+
 def _read_jsonl(path: Path) -> list[RawScrape]:
     out = []
-    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -127,7 +127,7 @@ def _latest_scrape(path: Path) -> str:
         return recording.load([path])[-1].text
     proms = sorted(path.glob("*.prom"))
     loose = [p for p in proms if not _is_timestamp(p.stem)]
-    jsonl = sorted(path.glob("*.jsonl"))
+    jsonl = sorted([*path.glob("*.jsonl"), *path.glob("*.jsonl.gz")])
     if loose:
         if len(loose) > 1 or len(proms) > len(loose) or jsonl:
             names = [p.name for p in [*proms, *jsonl]][:5]

@@ -369,3 +369,19 @@ def test_unreachable_url_under_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run([f"http://127.0.0.1:{port}", "--window", "2s", "--interval", "1s",
                         "--json"], capsys)  # fmt: skip
     assert code == 1 and json.loads(out)["error"]["code"] == "unreachable"
+
+
+def test_gzipped_recording_reads_like_the_plain_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gzip
+
+    packed = tmp_path / "memory.jsonl.gz"
+    packed.write_bytes(gzip.compress(MEMORY.read_bytes()))
+    _, plain, _ = run(["--from-file", str(MEMORY), "--json"], capsys)
+    code, out, _ = run(["--from-file", str(packed), "--json"], capsys)
+    assert code == 0
+    assert json.loads(out)["metrics"] == json.loads(plain)["metrics"]
+    (tmp_path / "broken.jsonl.gz").write_bytes(b"not gzip")
+    code, _, err = run(["--from-file", str(tmp_path / "broken.jsonl.gz")], capsys)
+    assert code == 1 and "broken.jsonl.gz: is not gzip data" in err
