@@ -79,6 +79,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="TTFT p95 above this counts as latency-bound (default: the spec's "
         "targets.ttft_ms, if any)",
     )
+    p.add_argument(
+        "--unloaded-ttft",
+        type=parse_duration,
+        help="this server's TTFT for a lone request of the usual prompt length (e.g. "
+        "from a quiet window); TTFT several times it, with a recurring queue, is "
+        "throughput-bound. Default: lone requests inside the window, if any",
+    )
     spec = p.add_argument_group("current spec (for the plan diff and cost delta)")
     spec.add_argument("--stack", help="stack name (stacks/Pulumi.<stack>.yaml)")
     spec.add_argument("--service", help="service name within --stack")
@@ -145,7 +152,13 @@ def _diagnose(ns: argparse.Namespace) -> int:
     target = ns.ttft_target
     if target is None and baseline is not None:
         target = baseline.request.targets.ttft_s
-    report = analyze(raw, source=source, baseline=baseline, ttft_target_s=target)
+    report = analyze(
+        raw,
+        source=source,
+        baseline=baseline,
+        ttft_target_s=target,
+        unloaded_ttft_s=ns.unloaded_ttft,
+    )
     if ns.json:
         print(json.dumps(to_json(report), indent=2, sort_keys=True, ensure_ascii=False))
     else:

@@ -15,7 +15,7 @@ from infra.diagnose.classify import Diagnosis, classify
 from infra.diagnose.scrape import RawScrape
 from infra.diagnose.snapshot import Snapshot, parse_exposition, require_vllm
 from infra.diagnose.whatif import Outcome, PlanSide, current_of, side, what_if
-from infra.diagnose.window import WindowStats, window_stats
+from infra.diagnose.window import LoneTtft, WindowStats, window_stats
 from infra.planner.evaluate import Evaluation
 from infra.planner.plan import Plan
 from infra.planner.request import PlanRequest
@@ -62,9 +62,13 @@ def analyze(
     source: str,
     baseline: Baseline | None = None,
     ttft_target_s: float | None = None,
+    unloaded_ttft_s: float | None = None,
 ) -> Report:
     stats = window_stats(snapshots(raw))
-    diagnosis = classify(stats, ttft_target_s)
+    reference = None
+    if unloaded_ttft_s is not None:
+        reference = LoneTtft(mean_s=unloaded_ttft_s, observations=0, prompt_tokens=None)
+    diagnosis = classify(stats, ttft_target_s, reference)
     current = current_of(baseline.request, baseline.plan, baseline.evaluation) if baseline else None
     changes = propose(diagnosis, stats, current)
     outcomes = what_if(baseline.request, current, changes) if baseline and current else []

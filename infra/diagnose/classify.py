@@ -7,9 +7,14 @@ problem). Fixing the earliest cause is what moves the others.
 
 * memory-bound: preemptions during the window, or the KV cache full while
   requests wait (vLLM admits a request only when its prompt's blocks fit).
-* throughput-bound: requests wait in most scrapes with the KV cache not full,
-  and generation tokens/s does not grow to absorb them (the batch is at its
-  ceiling: max_num_seqs, or compute).
+* throughput-bound: work arrives faster than the batch absorbs it, with the
+  KV cache not the cause. Either a standing queue (requests wait in most
+  scrapes), or a recurring one (in at least one scrape in five) that is what
+  delays first tokens: requests spend at least half their TTFT queued, or
+  TTFT is several times the unloaded TTFT of this server for prompts of the
+  same length. A saturated GPU under closed-loop clients shows the second
+  form: each finished request is replaced at once, so the queue flickers
+  instead of growing, and the wait shows up in TTFT.
 * latency-bound: no queue and no KV pressure, yet TTFT p95 is over the target,
   rises across the window, or sits far above the median (bursts of prefills).
 * idle: no tokens generated and nothing running or waiting.
@@ -22,17 +27,26 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.diagnose.histogram import Percentile
-from infra.diagnose.window import KV_FULL, WindowStats
+from infra.diagnose.window import KV_FULL, LoneTtft, WindowStats
 
 Regime = Literal["memory-bound", "throughput-bound", "latency-bound", "healthy", "idle"]
 
-#: Requests waiting in at least this share of scrapes is a standing queue, not a blip.
+#: Requests waiting in more scrapes than not is a standing queue, not a blip.
 QUEUE_SUSTAINED_SHARE = 0.5
+#: A queue in one scrape in five recurs: too often for chance arrivals to explain
+#: alone, so what it costs (below) decides whether it is the bottleneck.
+QUEUE_RECURRING_SHARE = 0.2
+#: Requests that spend half their time to first token queued are waiting for the
+#: server, not being served (vllm:request_queue_time_seconds over TTFT, means).
+QUEUED_SHARE_OF_TTFT = 0.5
+#: TTFT this many times the unloaded TTFT: more than sharing a step with a full
+#: decode batch costs a prefill (about ×2 on chunked prefill), so requests queue.
+TTFT_OVER_UNLOADED = 4.0
+#: An unloaded TTFT is a reference only for prompts within this factor of its own
+#: length: prefill time grows with the prompt.
+PROMPT_LENGTH_FACTOR = 2.0
 #: KV full with a queue in this share of scrapes means admission is blocked on memory.
 KV_BLOCKED_SHARE = 0.25
-#: Generation tokens/s must grow by more than this between halves to count as
-#: "keeping up" with a growing queue.
-THROUGHPUT_GROWTH = 0.10
 #: TTFT p95 rising by this factor between halves of the window = "rising".
 TTFT_RISE = 1.5
 #: p95 this many times the median = a burst tail rather than uniformly slow prefill.
@@ -82,31 +96,72 @@ def _memory(w: WindowStats) -> Diagnosis | None:
     )
 
 
-def _throughput(w: WindowStats) -> Diagnosis | None:
-    if w.waiting.nonzero_share < QUEUE_SUSTAINED_SHARE:
+def comparable_reference(w: WindowStats, reference: LoneTtft | None) -> LoneTtft | None:
+    """``reference`` if its prompts are about as long as the window's, else None."""
+    if reference is None:
+        return None
+    if reference.prompt_tokens is None:
+        return reference  # given by the user (--unloaded-ttft), who vouches for it
+    if w.prompt_tokens_per_request is None or reference.prompt_tokens <= 0:
+        return None
+    ratio = w.prompt_tokens_per_request / reference.prompt_tokens
+    return reference if 1 / PROMPT_LENGTH_FACTOR <= ratio <= PROMPT_LENGTH_FACTOR else None
+
+
+def _queue_cost(w: WindowStats, reference: LoneTtft | None) -> list[str]:
+    """Why a recurring queue is the bottleneck: what it adds to the first token."""
+    reasons = []
+    if w.queue_time_mean_s is not None and w.ttft_mean_s:
+        share = w.queue_time_mean_s / w.ttft_mean_s
+        if share >= QUEUED_SHARE_OF_TTFT:
+            reasons.append(
+                f"requests spent {share:.0%} of their time to first token queued "
+                f"(queue time mean {w.queue_time_mean_s * 1000:.0f} ms of TTFT mean "
+                f"{w.ttft_mean_s * 1000:.0f} ms)"
+            )
+    ref = comparable_reference(w, reference)
+    if ref is not None and w.ttft_mean_s is not None and ref.mean_s > 0:
+        factor = w.ttft_mean_s / ref.mean_s
+        if factor >= TTFT_OVER_UNLOADED:
+            reasons.append(
+                f"TTFT mean {w.ttft_mean_s * 1000:.0f} ms is ×{factor:.0f} this server's "
+                f"unloaded {ref.mean_s * 1000:.0f} ms"
+                + (f" for prompts of similar length (~{ref.prompt_tokens:.0f} tokens)"
+                   if ref.prompt_tokens else "")
+            )
+    return reasons
+
+
+def _throughput(w: WindowStats, reference: LoneTtft | None) -> Diagnosis | None:
+    share = w.waiting.nonzero_share
+    if share < QUEUE_RECURRING_SHARE:
+        return None
+    costs = _queue_cost(w, reference)
+    if share < QUEUE_SUSTAINED_SHARE and not costs:
         return None
     early, late = w.generation_tokens_per_s_first_half, w.generation_tokens_per_s_second_half
-    growth = (late - early) / early if early > 0 else 0.0
     queue_growing = w.waiting.second_half_mean > w.waiting.first_half_mean
     draining = w.waiting.second_half_mean < w.waiting.first_half_mean
-    if growth > THROUGHPUT_GROWTH and draining:
-        return None  # throughput is rising and the queue shrinking: catching up
     trend = "grew" if queue_growing else "shrank" if draining else "held"
+    standing = share >= QUEUE_SUSTAINED_SHARE
+    evidence = [
+        f"requests waiting in {share:.0%} of scrapes "
+        f"({'a standing queue' if standing else 'a recurring queue'}); queue {trend} "
+        f"from {w.waiting.first_half_mean:.1f} to {w.waiting.second_half_mean:.1f} "
+        f"(peak {w.waiting.peak:.0f})",
+        *costs,
+        f"generation {w.generation_tokens_per_s:.0f} tokens/s ({early:.0f} → {late:.0f} "
+        f"between halves) with {w.running.mean:.1f} requests running on average "
+        f"(peak {w.running.peak:.0f})",
+        f"KV cache peak {w.kv_usage.peak:.0%}, {w.preemptions:.0f} preemptions: "
+        f"memory is not the limit",
+        f"TTFT p95 {_pct(w.ttft.p95)} (p50 {_pct(w.ttft.p50)})"
+        + (f"; queue time p95 {_pct(w.queue_time.p95)}" if w.queue_time else ""),
+    ]
     return Diagnosis(
         "throughput-bound",
-        "The server is at its batch ceiling: requests queue while output tokens/s stays flat.",
-        (
-            f"requests waiting in {w.waiting.nonzero_share:.0%} of scrapes; queue {trend} "
-            f"from {w.waiting.first_half_mean:.1f} to {w.waiting.second_half_mean:.1f} "
-            f"(peak {w.waiting.peak:.0f})",
-            f"generation {early:.1f} → {late:.1f} tokens/s between halves of the window "
-            f"({growth:+.0%}) while the queue {trend}: output is not keeping up",
-            f"running requests mean {w.running.mean:.1f} (peak {w.running.peak:.0f}); "
-            f"KV cache peak {w.kv_usage.peak:.0%}, {w.preemptions:.0f} preemptions: "
-            f"memory is not the limit",
-            f"TTFT p95 {_pct(w.ttft.p95)} (p50 {_pct(w.ttft.p50)})"
-            + (f"; queue time p95 {_pct(w.queue_time.p95)}" if w.queue_time else ""),
-        ),
+        "The server is at its ceiling: requests queue for a place in the batch.",
+        tuple(evidence),
     )
 
 
@@ -143,7 +198,12 @@ def _latency(w: WindowStats, ttft_target_s: float | None) -> Diagnosis | None:
     )
 
 
-def classify(w: WindowStats, ttft_target_s: float | None = None) -> Diagnosis:
+def classify(
+    w: WindowStats, ttft_target_s: float | None = None, reference: LoneTtft | None = None
+) -> Diagnosis:
+    """Name the regime. ``reference``: this server's unloaded TTFT, if known from
+    elsewhere (another recording, ``--unloaded-ttft``); else lone requests inside
+    the window itself serve, when there are any."""
     if (
         w.generation_tokens_per_s == 0
         and w.prompt_tokens_per_s == 0
@@ -155,7 +215,8 @@ def classify(w: WindowStats, ttft_target_s: float | None = None) -> Diagnosis:
             "No traffic during the window: nothing to diagnose.",
             (f"0 tokens in {w.seconds:.0f} s over {w.scrapes} scrapes",),
         )
-    for found in (_memory(w), _throughput(w), _latency(w, ttft_target_s)):
+    reference = reference or w.lone_ttft
+    for found in (_memory(w), _throughput(w, reference), _latency(w, ttft_target_s)):
         if found is not None:
             return found
     return Diagnosis(

@@ -98,6 +98,18 @@ def to_json(r: Report) -> dict[str, Any]:
                 _r(w.generation_tokens_per_s_second_half),
             ],
             "ttft_s": _latency(w.ttft),
+            "ttft_mean_s": _r(w.ttft_mean_s),
+            "queue_time_mean_s": _r(w.queue_time_mean_s),
+            "prompt_tokens_per_request": _r(w.prompt_tokens_per_request),
+            "lone_request_ttft_s": (
+                None
+                if w.lone_ttft is None
+                else {
+                    "mean": _r(w.lone_ttft.mean_s),
+                    "observations": _r(w.lone_ttft.observations),
+                    "prompt_tokens": _r(w.lone_ttft.prompt_tokens),
+                }
+            ),
             "inter_token_latency_s": _latency(w.itl),
             "queue_time_s": _latency(w.queue_time),
         },

@@ -39,6 +39,21 @@ class LatencyStats:
 
 
 @dataclass(frozen=True)
+class LoneTtft:
+    """TTFT of requests that met an empty server: the unloaded TTFT of this server.
+
+    Pooled over scrape intervals where at most one request ran and none waited
+    at both ends, so no request in them queued behind or shared a batch with
+    another. ``prompt_tokens`` is their mean prompt length: an unloaded TTFT is
+    a reference only for prompts of about that length.
+    """
+
+    mean_s: float
+    observations: float
+    prompt_tokens: float | None
+
+
+@dataclass(frozen=True)
 class WindowStats:
     scrapes: int
     seconds: float
@@ -58,6 +73,12 @@ class WindowStats:
     queue_time: LatencyStats | None
     metric_sources: dict[str, str]
     cache_info: dict[str, str]
+    #: Means over the window's requests (histogram sum / count deltas).
+    ttft_mean_s: float | None = None
+    queue_time_mean_s: float | None = None
+    #: Prompt tokens per request that got its first token in the window.
+    prompt_tokens_per_request: float | None = None
+    lone_ttft: LoneTtft | None = None
 
 
 #: KV usage at or above this counts as "full". vLLM 0.32 on this tiny model
@@ -103,6 +124,34 @@ def latency_stats(series: Sequence[Snapshot], key: str) -> LatencyStats | None:
 
 def _p95(hist: Histogram) -> Percentile | None:
     return percentile(hist, 0.95)
+
+
+def _mean(series: Sequence[Snapshot], key: str) -> float | None:
+    if any(key not in s.histograms for s in series):
+        return None
+    whole = series[-1].histograms[key].minus(series[0].histograms[key])
+    return whole.total / whole.count if whole.count > 0 else None
+
+
+def _prompt_per_request(series: Sequence[Snapshot]) -> float | None:
+    firsts = series[-1].histograms["ttft"].minus(series[0].histograms["ttft"]).count
+    prompts = counter_delta([s.values["prompt_tokens"] for s in series])
+    return prompts / firsts if firsts > 0 else None
+
+
+def lone_ttft(series: Sequence[Snapshot]) -> LoneTtft | None:
+    """The unloaded TTFT seen inside ``series`` (see ``LoneTtft``), or None."""
+    total = count = prompts = 0.0
+    for a, b in itertools.pairwise(series):
+        quiet = all(s.values["running"] <= 1 and s.values["waiting"] == 0 for s in (a, b))
+        delta = b.histograms["ttft"].minus(a.histograms["ttft"])
+        if not quiet or delta.count <= 0 or b.histograms["ttft"].count < a.histograms["ttft"].count:
+            continue
+        total, count = total + delta.total, count + delta.count
+        prompts += counter_delta([a.values["prompt_tokens"], b.values["prompt_tokens"]])
+    if count <= 0:
+        return None
+    return LoneTtft(mean_s=total / count, observations=count, prompt_tokens=prompts / count)
 
 
 def _rate(series: Sequence[Snapshot], key: str, start: int, end: int) -> float:
@@ -159,4 +208,8 @@ def window_stats(series: Sequence[Snapshot]) -> WindowStats:
         queue_time=latency_stats(ordered, "queue_time"),
         metric_sources=dict(sorted(ordered[-1].sources.items())),
         cache_info=ordered[-1].cache_info,
+        ttft_mean_s=_mean(ordered, "ttft"),
+        queue_time_mean_s=_mean(ordered, "queue_time"),
+        prompt_tokens_per_request=_prompt_per_request(ordered),
+        lone_ttft=lone_ttft(ordered),
     )
