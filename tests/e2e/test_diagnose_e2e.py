@@ -184,8 +184,10 @@ def test_one_seat_server_idle_then_queued_and_verified(
     expected = {"kv_cache_tokens": 131072, "block_size": 128}
     with vllm_server(tmp_path / "srv", vllm_python, vllm_bin, args, expected) as srv:
         url = srv.vllm_url
-        # The entrypoint compared vLLM's report with the plan once ready.
-        status = srv.status()
+        # The entrypoint compares vLLM's report with the plan right after ready.
+        deadline = time.monotonic() + 60
+        while (status := srv.status())["plan_check"] is None and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert status["vllm_args"] == args
         assert (status["plan_check"]["ok"], status["plan_check"]["differs"]) == (True, [])
         # verify on the URL, with the entrypoint's launched arguments: all hold.
