@@ -145,7 +145,10 @@ def propose(d: Diagnosis, w: WindowStats, cur: Current | None) -> list[Change]:
                 )
             )
     elif d.regime == "throughput-bound":
-        if w.kv_usage.peak < KV_ROOM:
+        # A bigger batch helps only when the batch is what is full: 256 clients on
+        # an H200 with max_num_seqs 1024 queued for compute, not for seats.
+        batch_full = cur is None or w.running.peak >= cur.max_num_seqs
+        if w.kv_usage.peak < KV_ROOM and batch_full:
             out.append(
                 _max_num_seqs(
                     w,

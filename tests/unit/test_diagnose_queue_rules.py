@@ -111,3 +111,18 @@ def test_lone_ttft_pools_only_intervals_with_at_most_one_request() -> None:
     lone = lone_ttft(series)
     assert lone is not None
     assert (round(lone.mean_s, 6), lone.observations, lone.prompt_tokens) == (0.02, 2, 300)
+
+
+def test_a_bigger_batch_is_offered_only_when_the_batch_is_full() -> None:
+    from infra.diagnose.changes import Current, propose
+
+    w = window_stats(window(0.3))  # throughput-bound, 32 running, KV 30%
+    d = classify(w)
+
+    def current(max_num_seqs: int) -> Current:
+        return Current(replicas=1, tp=1, pp=1, kv_cache_dtype="auto", quantized=False,
+                       max_num_seqs=max_num_seqs, max_num_batched_tokens=8192,
+                       gpus_per_node=8)  # fmt: skip
+
+    assert "max_num_seqs" not in [c.lever for c in propose(d, w, current(1024))]
+    assert [c.lever for c in propose(d, w, current(32))][0] == "max_num_seqs"
