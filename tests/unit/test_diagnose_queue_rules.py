@@ -125,4 +125,4 @@ def test_a_bigger_batch_is_offered_only_when_the_batch_is_full() -> None:
                        gpus_per_node=8)  # fmt: skip
 
     assert "max_num_seqs" not in [c.lever for c in propose(d, w, current(1024))]
-    assert [c.lever for c in propose(d, w, current(32))][0] == "max_num_seqs"
+    assert propose(d, w, current(32))[0].lever == "max_num_seqs"
