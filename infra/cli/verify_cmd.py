@@ -21,8 +21,9 @@ default), whose launched arguments are then compared flag by flag.
 
 RECORDING is anything `llmpod diagnose --from-file` reads (one scrape is enough:
 a JSON lines file from --save, a .prom file, or a directory of them), or a
-directory holding one metrics.prom. A directory may also hold models.json (the
-body of GET /v1/models) and status.json (the body of the entrypoint's /status).
+directory holding a metrics.prom. The directory (or, for a file, the one it is in)
+may also hold models.json (the body of GET /v1/models) and status.json (the body
+of the entrypoint's /status).
 
 Checks: KV cache tokens (vllm:cache_config_info kv_cache_size_tokens, else
 num_gpu_blocks x block_size) within 3% of the plan; gpu_memory_utilization,

@@ -16,7 +16,9 @@ problem). Fixing the earliest cause is what moves the others.
   form: each finished request is replaced at once, so the queue flickers
   instead of growing, and the wait shows up in TTFT.
 * latency-bound: no queue and no KV pressure, yet TTFT p95 is over the target,
-  rises across the window, or sits far above the median (bursts of prefills).
+  rises across the window, or sits far above the median (bursts of prefills),
+  or TTFT is an order of magnitude above the unloaded TTFT for prompts of the
+  same length (prefills of simultaneous arrivals sharing steps).
 * idle: no tokens generated and nothing running or waiting.
 * healthy: traffic, and none of the above.
 """
@@ -42,6 +44,10 @@ QUEUED_SHARE_OF_TTFT = 0.5
 #: TTFT this many times the unloaded TTFT: more than sharing a step with a full
 #: decode batch costs a prefill (about ×2 on chunked prefill), so requests queue.
 TTFT_OVER_UNLOADED = 4.0
+#: TTFT an order of magnitude above the unloaded one, without a queue: first
+#: tokens are dominated by the load (prefills of simultaneous arrivals sharing
+#: steps), not by the request's own prefill.
+TTFT_LOADED_FACTOR = 10.0
 #: An unloaded TTFT is a reference only for prompts within this factor of its own
 #: length: prefill time grows with the prompt.
 PROMPT_LENGTH_FACTOR = 2.0
@@ -165,11 +171,22 @@ def _throughput(w: WindowStats, reference: LoneTtft | None) -> Diagnosis | None:
     )
 
 
-def _latency(w: WindowStats, ttft_target_s: float | None) -> Diagnosis | None:
+def _latency(
+    w: WindowStats, ttft_target_s: float | None, reference: LoneTtft | None
+) -> Diagnosis | None:
     t = w.ttft
     if t.observations < MIN_TTFT_OBSERVATIONS or t.p95 is None or t.p50 is None:
         return None
     reasons = []
+    ref = comparable_reference(w, reference)
+    if ref is not None and w.ttft_mean_s is not None and ref.mean_s > 0:
+        factor = w.ttft_mean_s / ref.mean_s
+        if factor >= TTFT_LOADED_FACTOR:
+            reasons.append(
+                f"TTFT mean {w.ttft_mean_s * 1000:.0f} ms is ×{factor:.0f} this server's "
+                f"unloaded {ref.mean_s * 1000:.0f} ms, and no queue explains it: prompts "
+                f"arriving together share prefill steps"
+            )
     if ttft_target_s is not None and t.p95.value > ttft_target_s:
         reasons.append(f"TTFT p95 {_pct(t.p95)} is above the {ttft_target_s * 1000:.0f} ms target")
     if t.p95.value >= TTFT_FLOOR_S:
@@ -216,7 +233,7 @@ def classify(
             (f"0 tokens in {w.seconds:.0f} s over {w.scrapes} scrapes",),
         )
     reference = reference or w.lone_ttft
-    for found in (_memory(w), _throughput(w, reference), _latency(w, ttft_target_s)):
+    for found in (_memory(w), _throughput(w, reference), _latency(w, ttft_target_s, reference)):
         if found is not None:
             return found
     return Diagnosis(

@@ -7,8 +7,10 @@ used). A directory may also carry what ``/metrics`` cannot say:
 * ``models.json``: the body of ``GET /v1/models`` (served name, ``max_model_len``);
 * ``status.json``: the body of the entrypoint's ``GET /status`` (launched arguments).
 
-Its scrape may be a ``metrics.prom`` (e.g. ``curl -s URL/metrics > metrics.prom``)
-as well as diagnose's ``<unix-seconds>.prom`` files or a ``--save`` JSON lines file.
+Its scrape may be a ``metrics.prom`` (e.g. ``curl -s URL/metrics > metrics.prom``;
+it is the one used when the directory holds other .prom files too) as well as
+diagnose's ``<unix-seconds>.prom`` files or a ``--save`` JSON lines file. When the
+recording is a file, ``models.json`` and ``status.json`` beside it are read.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from infra.diagnose import recording
 from infra.diagnose.scrape import fetch
 from infra.errors import LlmpodError
 
+METRICS_FILE = "metrics.prom"
 MODELS_FILE = "models.json"
 STATUS_FILE = "status.json"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -125,6 +128,8 @@ def _latest_scrape(path: Path) -> str:
         if path.is_file() and path.suffix == ".prom":
             return path.read_text(errors="replace")
         return recording.load([path])[-1].text
+    if (path / METRICS_FILE).is_file():
+        return (path / METRICS_FILE).read_text(errors="replace")
     proms = sorted(path.glob("*.prom"))
     loose = [p for p in proms if not _is_timestamp(p.stem)]
     jsonl = sorted([*path.glob("*.jsonl"), *path.glob("*.jsonl.gz")])
@@ -160,9 +165,9 @@ def from_recording(path_text: str) -> Running:
     path = Path(path_text)
     text = _latest_scrape(path)
     models = status = None
-    if path.is_dir():
-        if (path / MODELS_FILE).is_file():
-            models = _read_json(path / MODELS_FILE)
-        if (path / STATUS_FILE).is_file():
-            status = _status(_read_json(path / STATUS_FILE), str(path / STATUS_FILE))
+    where = path if path.is_dir() else path.parent
+    if (where / MODELS_FILE).is_file():
+        models = _read_json(where / MODELS_FILE)
+    if (where / STATUS_FILE).is_file():
+        status = _status(_read_json(where / STATUS_FILE), str(where / STATUS_FILE))
     return Running(str(path), text, models, status)

@@ -237,7 +237,9 @@ def test_bad_input_is_a_json_error_with_exit_1(
     elif setup == "no-cache-info":
         (rec / "metrics.prom").write_text('vllm:num_requests_running{engine="0"} 0.0\n')
     elif setup == "two-loose-proms":
-        (rec / "other.prom").write_text(INFO)
+        # Which is the server now? (A metrics.prom would say; here there is none.)
+        (rec / "metrics.prom").rename(rec / "before.prom")
+        (rec / "after.prom").write_text(INFO)
     elif setup == "bad-models":
         (rec / "models.json").write_text("<html>")
     elif setup == "unreachable":
