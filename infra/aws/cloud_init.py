@@ -8,34 +8,35 @@ into a shell command is built here from validated values, never from free text.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import jinja2
 
+from infra import contract
 from infra.aws.instances import InstanceLayout, Slot
 from infra.escaping import Expand, UnsafeValue, add_filters
 from infra.render.yaml_out import dump_yaml
 from infra.spec.compile_cache import COMPILE_CACHE_LOCAL, COMPILE_CACHE_MOUNT
+from infra.spec.runtime import plan_file_text
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 #: Host path of the shared weights; containers see it read-only at /models.
 HOST_WEIGHTS_DIR = "/mnt/llmpod-weights"
-CONTAINER_WEIGHTS_DIR = "/models"
+CONTAINER_WEIGHTS_DIR = contract.WEIGHTS_MOUNT
 #: vLLM's compile cache on the same shared file system, beside the checkpoints:
 #: containers get it read-write, the weights stay read-only (two bind mounts).
 HOST_COMPILE_CACHE_DIR = f"{HOST_WEIGHTS_DIR}/.llmpod-compile-cache"
 #: The image's USER (images/vllm/Dockerfile): it must be able to publish a cache.
-IMAGE_UID = 10001
-PLAN_FILE = "/etc/llmpod/plan.json"
+IMAGE_UID = contract.RUN_AS_USER
+PLAN_FILE = contract.PLAN_FILE
 RAY_HEAD_SCRIPT = "/etc/llmpod/ray-head.sh"
-RAY_PORT = 6379
+RAY_PORT = contract.RAY_PORT
 #: 60 × 10 s for the workers of a multi-instance replica to join the Ray head.
 RAY_WAIT_TRIES = 60
-#: The entrypoint's default drain (120 s) plus its vLLM stop timeout (20 s), +10 s.
-STOP_TIMEOUT_S = 150
+#: `docker stop -t`: the entrypoint's drain plus its vLLM stop timeout, with slack.
+STOP_TIMEOUT_S = contract.STOP_GRACE_S
 #: NCCL needs /dev/shm for TP > 1; Docker's default is 64 MiB.
 SHM_SIZE = "16g"
 REPLICA_TAG = "llmpod-replica"
@@ -153,8 +154,7 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
     common = {"service": inputs.service, "environment": inputs.environment,
               "region": inputs.region}
     files = [
-        _file(PLAN_FILE, "0644", json.dumps(inputs.plan_payload, indent=2, sort_keys=True)
-              + "\n"),
+        _file(PLAN_FILE, "0644", plan_file_text(inputs.plan_payload)),
         _file("/usr/local/sbin/llmpod-mount-weights", "0755", _render(
             "cloud-init-mount-weights.sh.j2", mount=mount, host_dir=HOST_WEIGHTS_DIR,
             cache_dir=HOST_COMPILE_CACHE_DIR, uid=IMAGE_UID)),

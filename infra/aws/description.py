@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from infra import contract
 from infra.aws import policies
 from infra.aws.cloud_init import UserDataInputs
 from infra.aws.instances import InstanceLayout, layout_for
@@ -29,13 +30,13 @@ DEFAULT_IMAGE_ID = ("resolve:ssm:/aws/service/deeplearning/ami/x86_64/"
 ROOT_DEVICE = "/dev/sda1"
 #: The vLLM image is ~10–20 GB per version and rolling updates keep two.
 ROOT_VOLUME_GIB = 200
-LISTENER_PORT = 8000
+LISTENER_PORT = contract.VLLM_PORT
 HEALTH_PATH = "/health"
 #: Boot, image pull and the warmup that follows vLLM's own /health.
 BOOT_AND_PULL_S = 600
 WARMUP_S = 300
-#: The entrypoint drains for up to 120 s; the ALB keeps in-flight requests that long.
-DEREGISTRATION_DELAY_S = 120
+#: The ALB keeps in-flight requests as long as the entrypoint drains.
+DEREGISTRATION_DELAY_S = contract.DRAIN_TIMEOUT_S
 #: FSx for Lustre PERSISTENT_2 sizes come in 1200 GiB steps.
 LUSTRE_STEP_GIB = 1200
 MANAGED_BY = "llmpod"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from infra import contract
 from infra.aws.instance_catalog import INSTANCES, InstanceType, instances_for
 from infra.errors import LlmpodError
 from infra.gpus.spec import GpuSpec
@@ -27,8 +28,8 @@ from infra.gpus.spec import GpuSpec
 MAX_SLOTS_PER_INSTANCE = 5
 #: vLLM listens on VLLM_BASE_PORT + slot and the entrypoint's probe server on
 #: STATUS_BASE_PORT + slot; slot 0 keeps the image defaults (8000 / 8081).
-VLLM_BASE_PORT = 8000
-STATUS_BASE_PORT = 8081
+VLLM_BASE_PORT = contract.VLLM_PORT
+STATUS_BASE_PORT = contract.STATUS_PORT
 
 
 @dataclass(frozen=True)

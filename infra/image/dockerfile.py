@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jinja2
 
+from infra import contract
 from infra.errors import LlmpodError
 from infra.escaping import add_filters
 
@@ -59,12 +60,16 @@ def _check_inputs(vllm_version: str, base_image: str, digest: str | None) -> Non
 
 
 def _environment() -> jinja2.Environment:
-    return add_filters(jinja2.Environment(
+    env = add_filters(jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
         keep_trailing_newline=True,
         autoescape=False,  # Dockerfiles are not HTML
     ))
+    # The runtime contract's paths (infra/contract.py), fixed for every image.
+    env.globals.update(home=contract.HOME, plan_dir=contract.PLAN_DIR,
+                       plan_file=contract.PLAN_FILE)
+    return env
 
 
 def render_dockerfile(
@@ -72,9 +77,9 @@ def render_dockerfile(
     *,
     base_image: str = DEFAULT_BASE_IMAGE,
     digest: str | None = None,
-    uid: int = 10001,
-    vllm_port: int = 8000,
-    status_port: int = 8081,
+    uid: int = contract.RUN_AS_USER,
+    vllm_port: int = contract.VLLM_PORT,
+    status_port: int = contract.STATUS_PORT,
     python: str = "python3",
 ) -> str:
     """The Dockerfile text; raises ``LlmpodError`` for an unpinned or malformed base."""

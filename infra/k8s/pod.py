@@ -6,7 +6,6 @@ reuse the volumes, resources and placement with a Ray-only container.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from infra.k8s import contract as c
@@ -32,7 +31,12 @@ from infra.k8s.weights import (
     weights_volume,
 )
 from infra.spec.planning import ServicePlan
-from infra.spec.runtime import STARTUP_PERIOD_S, plan_file_payload, startup_budget_s
+from infra.spec.runtime import (
+    STARTUP_PERIOD_S,
+    plan_file_payload,
+    plan_file_text,
+    startup_budget_s,
+)
 
 LIVENESS_PERIOD_S = 10
 #: A wedged engine is restarted after a minute; a slow /health under load is not.
@@ -42,7 +46,7 @@ PROBE_TIMEOUT_S = 5
 
 
 def plan_json(sp: ServicePlan) -> str:
-    return json.dumps(plan_file_payload(sp), indent=2, sort_keys=True) + "\n"
+    return plan_file_text(plan_file_payload(sp))
 
 
 def probes(sp: ServicePlan) -> dict[str, Any]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra import contract
 from infra.models.config import parse_model_config
 from infra.models.facts import ModelFacts
 from infra.models.sources import RawModelConfig, load_model_config
 
 #: Where serving pods and instances mount the shared weights volume.
-WEIGHTS_MOUNT = "/models"
+WEIGHTS_MOUNT = contract.WEIGHTS_MOUNT
 
 
 @dataclass(frozen=True)

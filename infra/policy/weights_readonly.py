@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from infra import contract
 from infra.policy.pods import containers, dig, is_serving, name_of, pod_templates, seq
 
-WEIGHTS_PATH = "/models"
+WEIGHTS_PATH = contract.WEIGHTS_MOUNT
 
 
 def _is_weights_mount(mount: Mapping[str, Any], volume: Mapping[str, Any] | None) -> bool:

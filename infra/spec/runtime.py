@@ -8,8 +8,10 @@ Kubernetes mounts it from a ConfigMap; AWS instances get it from cloud-init.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
+from infra.errors import LlmpodError
 from infra.spec.planning import ServicePlan
 
 #: The startup probe and the Pulumi/AWS waits allow this multiple of the plan's
@@ -53,6 +55,23 @@ def plan_file_payload(sp: ServicePlan) -> dict[str, Any]:
         "vllm_args": list(sp.plan.vllm_args),
         "warmup": warmup_config(sp),
     }
+
+
+def plan_file_text(payload: Mapping[str, Any]) -> str:
+    """The plan file's bytes, the same for every backend.
+
+    Written by the image's own writer, which parses what it wrote: a document
+    the entrypoint would refuse stops `llmpod render` / `pulumi preview` here
+    instead of crash-looping the container.
+    """
+    from infra.image.plan_file import PlanFileError, render_plan_document
+
+    try:
+        return render_plan_document(list(payload["vllm_args"]), payload.get("warmup"))
+    except PlanFileError as exc:
+        raise LlmpodError(code="invalid_plan_file", message=str(exc),
+                          suggestions=["this is a bug in llmpod's planner; please report it"]
+                          ) from None
 
 
 def startup_estimate_s(sp: ServicePlan) -> float:
