@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from infra.diagnose.scrape import RawScrape
+    from infra.diagnose.window import LoneTtft
 
 COMMAND = ("diagnose", "scrape a running vLLM's /metrics, name the bottleneck, cost the fix")
 __all__ = ["COMMAND", "add_arguments", "parse_duration", "run"]
@@ -86,6 +87,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "from a quiet window); TTFT several times it, with a recurring queue, is "
         "throughput-bound. Default: lone requests inside the window, if any",
     )
+    p.add_argument(
+        "--reference",
+        nargs="+",
+        metavar="FILE",
+        help="or: a recording of the same server under light load (as --from-file reads); "
+        "its lone requests give the unloaded TTFT and their prompt length",
+    )
     spec = p.add_argument_group("current spec (for the plan diff and cost delta)")
     spec.add_argument("--stack", help="stack name (stacks/Pulumi.<stack>.yaml)")
     spec.add_argument("--service", help="service name within --stack")
@@ -158,12 +166,35 @@ def _diagnose(ns: argparse.Namespace) -> int:
         baseline=baseline,
         ttft_target_s=target,
         unloaded_ttft_s=ns.unloaded_ttft,
+        reference=_reference(ns.reference) if ns.reference else None,
     )
     if ns.json:
         print(json.dumps(to_json(report), indent=2, sort_keys=True, ensure_ascii=False))
     else:
         write_text(report, sys.stdout)
     return 0
+
+
+def _reference(paths: list[str]) -> LoneTtft:
+    """This server's unloaded TTFT, from its lone requests in another recording."""
+    from infra.diagnose import recording
+    from infra.diagnose.analyze import snapshots
+    from infra.diagnose.window import lone_ttft
+    from infra.errors import LlmpodError
+
+    found = lone_ttft(snapshots(recording.load(paths)))
+    if found is None:
+        raise LlmpodError(
+            code="no_reference",
+            message=f"--reference {' '.join(paths)[:200]}: no interval between two scrapes "
+            "had a request served alone (at most one running, none waiting), so it gives "
+            "no unloaded TTFT.",
+            suggestions=[
+                "record the server with one client at a time (e.g. one request after another)",
+                "or give --unloaded-ttft, the TTFT of a lone request you measured",
+            ],
+        )
+    return found
 
 
 def _one_scrape(scrape: RawScrape, source: str, *, as_json: bool) -> int:
@@ -198,6 +229,11 @@ def _check_flags(ns: argparse.Namespace) -> None:
         raise bad(
             "--save records a live scrape; with --from-file the scrapes are already saved.",
             "drop --save",
+        )
+    if ns.reference and ns.unloaded_ttft is not None:
+        raise bad(
+            "give the unloaded TTFT either as --unloaded-ttft or from --reference, not both.",
+            "drop one of them",
         )
     if ns.interval > ns.window:
         raise bad(

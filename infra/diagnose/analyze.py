@@ -63,9 +63,9 @@ def analyze(
     baseline: Baseline | None = None,
     ttft_target_s: float | None = None,
     unloaded_ttft_s: float | None = None,
+    reference: LoneTtft | None = None,
 ) -> Report:
     stats = window_stats(snapshots(raw))
-    reference = None
     if unloaded_ttft_s is not None:
         reference = LoneTtft(mean_s=unloaded_ttft_s, observations=0, prompt_tokens=None)
     diagnosis = classify(stats, ttft_target_s, reference)

@@ -70,3 +70,31 @@ def test_saturation_is_throughput_bound_even_without_a_reference() -> None:
     assert w.queue_time_mean_s is not None and w.ttft_mean_s is not None
     assert w.queue_time_mean_s / w.ttft_mean_s >= 0.5
     assert 0.2 <= w.waiting.nonzero_share < 0.5  # a recurring, not a standing, queue
+
+
+def test_cli_reference_recording_gives_the_unloaded_ttft(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """c64 alone looks healthy (no queue to speak of); with the same server's
+    one-stream recording as reference its TTFT is ×26 the unloaded one."""
+    from infra.cli.main import main
+
+    c64, alone = str(_recording("closed_c64")), str(_recording("one_stream"))
+    assert main(["diagnose", "--from-file", c64, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["regime"] == "healthy"
+    assert main(["diagnose", "--from-file", c64, "--reference", alone, "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["regime"] == "latency-bound"
+    assert "this server's unloaded 17 ms" in body["evidence"][0]
+
+
+def test_cli_reference_without_lone_requests_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from infra.cli.main import main
+
+    busy = str(_recording("closed_c256_saturation"))
+    code = main(["diagnose", "--from-file", busy, "--reference", busy, "--json"])
+    body = json.loads(capsys.readouterr().out)
+    assert code == 1 and body["error"]["code"] == "no_reference"
+    assert "had a request served alone" in body["error"]["message"]
