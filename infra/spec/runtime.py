@@ -67,7 +67,9 @@ def plan_file_text(payload: Mapping[str, Any]) -> str:
     from infra.image.plan_file import PlanFileError, render_plan_document
 
     try:
-        return render_plan_document(list(payload["vllm_args"]), payload.get("warmup"))
+        return render_plan_document(
+            list(payload["vllm_args"]), payload.get("warmup"), payload.get("expected")
+        )
     except PlanFileError as exc:
         raise LlmpodError(code="invalid_plan_file", message=str(exc),
                           suggestions=["this is a bug in llmpod's planner; please report it"]

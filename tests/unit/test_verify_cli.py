@@ -285,13 +285,14 @@ def test_mounted_plan_file_and_stack_form_hold_the_server_to_the_same_figures() 
     """What the entrypoint checks (the mounted plan.json) is what `verify STACK` checks."""
     from infra.image.plan_file import parse_plan
     from infra.spec.planning import plan_service
-    from infra.spec.runtime import plan_file_payload
+    from infra.spec.runtime import plan_file_payload, plan_file_text
     from infra.spec.stack import load_stack
     from infra.verify.planned import from_stack
 
     stack = load_stack("dev")
     spec = next(s for s in stack.services if s.name == "qwen-7b")
-    mounted = parse_plan(json.dumps(plan_file_payload(plan_service(spec, stack.environment))))
+    # The bytes both backends mount (ConfigMap, cloud-init), not just the payload.
+    mounted = parse_plan(plan_file_text(plan_file_payload(plan_service(spec, stack.environment))))
     expectation = from_stack("dev", "qwen-7b").expectation
     assert mounted.vllm_args == expectation.vllm_args
     assert mounted.expected.kv_cache_tokens == expectation.kv_cache_tokens
