@@ -19,7 +19,7 @@ from infra.spec.stack import StackSpec, load_stack
 
 def test_spec_offers_exactly_the_registered_backends() -> None:
     assert set(get_args(BackendName)) == set(BACKENDS) == {"kubernetes", "aws"}
-    assert ServingSpec.model_fields["backend"].annotation == BackendName
+    assert get_args(ServingSpec.model_fields["backend"].annotation) == get_args(BackendName)
     for name, backend in BACKENDS.items():
         assert backend.name == name
         # Its section is a field of the service spec.

@@ -17,7 +17,8 @@ from infra.spec.vllm_options import EngineFlags, VllmOptions
 def cli_plan(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
     assert main(["plan", "--model", "llama-3.1-8b", "--gpu", "H100", "--max-model-len",
                  "8192", *argv, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)["vllm_args"]
+    args: list[str] = json.loads(capsys.readouterr().out)["vllm_args"]
+    return args
 
 
 @pytest.mark.parametrize("name", sorted(VllmOptions.model_fields))
@@ -39,7 +40,7 @@ def test_every_option_is_documented_and_a_plan_flag(
     ({"block_size": 32}, ["--block-size", "32"]),
 ])
 def test_flag_shape_follows_the_type(options: dict[str, object], expected: list[str]) -> None:
-    assert VllmArgs(model="/m", **options).build_args() == [  # type: ignore[arg-type]
+    assert VllmArgs.model_validate({"model": "/m", **options}).build_args() == [
         "/m", "--tensor-parallel-size", "1", *expected]
 
 
@@ -72,6 +73,7 @@ def test_out_of_range_options_name_the_flag_and_exit_1(
 
 
 def test_an_int_option_is_parsed_as_a_whole_number(capsys: pytest.CaptureFixture[str]) -> None:
+    code: int | str | None
     try:
         code = main(["plan", "--model", "llama-3.1-8b", "--gpu", "H100", "--block-size", "lots"])
     except SystemExit as exc:  # argparse's usage error; its exit code is the CLI's business
