@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from infra.gpus.spec import GpuSpec
 from infra.models.facts import ModelFacts, QuantFacts
-from infra.planner import kv, memory, perf
+from infra.planner import kernels, kv, memory, perf
 from infra.planner.layout import stage_layer_ranges
 from infra.planner.request import PlanRequest
 from infra.planner.versions import VersionProfile, profile_for
@@ -156,16 +156,21 @@ def _perf_inputs(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: int, s: S
     dtype_bytes = 4 if s.served_dtype == "float32" else 2
     qb = quant_bytes_per_param(s.quant, dtype_bytes)
     expert_bytes = expert_params * qb / (ep if ep > 1 else tp)
-    dense_bytes = max(0.0, weight_bytes_per_gpu - expert_bytes)
-    attn_and_mlp = _dense_params(m)
-    active = attn_and_mlp + active_expert_params
-    fp8 = s.quant is not None and s.quant.activations == "fp8"
+    # Embeddings and LM head stay in the model dtype; decode gathers B rows of
+    # the embedding table (negligible) but streams the whole LM head.
+    head_bytes = m.padded_vocab * h / tp * dtype_bytes
+    embedding = 0.0 if m.tie_word_embeddings else head_bytes
+    linear_bytes = max(0.0, weight_bytes_per_gpu - expert_bytes - head_bytes - embedding)
+    math_bits = s.quant is not None and s.quant.activations in ("fp8", "int8")
     return perf.PerfInputs(
-        model=m, gpu=gpu, tp=tp, pp=pp, dense_bytes_per_gpu=dense_bytes,
-        expert_bytes_per_gpu=expert_bytes, kv_bytes_per_token_per_gpu=kv_bytes_per_token,
-        active_params_per_token=active, fp8_compute=fp8, max_num_seqs=s.max_num_seqs,
-        max_num_batched_tokens=s.max_num_batched_tokens, kv_token_capacity=kv_tokens,
-        cross_node=tp * pp > gpu.max_gpus_per_node,
+        model=m, gpu=gpu, tp=tp, pp=pp, linear_bytes_per_gpu=linear_bytes,
+        lm_head_bytes_per_gpu=head_bytes, expert_bytes_per_gpu=expert_bytes,
+        kv_bytes_per_token_per_gpu=kv_bytes_per_token,
+        dense_params_per_token=_dense_params(m), expert_params_per_token=active_expert_params,
+        weight_kernel=kernels.weight_class(s.quant),
+        low_precision_math=math_bits and gpu.has_fp8_compute,
+        max_num_seqs=s.max_num_seqs, max_num_batched_tokens=s.max_num_batched_tokens,
+        kv_token_capacity=kv_tokens, cross_node=tp * pp > gpu.max_gpus_per_node,
     )
 
 

@@ -1,21 +1,27 @@
-"""Roofline estimates of decode throughput and time to first token.
+"""Decode throughput and time to first token: roofline plus kernel efficiencies.
 
 These are estimates, labelled as such in every plan. The model:
-- a decode step reads every weight the batch activates (for MoE, the expected
-  number of distinct experts hit by B tokens) plus every sequence's KV cache,
-  at an achievable fraction of HBM bandwidth, or is compute-bound, whichever
-  is slower; plus a fixed per-step overhead (scheduling, sampling, launch);
+- a decode step reads every weight the batch activates plus every sequence's
+  KV cache. Each part is its own kernel, memory- or compute-bound, whichever
+  is slower, at the efficiency of its kernel class on this GPU generation
+  (infra/planner/kernels.py): the quantized linear layers, the bf16 LM head
+  (the embedding table is gathered, not streamed), the MoE experts (only the
+  expected number of distinct experts B tokens hit with top-k routing), and
+  attention over the KV cache; plus a fixed per-step overhead (scheduling,
+  sampling, launch), per-layer launch gaps, and per-MoE-layer routing time;
 - tensor parallelism divides bytes and FLOPs by TP and adds two all-reduces per
   layer, each a latency (NVLink custom all-reduce ≈ 8 µs, PCIe ≈ 30 µs) plus
   bytes over the link — this is where NVLink and PCIe scale differently;
 - pipeline stages run one after another for a single request; with enough
   requests in flight they overlap, so throughput is set by one stage;
-- prefill is compute-bound at an achievable fraction of dense peak.
-Calibration against published vLLM runs (not fitted row by row): Llama-3.1-8B
-bf16 on one H100, vLLM 0.21, TPOT 6.48 ms at concurrency 1 (InferenceBench
-concurrency-sweep recipe, 2026-05) — this model gives 6.5 ms; the same model on
-an A100 40GB, vLLM 0.23, ~75 output tok/s at concurrency 1 and ~6.6× that at 8
-(1024 in / 128 out; johnmusgrave.com vLLM sweep) — this model gives ~78 and ~6.5×.
+- prefill is compute-bound at an achievable fraction of the class's peak.
+Calibration: dense figures against published vLLM runs (Llama-3.1-8B bf16 on
+one H100, vLLM 0.21, TPOT 6.48 ms at concurrency 1, InferenceBench
+concurrency-sweep recipe, 2026-05; the same model on an A100 40GB, vLLM 0.23,
+~75 output tok/s at concurrency 1 and ~6.6× that at 8, johnmusgrave.com vLLM
+sweep), kernel classes against the H200 runs in benchmarks/h200 (vLLM 0.26.0;
+``python benchmarks/throughput_accuracy.py`` prints estimate vs measured, with
+the runs held out of the fit).
 The benchmark scenario matches DESIGN.md: B concurrent requests, 512 prompt
 tokens each, 128 generated, timed from submission to the last token.
 """
@@ -27,12 +33,10 @@ from dataclasses import dataclass
 
 from infra.gpus.spec import GpuSpec
 from infra.models.facts import ModelFacts
+from infra.planner import kernels
 from infra.planner.estimates import PerfEstimates
+from infra.planner.kernels import KernelClass
 
-#: Achievable share of peak HBM bandwidth in decode GEMV/attention kernels.
-BANDWIDTH_EFFICIENCY = {"nvidia": 0.85, "amd": 0.65, "cpu": 0.5}
-#: Achievable share of dense peak in large prefill GEMMs.
-COMPUTE_EFFICIENCY = {"nvidia": 0.60, "amd": 0.40, "cpu": 0.3}
 #: Per decode step: scheduler, sampler, graph launch (vLLM V1, CUDA graphs on).
 STEP_OVERHEAD_S = 0.0005
 #: Kernel-launch gaps per layer per step that CUDA graphs do not remove (~10 µs:
@@ -43,6 +47,9 @@ REQUEST_OVERHEAD_S = 0.006
 ALLREDUCE_LATENCY_S = {"nvlink": 8e-6, "infinity-fabric": 15e-6, "pcie": 30e-6, "none": 0.0}
 #: Pipeline hop between stages across nodes (NCCL send/recv over EFA/InfiniBand).
 PP_HOP_S = 60e-6
+#: Linear layers per transformer layer that quantize their input activations
+#: (qkv, o, gate_up, down) when the checkpoint is w8a8 with dynamic scales.
+QUANTIZED_INPUTS_PER_LAYER = 4
 PROMPT, OUTPUT = 512, 128
 CONCURRENCIES = (1, 8, 32, 128)
 
@@ -53,19 +60,36 @@ class PerfInputs:
     gpu: GpuSpec
     tp: int
     pp: int
-    #: Weight bytes one GPU holds, split into always-read and expert parts.
-    dense_bytes_per_gpu: float
+    #: Bytes one GPU streams per step, by kernel class: the (possibly quantized)
+    #: linear layers of attention and dense/shared MLPs, the LM head (bf16,
+    #: always read), and the MoE experts (all of them; a step reads a share).
+    linear_bytes_per_gpu: float
+    lm_head_bytes_per_gpu: float
     expert_bytes_per_gpu: float
     kv_bytes_per_token_per_gpu: float
-    active_params_per_token: float
-    fp8_compute: bool
+    #: Parameters one token multiplies by: outside the experts, and in its top-k experts.
+    dense_params_per_token: float
+    expert_params_per_token: float
+    weight_kernel: KernelClass
+    #: w8a8 with fp8/int8 math on this GPU (else weight-only dequant or bf16 math).
+    low_precision_math: bool
     max_num_seqs: int
     max_num_batched_tokens: int
     kv_token_capacity: int
     cross_node: bool
 
+    @property
+    def active_params_per_token(self) -> float:
+        return self.dense_params_per_token + self.expert_params_per_token
 
-def _expert_fraction(m: ModelFacts, batch_tokens: int) -> float:
+
+def expert_fraction(m: ModelFacts, batch_tokens: int) -> float:
+    """Expected share of experts a step reads: each of B tokens picks k of E.
+
+    With independent uniform routing an expert is missed by one token with
+    probability 1 − k/E, so E·(1 − (1 − k/E)^B) distinct experts are read:
+    k at B = 1, all of them at large B.
+    """
     if m.moe is None:
         return 1.0
     k, e = m.moe.experts_per_token, m.moe.num_experts
@@ -81,25 +105,56 @@ def _allreduce_s(p: PerfInputs, tokens: int) -> float:
     return 2 * layers * per
 
 
-def _peak_flops(p: PerfInputs) -> float:
-    tflops = p.gpu.fp8_tflops if (p.fp8_compute and p.gpu.fp8_tflops) else p.gpu.bf16_tflops
-    return tflops * 1e12 * COMPUTE_EFFICIENCY[p.gpu.vendor]
+def _peak_flops(p: PerfInputs, kernel: KernelClass) -> float:
+    eff = kernels.efficiency(p.gpu, kernel).compute
+    if kernel == p.weight_kernel and p.low_precision_math and p.gpu.fp8_tflops:
+        # int8 tensor throughput equals fp8's on every GPU that has both.
+        return p.gpu.fp8_tflops * 1e12 * eff
+    return p.gpu.bf16_tflops * 1e12 * eff
 
 
-def _bandwidth(p: PerfInputs) -> float:
-    return p.gpu.hbm_bandwidth_gbs * 1e9 * BANDWIDTH_EFFICIENCY[p.gpu.vendor]
+def _bandwidth(p: PerfInputs, kernel: KernelClass) -> float:
+    return p.gpu.hbm_bandwidth_gbs * 1e9 * kernels.efficiency(p.gpu, kernel).bandwidth
+
+
+def _gemm_s(p: PerfInputs, kernel: KernelClass, bytes_: float, params: float,
+            tokens: int) -> float:
+    """One class's GEMMs of one stage: memory- or compute-bound, whichever is slower."""
+    memory = bytes_ / p.pp / _bandwidth(p, kernel)
+    compute = 2 * params * tokens / (p.tp * p.pp) / _peak_flops(p, kernel)
+    return max(memory, compute)
+
+
+def _fixed_per_step_s(p: PerfInputs) -> float:
+    m = p.model
+    layers = m.num_layers / p.pp
+    gen = kernels.generation(p.gpu)
+    fixed = STEP_OVERHEAD_S / p.pp + layers * PER_LAYER_OVERHEAD_S
+    if m.moe is not None:
+        moe_layers = (m.num_layers - len(m.moe.dense_layers)) / p.pp
+        fixed += moe_layers * kernels.MOE_LAYER_S[gen]
+    if p.low_precision_math:
+        fixed += layers * QUANTIZED_INPUTS_PER_LAYER * kernels.ACT_QUANT_S[gen]
+    return fixed
+
+
+def _weights_s(p: PerfInputs, tokens: int) -> float:
+    m = p.model
+    lm_head = m.padded_vocab * m.hidden_size
+    dense = max(0.0, p.dense_params_per_token - lm_head)
+    head_kernel: KernelClass = "dense"
+    t = (_gemm_s(p, p.weight_kernel, p.linear_bytes_per_gpu, dense, tokens)
+         + _gemm_s(p, head_kernel, p.lm_head_bytes_per_gpu, lm_head, tokens))
+    if p.expert_bytes_per_gpu:
+        t += _gemm_s(p, "moe", p.expert_bytes_per_gpu * expert_fraction(m, tokens),
+                     p.expert_params_per_token, tokens)
+    return t
 
 
 def stage_step_s(p: PerfInputs, batch: int, context: int) -> float:
     """One decode step of one pipeline stage for ``batch`` sequences."""
-    weight_bytes = (p.dense_bytes_per_gpu
-                    + p.expert_bytes_per_gpu * _expert_fraction(p.model, batch)) / p.pp
-    kv_bytes = batch * context * p.kv_bytes_per_token_per_gpu / p.pp
-    memory_s = (weight_bytes + kv_bytes) / _bandwidth(p)
-    compute_s = 2 * p.active_params_per_token * batch / (p.tp * p.pp) / _peak_flops(p)
-    layers = p.model.num_layers / p.pp
-    return (max(memory_s, compute_s) + _allreduce_s(p, batch) + STEP_OVERHEAD_S / p.pp
-            + layers * PER_LAYER_OVERHEAD_S)
+    kv_s = batch * context * p.kv_bytes_per_token_per_gpu / p.pp / _bandwidth(p, "dense")
+    return _weights_s(p, batch) + kv_s + _allreduce_s(p, batch) + _fixed_per_step_s(p)
 
 
 def decode_step_s(p: PerfInputs, batch: int, context: int) -> float:
@@ -115,11 +170,10 @@ def decode_step_s(p: PerfInputs, batch: int, context: int) -> float:
 def prefill_s(p: PerfInputs, tokens: int) -> float:
     m = p.model
     attn_flops = 2 * m.num_layers * m.num_attention_heads * m.head_dim * tokens * PROMPT
-    flops = (2 * p.active_params_per_token * tokens + attn_flops) / p.tp
-    compute_s = flops / _peak_flops(p)
-    weights = p.dense_bytes_per_gpu + p.expert_bytes_per_gpu * _expert_fraction(m, tokens)
-    memory_s = weights / _bandwidth(p)
-    return max(compute_s, memory_s) + _allreduce_s(p, tokens) + STEP_OVERHEAD_S
+    attn_s = attn_flops / p.tp / _peak_flops(p, "dense")
+    # All stages in sequence: a prompt passes every layer once.
+    return (p.pp * _weights_s(p, tokens) + attn_s + _allreduce_s(p, tokens) * p.pp
+            + STEP_OVERHEAD_S)
 
 
 def ttft_s(p: PerfInputs, prompt: int = PROMPT) -> float:
@@ -148,6 +202,8 @@ def estimates(p: PerfInputs) -> PerfEstimates:
                                 for c in CONCURRENCIES},
         "ttft_s_512": round(ttft_s(p), 4),
         "inter_token_latency_s": round(decode_step_s(p, 1, PROMPT + OUTPUT // 2), 5),
-        "method": ("roofline estimate: decode = max(bytes/achievable HBM bandwidth, "
-                   "FLOPs/achievable peak) + all-reduce + step overhead; not a measurement"),
+        "method": ("estimate, not a measurement: per kernel class (dense, fp8, int8, int4, "
+                   "fused MoE) max(bytes / achievable HBM bandwidth, FLOPs / achievable peak) "
+                   "+ all-reduce + step, layer and MoE-routing overheads; efficiencies fit to "
+                   "vLLM 0.26.0 H200 runs (benchmarks/h200)"),
     }
