@@ -39,6 +39,12 @@ from infra.planner.kernels import KernelClass
 
 #: Per decode step: scheduler, sampler, graph launch (vLLM V1, CUDA graphs on).
 STEP_OVERHEAD_S = 0.0005
+#: Per running sequence per decode step, per (padded) vocabulary entry: the
+#: sampler's work on each sequence's logits grows with the batch and the
+#: vocabulary. Fit to the H200 runs (benchmarks/h200): without it large batches
+#: of small models are over-estimated, and the size of the miss tracks the
+#: vocabulary (Mixtral 32k under, Qwen 152k over, Llama 128k between).
+PER_LOGIT_STEP_S = 3e-10
 #: Kernel-launch gaps per layer per step that CUDA graphs do not remove (~10 µs:
 #: the 8B H100 TPOT above is 0.3 ms over its bandwidth bound).
 PER_LAYER_OVERHEAD_S = 10e-6
@@ -47,9 +53,6 @@ REQUEST_OVERHEAD_S = 0.006
 ALLREDUCE_LATENCY_S = {"nvlink": 8e-6, "infinity-fabric": 15e-6, "pcie": 30e-6, "none": 0.0}
 #: Pipeline hop between stages across nodes (NCCL send/recv over EFA/InfiniBand).
 PP_HOP_S = 60e-6
-#: Linear layers per transformer layer that quantize their input activations
-#: (qkv, o, gate_up, down) when the checkpoint is w8a8 with dynamic scales.
-QUANTIZED_INPUTS_PER_LAYER = 4
 PROMPT, OUTPUT = 512, 128
 CONCURRENCIES = (1, 8, 32, 128)
 
@@ -125,16 +128,15 @@ def _gemm_s(p: PerfInputs, kernel: KernelClass, bytes_: float, params: float,
     return max(memory, compute)
 
 
-def _fixed_per_step_s(p: PerfInputs) -> float:
+def _fixed_per_step_s(p: PerfInputs, batch: int) -> float:
     m = p.model
     layers = m.num_layers / p.pp
     gen = kernels.generation(p.gpu)
-    fixed = STEP_OVERHEAD_S / p.pp + layers * PER_LAYER_OVERHEAD_S
+    sampler = PER_LOGIT_STEP_S * batch * m.padded_vocab
+    fixed = (STEP_OVERHEAD_S + sampler) / p.pp + layers * PER_LAYER_OVERHEAD_S
     if m.moe is not None:
         moe_layers = (m.num_layers - len(m.moe.dense_layers)) / p.pp
         fixed += moe_layers * kernels.MOE_LAYER_S[gen]
-    if p.low_precision_math:
-        fixed += layers * QUANTIZED_INPUTS_PER_LAYER * kernels.ACT_QUANT_S[gen]
     return fixed
 
 
@@ -154,7 +156,7 @@ def _weights_s(p: PerfInputs, tokens: int) -> float:
 def stage_step_s(p: PerfInputs, batch: int, context: int) -> float:
     """One decode step of one pipeline stage for ``batch`` sequences."""
     kv_s = batch * context * p.kv_bytes_per_token_per_gpu / p.pp / _bandwidth(p, "dense")
-    return _weights_s(p, batch) + kv_s + _allreduce_s(p, batch) + _fixed_per_step_s(p)
+    return _weights_s(p, batch) + kv_s + _allreduce_s(p, batch) + _fixed_per_step_s(p, batch)
 
 
 def decode_step_s(p: PerfInputs, batch: int, context: int) -> float:
