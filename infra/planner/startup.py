@@ -36,30 +36,39 @@ if TYPE_CHECKING:
     from infra.planner.evaluate import Evaluation
     from infra.planner.request import PlanRequest
 
-STARTUP_SOURCE = ("vLLM 0.26.0 engine logs on one H200 (benchmarks/h200/startup.csv): "
-                  "torch.compile, graph capture and init-engine phases, cold and with a warm "
-                  "compile cache")
+STARTUP_SOURCE = ("vLLM 0.26.0 engine logs on one H200 (gpu-data runs, benchmarks/h200/runs/"
+                  "*/summary.json): torch.compile, graph capture and init-engine phases of 11 "
+                  "models/settings, cold and with a warm compile cache")
 
-#: Imports, CUDA init and worker start before loading; multi-GPU replicas start
-#: one worker process per rank (in parallel) plus NCCL/custom all-reduce setup.
-PROCESS_START_S = 20.0
+#: Imports, CUDA init and worker start before loading, i.e. the entrypoint's
+#: "health after" minus vLLM's model loading and init engine: 35-40 s when the
+#: machine had started vLLM before, 55-64 s on a first start (H200 runs).
+PROCESS_START_S = 45.0
 PROCESS_START_PER_EXTRA_RANK_S = 1.0
 #: Multi-node replicas also wait for Ray workers to join and NCCL to connect
-#: across nodes (LWS example, observed tens of seconds to minutes).
+#: across nodes (not measured here; the LWS example's order of magnitude).
 MULTI_NODE_START_S = 120.0
-#: Cold torch.compile: a fixed part (Inductor start, the shared subgraph
-#: compiled per compile range) plus Dynamo tracing and graph splitting, which
-#: grow with the layers one rank holds.
-COMPILE_BASE_S = 12.0
+#: Cold torch.compile ("torch.compile took X s in total"): 18-26 s for the 28-36
+#: layer models, 34 s for Qwen2.5-32B (64 layers), 36 s for Qwen3-30B-A3B (48).
+#: Outlier: Llama-3.1-8B with --quantization fp8 took 43 s (the fp8 quant ops).
+COMPILE_BASE_S = 10.0
 COMPILE_PER_LAYER_S = 0.40
-#: Warm cache: Dynamo still traces; Inductor artifacts are loaded from disk.
-COMPILE_WARM_BASE_S = 3.0
-COMPILE_WARM_PER_LAYER_S = 0.08
-#: CUDA graph capture: per captured batch size, per layer of the stage
-#: (piecewise graphs are captured layer by layer), plus full decode graphs.
-CAPTURE_PER_SIZE_LAYER_S = 0.0045
-#: Profiling run, KV cache allocation, sampler warmup.
-PROFILE_AND_KV_S = 3.0
+#: Warm cache: Dynamo still traces, Inductor loads artifacts ("Directly load the
+#: compiled graph(s) ... from the cache"): 3.2-3.5 s for 32 layers, 6.3 s for 48.
+COMPILE_WARM_BASE_S = 0.5
+COMPILE_WARM_PER_LAYER_S = 0.11
+#: CUDA graph capture, per captured batch size and layer of the stage: 2.8 ms
+#: for dense models (Llama-3.1-8B 4-5 s, Qwen2.5-32B 9 s, at 51 sizes with
+#: FULL_AND_PIECEWISE); MoE layers take ~3.5× as long (Qwen3-30B-A3B 21-22 s,
+#: Mixtral-8x7B 18 s).
+CAPTURE_PER_SIZE_LAYER_S = 0.0028
+CAPTURE_MOE_FACTOR = 3.5
+#: The rest of "init engine": profiling run, KV cache allocation, sampler and
+#: kernel warmup with their JIT compilation (Triton, FlashInfer): 13-23 s cold,
+#: 14-16 s with only vLLM's compile cache warm (3 s once every cache on the
+#: machine was warm).
+PROFILE_AND_KV_S = 20.0
+PROFILE_AND_KV_WARM_S = 16.0
 #: Reference GPU of the capture coefficient (dense bf16 TFLOPS of the H200).
 REFERENCE_BF16_TFLOPS = 989.0
 MB = 1024 * 1024
@@ -89,6 +98,7 @@ class StartupInputs:
     enforce_eager: bool
     bf16_tflops: float
     gpu_vendor: str
+    moe: bool = False
 
 
 def startup_inputs(req: PlanRequest, e: Evaluation) -> StartupInputs:
@@ -97,7 +107,7 @@ def startup_inputs(req: PlanRequest, e: Evaluation) -> StartupInputs:
         stage_layers=math.ceil(req.model.num_layers / e.pp), ranks=e.gpus_per_replica,
         nodes=e.nodes_per_replica, max_num_seqs=e.settings.max_num_seqs,
         enforce_eager=req.vllm.enforce_eager, bf16_tflops=e.gpu.bf16_tflops,
-        gpu_vendor=e.gpu.vendor)
+        gpu_vendor=e.gpu.vendor, moe=req.model.moe is not None)
 
 
 def _process_start_s(p: StartupInputs) -> float:
@@ -111,7 +121,8 @@ def _capture_s(p: StartupInputs) -> float:
     speed = REFERENCE_BF16_TFLOPS / p.bf16_tflops if p.bf16_tflops else 1.0
     # Launch-bound, not FLOP-bound: a slower GPU is slower, but not in proportion.
     scale = max(1.0, speed ** 0.5)
-    return CAPTURE_PER_SIZE_LAYER_S * capture_sizes(p.max_num_seqs) * p.stage_layers * scale
+    per_layer = CAPTURE_PER_SIZE_LAYER_S * (CAPTURE_MOE_FACTOR if p.moe else 1.0)
+    return per_layer * capture_sizes(p.max_num_seqs) * p.stage_layers * scale
 
 
 def _compile_s(p: StartupInputs, warm: bool) -> float:
@@ -126,7 +137,9 @@ def startup_estimate(p: StartupInputs) -> StartupEstimate:
     """``estimates.startup_s`` of the plan JSON (DESIGN.md "CLI contract")."""
     read = p.checkpoint_bytes / (p.read_mb_s * MB)
     cold = _compile_s(p, warm=False) + _capture_s(p) + PROFILE_AND_KV_S
-    warm = _compile_s(p, warm=True) + _capture_s(p) + PROFILE_AND_KV_S
+    # Eager mode has no compile cache to find: a later start is no faster.
+    rest_warm = PROFILE_AND_KV_S if p.enforce_eager else PROFILE_AND_KV_WARM_S
+    warm = _compile_s(p, warm=True) + _capture_s(p) + rest_warm
     start = _process_start_s(p)
     return {
         "weights_read": round(read, 1),

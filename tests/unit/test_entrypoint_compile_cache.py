@@ -27,7 +27,8 @@ def test_no_shared_dir_leaves_vllm_alone(tmp_path: Path) -> None:
 def test_cold_start_points_vllm_at_the_local_dir(tmp_path: Path) -> None:
     start = cc.prepare(tmp_path / "shared/key", tmp_path / "local")
     assert start.state == "cold"
-    assert start.env == {"VLLM_CACHE_ROOT": str(tmp_path / "local")}
+    assert start.env == {"TRITON_CACHE_DIR": str(tmp_path / "local/triton"),
+                         "VLLM_CACHE_ROOT": str(tmp_path / "local")}
     assert (tmp_path / "local").is_dir()
 
 
