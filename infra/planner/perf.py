@@ -44,7 +44,7 @@ STEP_OVERHEAD_S = 0.0005
 #: vocabulary. Fit to the H200 runs (benchmarks/h200): without it large batches
 #: of small models are over-estimated, and the size of the miss tracks the
 #: vocabulary (Mixtral 32k under, Qwen 152k over, Llama 128k between).
-PER_LOGIT_STEP_S = 3e-10
+PER_LOGIT_STEP_S = 1e-10
 #: Kernel-launch gaps per layer per step that CUDA graphs do not remove (~10 µs:
 #: the 8B H100 TPOT above is 0.3 ms over its bandwidth bound).
 PER_LAYER_OVERHEAD_S = 10e-6
