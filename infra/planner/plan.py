@@ -92,7 +92,10 @@ class Plan:
             return None
         per_replica = float(tps[str(max(usable))])
         per_hour_tokens = per_replica * 3600 * self.replicas
-        return round(self.cost_per_hour / per_hour_tokens * 1e6, 3) if per_hour_tokens else None
+        # The unrounded hourly cost: rounding it first made the per-token figure of
+        # 1 and 2 replicas differ by a cent's rounding (0.805 → 0.81 vs 1.61).
+        hourly = self.gpus_total * self.price_per_gpu_hour
+        return round(hourly / per_hour_tokens * 1e6, 3) if per_hour_tokens else None
 
 
 def _per_gpu(e: Evaluation) -> dict[str, float]:
