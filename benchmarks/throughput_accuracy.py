@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from infra.cli.plan_args import add_plan_arguments
+
 from infra.cli.plan_cmd import request_from_args
 from infra.planner import kernels, perf
 from infra.planner.api import make_plan
