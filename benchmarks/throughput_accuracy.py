@@ -32,11 +32,9 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from infra.cli.plan_args import add_plan_arguments
-
-from infra.cli.plan_cmd import request_from_args
 from infra.planner import kernels, perf
 from infra.planner.api import make_plan
+from infra.spec.plan_flags import add_plan_arguments, request_from_args
 
 DEFAULT_CSV = Path(__file__).resolve().parent / "throughput_h200.csv"
 TOLERANCE = 0.15
