@@ -54,7 +54,7 @@ def reasons_for(req: PlanRequest, chosen: Candidate, result: SearchResult) -> li
         f"what weights ({e.limiting.weights_gib:.2f}), activation peak "
         f"({e.limiting.activation_gib:.2f}), non-torch ({e.limiting.non_torch_gib:.2f})"
         + (f" and CUDA graphs ({e.limiting.cuda_graph_gib:.2f})"
-           if s.profile.subtracts_cudagraph else "")
+           if e.limiting.cuda_graph_gib > 0 else "")
         + f" leave: {e.limiting.kv_cache_gib:.2f} GiB.",
         f"KV cache: {geo.bytes_per_token:,} bytes per token per GPU "
         f"({s.kv_cache_dtype if s.kv_cache_dtype != 'auto' else s.served_dtype}), "
