@@ -75,7 +75,7 @@ def hint(value: str, choices: Sequence[str] | Iterable[str]) -> str:
     return " Did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
 
 
-def shorten(value: object, limit: int = 80, *, quote: bool = True) -> str:
+def shorten(value: object, limit: int = 80, *, quote: bool = True, keep_end: bool = False) -> str:
     """``value`` for an error message: repr'd (or, with ``quote=False``, bare text with
     unprintable characters escaped) and cut to ``limit`` characters.
 
@@ -84,7 +84,8 @@ def shorten(value: object, limit: int = 80, *, quote: bool = True) -> str:
 
     Messages echo what the user wrote, but a 6 MB value or a control character
     must not flood or garble a terminal: the cut says how long the original was,
-    and repr escapes newlines and control characters.
+    and repr escapes newlines and control characters. Paths pass ``keep_end=True``:
+    their end (the file name) is the part that tells the user which file it was.
     """
     try:
         full = repr(value) if quote else str(value)
@@ -95,4 +96,6 @@ def shorten(value: object, limit: int = 80, *, quote: bool = True) -> str:
             + full[limit + 1:]
     if len(full) <= limit:
         return full
+    if keep_end:  # a path is at most a few KiB: no length note needed
+        return ("'…" if quote else "…") + full[-limit:]
     return f"{full[:limit]}…({len(full):,} characters)"

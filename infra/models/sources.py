@@ -93,13 +93,14 @@ def _from_file(path: Path) -> RawModelConfig:
     except (OSError, ValueError) as exc:  # name too long, NUL byte, loop of links
         raise LlmpodError(
             code="model_config_missing",
-            message=f"Cannot read the model config {shorten(str(path))}: "
+            message=f"Cannot read the model config {shorten(str(path), keep_end=True)}: "
                     f"{getattr(exc, 'strerror', None) or exc}.",
             suggestions=["pass the path of the model's config.json (or of its directory)",
                          "or use a catalog name from `llmpod catalog models`"]) from None
     if not found:
-        where = f"directory {shorten(str(path))} has no {CONFIG_FILENAME}" if is_dir \
-            else f"{shorten(str(path))} does not exist"
+        shown_path = shorten(str(path), keep_end=True)
+        where = f"directory {shown_path} has no {CONFIG_FILENAME}" if is_dir \
+            else f"{shown_path} does not exist"
         raise LlmpodError(
             code="model_config_missing",
             message=f"Cannot read the model config: {where}.",

@@ -296,3 +296,11 @@ def test_s3_access_denied_names_the_permission(monkeypatch: pytest.MonkeyPatch) 
         r"arn:aws:s3:::secret/llama/config\.json",
     ):
         load_model_config("s3://secret/llama")
+
+
+def test_a_long_missing_path_keeps_its_file_name(tmp_path: Path) -> None:
+    # Long paths are cut from the front: the file name is what identifies them.
+    missing = tmp_path / ("d" * 150) / "nope" / "config.json"
+    with pytest.raises(LlmpodError, match=r"'….*nope/config\.json' does not exist") as info:
+        load_model_config(str(missing))
+    assert ("d" * 150) not in info.value.message
