@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from infra.cli.project_args import add_stacks_dir
+
 COMMAND = ("diff", "compare the plans of two stacks service by service "
                    "(GPUs, TP/PP, replicas, cost per hour and per 1M tokens, vLLM args)")
 
@@ -14,11 +16,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("b", help="stack name or stack file path")
     p.add_argument("--markdown", action="store_true",
                    help="GitHub-flavoured markdown (for PR comments) instead of tables")
-    p.add_argument("--stacks-dir", default=None, help="directory of Pulumi.<stack>.yaml files")
+    add_stacks_dir(p)
 
 
 def run(ns: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from infra.environments.markdown import render_markdown
     from infra.environments.plan_diff import diff_stacks
@@ -27,10 +28,12 @@ def run(ns: argparse.Namespace) -> int:
     from infra.environments.summary import summarize_stack
     from infra.environments.table_view import show_diff
 
-    stacks_dir = Path(ns.stacks_dir) if ns.stacks_dir else None
+    stacks_dir = ns.stacks_dir
     sides = []
     for ref in (ns.a, ns.b):
-        text = read_stack_text(resolve_stack(ref, stacks_dir))
+        path = resolve_stack(ref, stacks_dir)
+        print(f"stack: {path.resolve()}", file=sys.stderr)
+        text = read_stack_text(path)
         sides.append(summarize_stack(load_spec(text, role="stack")))
     a_label, b_label = label_of(ns.a), label_of(ns.b)
     if a_label == b_label:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from infra.cli.project_args import add_stacks_dir
+
 COMMAND = ("promote", "carry SOURCE's promotable service spec into TARGET's stack file "
                       "(shows the plan diff; refuses unsafe promotions)")
 
@@ -27,11 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "3 if a promotion would change it (CI guard for production)")
     p.add_argument("--markdown", action="store_true",
                    help="print the diff as GitHub markdown (for a promotion PR body)")
-    p.add_argument("--stacks-dir", default=None, help="directory of Pulumi.<stack>.yaml files")
+    add_stacks_dir(p)
 
 
 def run(ns: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from infra.environments.health import check_healthy
     from infra.environments.markdown import render_markdown
@@ -40,11 +41,12 @@ def run(ns: argparse.Namespace) -> int:
     from infra.environments.table_view import show_diff
     from infra.errors import LlmpodError
 
-    stacks_dir = Path(ns.stacks_dir) if ns.stacks_dir else None
+    stacks_dir = ns.stacks_dir
     if ns.require_healthy:
         check_healthy(ns.require_healthy, ns.health_timeout)
     promotion = prepare_promotion(ns.source, ns.target, stacks_dir,
                                   overwrite_edits=ns.overwrite_edits)
+    print(f"stack: {promotion.target.path.resolve()}", file=sys.stderr)
     title = f"llmpod promote {ns.source} → {ns.target}"
     notes = promotion.notes()
     if ns.markdown:

@@ -36,6 +36,10 @@ def leader_labels(sp: ServicePlan) -> dict[str, str]:
     return {**selector_labels(sp), ROLE_LABEL: "leader"}
 
 
+def worker_labels(sp: ServicePlan) -> dict[str, str]:
+    return {**selector_labels(sp), ROLE_LABEL: "worker"}
+
+
 def _worker_container(sp: ServicePlan) -> dict[str, Any]:
     size = pod_size(sp)
     mounts = [{"mountPath": c.HOME, "name": "home"}, {"mountPath": "/tmp", "name": "tmp"},
@@ -72,16 +76,16 @@ def leader_worker_set(sp: ServicePlan) -> dict[str, Any]:
         "leaderWorkerTemplate": {
             "leaderTemplate": {
                 "metadata": {"annotations": pod_annotations(sp), "labels": leader_labels(sp)},
-                "spec": pod_spec(sp, [leader], with_plan=True),
+                "spec": pod_spec(sp, [leader], with_plan=True, labels=leader_labels(sp)),
             },
             # A lost pod breaks the Ray cluster and vLLM's NCCL groups: restart
             # the whole group rather than leave a leader waiting on a dead worker.
             "restartPolicy": "RecreateGroupOnPodRestart",
             "size": size.nodes,
             "workerTemplate": {
-                "metadata": {"annotations": pod_annotations(sp),
-                             "labels": {**selector_labels(sp), ROLE_LABEL: "worker"}},
-                "spec": pod_spec(sp, [_worker_container(sp)], with_plan=False),
+                "metadata": {"annotations": pod_annotations(sp), "labels": worker_labels(sp)},
+                "spec": pod_spec(sp, [_worker_container(sp)], with_plan=False,
+                                 labels=worker_labels(sp)),
             },
         },
         "rolloutStrategy": rollout(sp),

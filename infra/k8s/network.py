@@ -50,8 +50,15 @@ def pod_disruption_budget(sp: ServicePlan) -> dict[str, Any]:
     }
 
 
+def scraped(sp: ServicePlan) -> bool:
+    """Prometheus must reach /metrics: a ServiceMonitor scrapes it, and the
+    autoscaler's query reads what was scraped."""
+    return sp.spec.kubernetes.service_monitor or sp.spec.replicas.autoscale
+
+
 def network_policy(sp: ServicePlan) -> dict[str, Any]:
-    """Ingress to the serving port only from the spec's allowed namespaces.
+    """Ingress to the serving port only from the spec's allowed namespaces (and
+    from Prometheus's namespace when the metrics there are scraped).
 
     Multi-node groups also talk among themselves (Ray GCS, object store, NCCL
     on dynamic ports), so pods of the same service may reach each other on any
@@ -65,6 +72,14 @@ def network_policy(sp: ServicePlan) -> dict[str, Any]:
         ingress.append({
             "from": [{"namespaceSelector": {"matchExpressions": [{
                 "key": "kubernetes.io/metadata.name", "operator": "In", "values": allowed}]}}],
+            "ports": [{"port": c.VLLM_PORT, "protocol": "TCP"}],
+        })
+    if scraped(sp):
+        # vLLM serves /metrics on the API port: without this rule the ServiceMonitor's
+        # scrapes time out and KEDA's queue query sees no data, so nothing scales.
+        ingress.append({
+            "from": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": sp.spec.kubernetes.prometheus_namespace}}}],
             "ports": [{"port": c.VLLM_PORT, "protocol": "TCP"}],
         })
     if pod_size(sp).nodes > 1:

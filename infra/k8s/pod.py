@@ -30,6 +30,7 @@ from infra.k8s.weights import (
     weights_mount,
     weights_volume,
 )
+from infra.policy.replicas import WAIVER
 from infra.spec.planning import ServicePlan
 from infra.spec.runtime import (
     STARTUP_PERIOD_S,
@@ -152,8 +153,8 @@ def pod_annotations(sp: ServicePlan) -> dict[str, str]:
     return {"llmpod.io/plan-sha256": short_hash(plan_file_payload(sp))}
 
 
-def pod_spec(sp: ServicePlan, containers: list[dict[str, Any]], *,
-             with_plan: bool) -> dict[str, Any]:
+def pod_spec(sp: ServicePlan, containers: list[dict[str, Any]], *, with_plan: bool,
+             labels: dict[str, str], revision_key: str | None = None) -> dict[str, Any]:
     names = names_for(sp)
     size = pod_size(sp)
     return {
@@ -165,8 +166,16 @@ def pod_spec(sp: ServicePlan, containers: list[dict[str, Any]], *,
         "serviceAccountName": names.service_account,
         "terminationGracePeriodSeconds": c.GRACE_PERIOD_S,
         "volumes": volumes(names, size, with_plan=with_plan),
-        **scheduling(sp),
+        **scheduling(sp, labels, revision_key=revision_key),
     }
+
+
+def waiver_annotation(sp: ServicePlan) -> dict[str, str]:
+    """replicas.single_replica_reason as the annotation the production-replicas
+    policy reads (infra/policy/replicas.py): the reviewed reason travels with
+    the workload instead of staying in the stack file."""
+    reason = (sp.spec.replicas.single_replica_reason or "").strip()
+    return {WAIVER: reason} if reason else {}
 
 
 def workload(sp: ServicePlan, api_version: str, kind: str,
@@ -181,6 +190,7 @@ def workload(sp: ServicePlan, api_version: str, kind: str,
         "kind": kind,
         "metadata": metadata(sp, names_for(sp).workload, annotations={
             "pulumi.com/timeoutSeconds": str(await_timeout_s(sp)),
+            **waiver_annotation(sp),
             **checkov_skips(image_skips(sp))}),
         "spec": spec,
     }

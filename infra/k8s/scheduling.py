@@ -42,8 +42,42 @@ def tolerations(sp: ServicePlan) -> list[dict[str, Any]]:
     return [{"effect": "NoSchedule", "key": e.gpu.k8s_resource, "operator": "Exists"}]
 
 
-def scheduling(sp: ServicePlan) -> dict[str, Any]:
-    """Pod spec fields for placement (only the ones that apply)."""
+def max_replicas(sp: ServicePlan) -> int:
+    """Most replicas this workload can run: the plan's, or the autoscaler's ceiling."""
+    ceiling = sp.spec.replicas.max if sp.spec.replicas.autoscale else 0
+    return max(sp.plan.replicas, ceiling)
+
+
+def topology_spread(sp: ServicePlan, labels: dict[str, str], *,
+                    revision_key: str | None) -> list[dict[str, Any]]:
+    """Spread replicas over nodes (hard) and zones (soft) once there are two or more.
+
+    Without it the scheduler may pack every replica onto one node, and a single
+    node failure or drain takes the whole service down despite its replicas.
+    Hostname uses DoNotSchedule: only nodes the pod may run on (its GPU
+    affinity; nodeAffinityPolicy Honor, the default) count as domains, so one
+    GPU node still runs every replica. Zones are ScheduleAnyway: GPU capacity is
+    often in one zone only. ``revision_key`` (Deployment: pod-template-hash,
+    matchLabelKeys beta since Kubernetes 1.27) spreads each rollout's new pods
+    on their own instead of counting the old ones being replaced.
+    """
+    if max_replicas(sp) < 2:
+        return []
+    out = []
+    for key, when in (("kubernetes.io/hostname", "DoNotSchedule"),
+                      ("topology.kubernetes.io/zone", "ScheduleAnyway")):
+        rule: dict[str, Any] = {"labelSelector": {"matchLabels": dict(sorted(labels.items()))},
+                                "maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when}
+        if revision_key:
+            rule["matchLabelKeys"] = [revision_key]
+        out.append(dict(sorted(rule.items())))
+    return out
+
+
+def scheduling(sp: ServicePlan, labels: dict[str, str], *,
+               revision_key: str | None = None) -> dict[str, Any]:
+    """Pod spec fields for placement (only the ones that apply); ``labels`` are
+    the pod's own, which the spread constraints count."""
     out: dict[str, Any] = {}
     affinity = node_affinity(sp)
     if affinity:
@@ -51,4 +85,7 @@ def scheduling(sp: ServicePlan) -> dict[str, Any]:
     tols = tolerations(sp)
     if tols:
         out["tolerations"] = tols
+    spread = topology_spread(sp, labels, revision_key=revision_key)
+    if spread:
+        out["topologySpreadConstraints"] = spread
     return out

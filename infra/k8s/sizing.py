@@ -21,6 +21,10 @@ CPU_PER_GPU = 4
 #: GiB per worker process for CUDA context, NCCL buffers and the API server.
 BASE_MEMORY_GIB = 8
 MEMORY_PER_GPU_GIB = 4
+#: Never less than this for vLLM itself: the API server, tokenizer, one engine
+#: core and a worker with its CUDA context already take ~10 GiB at startup, and
+#: loading a checkpoint shard briefly holds it in host memory too.
+MIN_VLLM_MEMORY_GIB = 16
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,17 @@ def pod_size(sp: ServicePlan) -> PodSize:
     return PodSize(
         gpus=gpus, nodes=nodes, shm_gib=shm,
         cpu_request=CPU_PER_GPU * max(1, gpus), cpu_limit=2 * CPU_PER_GPU * max(1, gpus),
-        memory_gib=BASE_MEMORY_GIB + MEMORY_PER_GPU_GIB * max(1, gpus) + shm,
+        memory_gib=vllm_memory_gib(sp, gpus) + shm,
         gpus_per_node=e.gpu.max_gpus_per_node)
+
+
+def vllm_memory_gib(sp: ServicePlan, gpus: int) -> int:
+    """Memory for vLLM's processes in one pod (not counting /dev/shm, which the
+    kernel charges to the same cgroup and is added on top by pod_size)."""
+    override = sp.spec.kubernetes.memory_gib
+    if override is not None:
+        return override
+    return max(MIN_VLLM_MEMORY_GIB, BASE_MEMORY_GIB + MEMORY_PER_GPU_GIB * max(1, gpus))
 
 
 def uses_recreate(sp: ServicePlan) -> bool:

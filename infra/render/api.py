@@ -8,9 +8,10 @@ written: there is no second code path that could drift from `pulumi up`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.render.collect import RenderedObject
 from infra.spec.planning import ServicePlan
 from infra.spec.stack import StackSpec, read_stack_config, stack_file
 
@@ -41,6 +42,11 @@ class ServiceSummary:
 class RenderResult:
     files: dict[str, str]
     services: list[ServiceSummary]
+    stack_path: Path
+    """The stack file that was rendered (printed, so nobody wonders which checkout)."""
+    spec: StackSpec
+    objects: list[RenderedObject] = field(default_factory=list)
+    """What the policy pack sees: every deployable resource with its service."""
 
 
 def _summary(sp: ServicePlan, files: dict[str, str]) -> ServiceSummary:
@@ -67,16 +73,17 @@ def _summary(sp: ServicePlan, files: dict[str, str]) -> ServiceSummary:
 
 def render_stack(stack: str, stacks_dir: Path | None = None) -> RenderResult:
     from infra.program import run_program
-    from infra.render.collect import collect_files
+    from infra.render.collect import collect_files, rendered_objects
     from infra.render.mock_engine import run_under_mocks
 
     path = stack_file(stack, stacks_dir)
     config = read_stack_config(path)
-    StackSpec.from_config(config, where=str(path))  # the file's own error, before Pulumi
+    spec = StackSpec.from_config(config, where=str(path))  # the file's own error, first
     llmpod_config = {k: v for k, v in config.items() if ":" not in k or k.startswith("llmpod:")}
     llmpod_config = {(k if ":" in k else f"llmpod:{k}"): v for k, v in llmpod_config.items()}
     # Offline: no AWS preflight (it needs credentials); `llmpod preflight` runs it.
     plans, regs = run_under_mocks(lambda: run_program(preflight=False), llmpod_config,
                                   project=PROJECT, stack=stack)
     files = collect_files(regs)
-    return RenderResult(files, [_summary(sp, files) for sp in plans])
+    return RenderResult(files, [_summary(sp, files) for sp in plans], stack_path=path.resolve(),
+                        spec=spec, objects=rendered_objects(regs))

@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from infra.render.mock_engine import Registration
@@ -31,6 +32,36 @@ def _owners(regs: list[Registration]) -> dict[str, str]:
             current = by_urn[current.parent_urn]
         owners[reg.urn] = current.name
     return owners
+
+
+@dataclass(frozen=True)
+class RenderedObject:
+    """A deployable resource as a policy sees it, with the service it belongs to."""
+
+    service: str
+    type: str
+    name: str
+    urn: str
+    props: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """``Kind/name`` for reports: the Kubernetes object name, else Pulumi's."""
+        kind = self.type.rsplit(":", 1)[-1]
+        meta = self.props.get("metadata")
+        name = meta.get("name") if isinstance(meta, dict) else None
+        return f"{self.service}/{kind}/{name or self.name}"
+
+
+def rendered_objects(regs: list[Registration]) -> list[RenderedObject]:
+    owners = _owners(regs)
+    out = []
+    for reg in regs:
+        if reg.type.startswith(PROVIDER_PREFIX) or not reg.custom:
+            continue
+        props = k8s_object(reg) if reg.type.startswith(K8S_PREFIX) else dict(reg.inputs)
+        out.append(RenderedObject(owners[reg.urn], reg.type, reg.name, reg.urn, props))
+    return sorted(out, key=lambda o: (o.service, o.type, o.name))
 
 
 def k8s_object(reg: Registration) -> dict[str, Any]:

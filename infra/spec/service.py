@@ -167,6 +167,13 @@ class Kubernetes(SpecModel):
     is on (default: Prometheus Operator's governing Service in "monitoring")."""
     allowed_namespaces: list[DnsLabel] = local(default_factory=lambda: ["ingress"])
     """Namespaces allowed to reach the serving port (NetworkPolicy)."""
+    prometheus_namespace: str = local("monitoring")
+    """Namespace of the Prometheus that scrapes /metrics (on the serving port): the
+    NetworkPolicy admits it when service_monitor or replicas.autoscale is on."""
+    memory_gib: Annotated[int, Field(ge=4, le=4096)] | None = local(None)
+    """Container memory for vLLM per pod, GiB (request = limit); the in-memory /dev/shm
+    of multi-GPU pods is added on top. Default: sized from the plan's GPUs per pod,
+    at least 16 GiB."""
 
 
 class Aws(SpecModel):

@@ -18,7 +18,6 @@ from infra.spec.errors import spec_error
 from infra.spec.grammars import OutputDir
 from infra.spec.service import ServingSpec
 
-STACKS_DIR = Path(__file__).resolve().parents[2] / "stacks"
 #: Stack config keys llmpod reads (namespace "llmpod:"), camelCase as Pulumi config is.
 CONFIG_KEYS = {"environment": "environment", "services": "services",
                "renderDir": "render_dir", "costCapPerHour": "cost_cap_per_hour"}
@@ -71,7 +70,11 @@ class StackSpec(SpecModel):
 
 
 def stack_file(stack: str, stacks_dir: Path | None = None) -> Path:
-    directory = stacks_dir or STACKS_DIR
+    """``stacks_dir``/Pulumi.<stack>.yaml; by default the current project's
+    stackConfigDir (infra/project.py), never the directory llmpod is installed in."""
+    from infra.project import stacks_dir as project_stacks_dir
+
+    directory = project_stacks_dir(stacks_dir)
     path = directory / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml")
@@ -91,7 +94,7 @@ def read_stack_config(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
         raise LlmpodError(code="stack_yaml_invalid",
                           message=f"{path} must be a mapping with a 'config:' mapping.",
-                          suggestions=["see stacks/Pulumi.dev.yaml for the layout"])
+                          suggestions=["see `llmpod init` for the layout of a stack file"])
     return dict(doc.get("config") or {})
 
 

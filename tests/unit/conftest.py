@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -17,6 +18,15 @@ settings.register_profile("ci", derandomize=True, deadline=None, database=None,
                           print_blob=True)
 settings.register_profile("explore", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _in_the_reference_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    """llmpod finds its project from the working directory (like Pulumi); tests
+    that name a stack ("staging") mean this repository's, wherever pytest starts."""
+    monkeypatch.chdir(REPO)
 
 
 def free_loopback_port() -> int:
