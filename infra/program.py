@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi
 
+from infra.backends.extras import require_backends
 from infra.backends.registry import BACKENDS
 from infra.spec.planning import ServicePlan, plan_stack
 from infra.spec.stack import StackSpec
@@ -48,6 +49,7 @@ def run_program(*, preflight: bool = True) -> list[ServicePlan]:
     cannot describe instances)."""
     where = f"stack {pulumi.get_stack()!r} (llmpod: config)"
     spec = StackSpec.from_config(stack_config(), where=where)
+    require_backends((s.name, s.backend) for s in spec.services)
     plans = plan_stack(spec)  # raises before anything is registered
     in_use = [b for b in BACKENDS.values() if any(p.backend is b for p in plans)]
     if preflight:

@@ -9,7 +9,6 @@ into a shell command is built here from validated values, never from free text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import jinja2
@@ -17,11 +16,11 @@ import jinja2
 from infra import contract
 from infra.aws.instances import InstanceLayout, Slot
 from infra.escaping import Expand, UnsafeValue, add_filters
+from infra.package_data import template_loader
 from infra.render.yaml_out import dump_yaml
 from infra.spec.compile_cache import COMPILE_CACHE_LOCAL, COMPILE_CACHE_MOUNT
 from infra.spec.runtime import plan_file_text
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 #: Host path of the shared weights; containers see it read-only at /models.
 HOST_WEIGHTS_DIR = "/mnt/llmpod-weights"
 CONTAINER_WEIGHTS_DIR = contract.WEIGHTS_MOUNT
@@ -86,7 +85,7 @@ class UserDataInputs:
 
 def _env() -> jinja2.Environment:
     return add_filters(jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), undefined=jinja2.StrictUndefined,
+        loader=template_loader(), undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False))
 
 

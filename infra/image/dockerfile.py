@@ -14,6 +14,7 @@ import jinja2
 from infra import contract
 from infra.errors import LlmpodError
 from infra.escaping import add_filters
+from infra.package_data import template_loader
 
 from .runtime_files import IMAGE_PACKAGE, RUNTIME_MODULES
 
@@ -22,7 +23,6 @@ DEFAULT_VLLM_VERSION = "0.32.0"
 DEFAULT_BASE_IMAGE = "vllm/vllm-openai"
 #: Paths relative to the repository root, which is the build context.
 SOURCE_DIR = "infra/image"
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 _VERSION = re.compile(r"^\d+\.\d+\.\d+(?:rc\d+|\.post\d+)?$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -61,7 +61,7 @@ def _check_inputs(vllm_version: str, base_image: str, digest: str | None) -> Non
 
 def _environment() -> jinja2.Environment:
     env = add_filters(jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=template_loader(),
         undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
         keep_trailing_newline=True,
         autoescape=False,  # Dockerfiles are not HTML
@@ -118,4 +118,5 @@ def write_default_image_dir(image_dir: Path) -> None:
 
 if __name__ == "__main__":
     # python -m infra.image.dockerfile  → rewrites images/vllm/Dockerfile{,.dockerignore}
-    write_default_image_dir(TEMPLATES_DIR.parent / "images" / "vllm")
+    # (the repository checkout this module is run from, not an installed copy)
+    write_default_image_dir(Path(__file__).resolve().parents[2] / "images" / "vllm")

@@ -26,6 +26,8 @@ from infra.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
+#: The workflows `llmpod init` writes into users' repositories get the same checks.
+SCAFFOLD_WORKFLOWS = sorted((ROOT / "infra/scaffold/files/github/workflows").glob("*.yml"))
 EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 
 _STR = {"type": "string"}
@@ -102,7 +104,7 @@ def test_there_are_workflows():
                                            "deploy-production.yml", "promote.yml"}
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS + SCAFFOLD_WORKFLOWS, ids=lambda p: p.name)
 def test_schema(path):
     jsonschema.validate(_load(path), WORKFLOW_SCHEMA)
 
@@ -114,7 +116,7 @@ def test_schema_rejects_a_misspelt_key():
         jsonschema.validate(doc, WORKFLOW_SCHEMA)
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS + SCAFFOLD_WORKFLOWS, ids=lambda p: p.name)
 def test_actions_are_pinned_and_jobs_graph_is_sound(path):
     doc = _load(path)
     for _, _, step in _steps(doc):
@@ -135,7 +137,7 @@ def test_secrets_used_are_documented(path):
         assert f"`{name}`" in docs, f"{name} used in {path.name} but not in docs/environments.md"
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS + SCAFFOLD_WORKFLOWS, ids=lambda p: p.name)
 def test_scripts_parse_and_take_no_untrusted_expressions(path):
     bash = shutil.which("bash")
     assert bash, "bash is needed to syntax-check workflow scripts"
@@ -180,7 +182,7 @@ def test_production_only_changes_through_promotion():
 
 def _llmpod_invocations() -> list[tuple[str, list[str]]]:
     found = []
-    for path in WORKFLOWS:
+    for path in WORKFLOWS + SCAFFOLD_WORKFLOWS:
         for _, _, step in _steps(_load(path)):
             for line in (step.get("run") or "").splitlines():
                 line = line.strip()

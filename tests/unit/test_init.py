@@ -1,0 +1,81 @@
+"""`llmpod init DIR`: a project that renders at once, written whole or not at all."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.cli.main import main
+from infra.errors import LlmpodError
+from infra.scaffold.project import project_name, scaffold_files
+
+FILES = {"Pulumi.yaml", "program/__main__.py", "stacks/Pulumi.dev.yaml",
+         "stacks/Pulumi.staging.yaml", "stacks/Pulumi.production.yaml",
+         ".github/workflows/llmpod-pr.yml", ".github/workflows/llmpod-promote.yml"}
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def test_init_writes_a_project_that_renders_and_passes_the_promotion_guard(tmp_path, capsys):
+    project = tmp_path / "team-llm"
+    assert main(["init", str(project)]) == 0
+    assert _tree(project) == FILES
+    pulumi_yaml = (project / "Pulumi.yaml").read_text()
+    assert "name: team-llm\n" in pulumi_yaml and "stackConfigDir: stacks\n" in pulumi_yaml
+    assert "@" not in pulumi_yaml.replace("@LLMPOD", "")  # placeholders filled
+    assert "llmpod==0.1.0" in (project / ".github/workflows/llmpod-pr.yml").read_text()
+    for stack in ("dev", "staging", "production"):
+        assert main(["-C", str(project), "render", stack]) == 0
+    dev_report = json.loads((project / "build/dev/policy-report.json").read_text())
+    assert dev_report == {"violations": []}
+    # production was promoted from staging once, so the CI guard passes at once.
+    assert main(["-C", str(project), "promote", "staging", "production", "--check"]) == 0
+
+
+def test_init_refuses_to_overwrite_and_lists_what_exists(tmp_path, capsys):
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text("mine\n")
+    (tmp_path / "Pulumi.yaml").write_text("name: mine\n")
+    assert main(["init", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "2 file(s) exist already: Pulumi.yaml, stacks/Pulumi.dev.yaml" in err
+    assert "Nothing was written" in err
+    assert (tmp_path / "stacks" / "Pulumi.dev.yaml").read_text() == "mine\n"
+    assert _tree(tmp_path) == {"Pulumi.yaml", "stacks/Pulumi.dev.yaml"}
+
+
+def test_init_into_an_existing_repository_keeps_its_files(tmp_path):
+    (tmp_path / "README.md").write_text("ours\n")
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
+    assert main(["init", str(tmp_path), "--name", "svc.llm"]) == 0
+    assert (tmp_path / "README.md").read_text() == "ours\n"
+    assert (tmp_path / ".github" / "workflows" / "ci.yml").is_file()
+    assert "name: svc.llm\n" in (tmp_path / "Pulumi.yaml").read_text()
+
+
+def test_project_names_follow_pulumis_rule(tmp_path):
+    assert project_name(tmp_path / "My Repo!") == "My-Repo"
+    with pytest.raises(LlmpodError, match=r"--name 'a b' is not a Pulumi project name"):
+        project_name(tmp_path, "a b")
+
+
+def test_scaffolded_program_runs_llmpods_program():
+    files = scaffold_files("x", "0.1.0")
+    assert 'runpy.run_module("infra", run_name="__main__")' in files["program/__main__.py"]
+    compile(files["program/__main__.py"], "program/__main__.py", "exec")
+
+
+def test_missing_templates_are_a_broken_install_not_a_jinja_traceback(tmp_path, monkeypatch):
+    import infra.package_data as data
+
+    monkeypatch.setattr(data, "_CANDIDATES", (tmp_path / "a", tmp_path / "b"))
+    data.templates_dir.cache_clear()
+    try:
+        with pytest.raises(LlmpodError, match=r"llmpod's templates are missing: looked in "):
+            data.templates_dir()
+    finally:
+        data.templates_dir.cache_clear()

@@ -1,0 +1,107 @@
+"""A built wheel, installed into a fresh venv, starts and renders a project of
+its own from a directory outside this repository (the finding: a wheel had no
+templates, read the first clone's stacks and had no `--version` or `init`).
+
+Bounded: one wheel build (no dependencies, no build isolation, ~15 s) and a
+venv that borrows the test environment's dependencies (--system-site-packages)
+while llmpod itself comes only from the wheel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+#: What the sdist/wheel build reads; copied so the build never writes into the checkout.
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "infra", "templates")
+
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(600)]
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(argv, cwd=cwd, env=env, text=True, capture_output=True,
+                            check=False, timeout=300)
+    assert result.returncode == 0, f"{argv}: {result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("wheel")
+    src = root / "src"
+    src.mkdir()
+    for name in SOURCES:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, src / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(path, src / name)
+    # Neither this checkout nor its editable install may leak into the venv.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    _run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation",
+          "--no-index", "-q", "-w", str(root / "dist")], src, env)
+    [wheel] = sorted((root / "dist").glob("llmpod-*.whl"))
+    venv = root / "venv"
+    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+         root, env)
+    python = venv / "bin" / "python"
+    _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+         root, env)
+    return venv, env
+
+
+def test_the_wheel_carries_templates_and_project_files(installed):
+    venv, env = installed
+    probe = ("import infra, infra.package_data as d; print(infra.__file__); "
+             "print(d.templates_dir())")
+    out = _run([str(venv / "bin" / "python"), "-c", probe], venv, env).stdout.split()
+    assert out[0].startswith(str(venv)), out  # the wheel's copy, not the checkout's
+    assert out[1] == str(Path(out[0]).parent / "templates")
+    assert (Path(out[1]) / "weights-wait.sh.j2").is_file()
+
+
+def test_installed_llmpod_scaffolds_and_renders_a_project_elsewhere(installed, tmp_path):
+    venv, env = installed
+    llmpod = str(venv / "bin" / "llmpod")
+    version = _run([llmpod, "--version"], tmp_path, env).stdout
+    assert version.strip() == "llmpod 0.1.0"
+    _run([llmpod, "init", "myproj"], tmp_path, env)
+    project = tmp_path / "myproj"
+    assert (project / "stacks" / "Pulumi.production.yaml").is_file()
+    assert (project / ".github" / "workflows" / "llmpod-pr.yml").is_file()
+    rendered = _run([llmpod, "render", "dev"], project, env)
+    assert f"stack: {project.resolve() / 'stacks' / 'Pulumi.dev.yaml'}" in rendered.stderr
+    deployment = project / "build" / "dev" / "chat" / "deployment-chat.yaml"
+    assert deployment.is_file()
+    scripts = (project / "build" / "dev" / "chat" / "configmap-chat-scripts.yaml").read_text()
+    assert "weights-wait.sh" in scripts  # rendered from the packaged templates
+    report = json.loads((project / "build" / "dev" / "policy-report.json").read_text())
+    assert report == {"violations": []}
+    # Production renders too; its only finding is the image digest it cannot know.
+    _run([llmpod, "render", "production"], project, env)
+    prod = json.loads((project / "build" / "production" / "policy-report.json").read_text())
+    assert {v["policy"] for v in prod["violations"]} == {"llmpod-images-pinned"}
+
+
+def test_promote_edits_the_projects_files_never_the_checkouts(installed, tmp_path):
+    venv, env = installed
+    llmpod = str(venv / "bin" / "llmpod")
+    _run([llmpod, "init", "p"], tmp_path, env)
+    project = tmp_path / "p"
+    checkout_prod = (REPO / "stacks" / "Pulumi.production.yaml").read_bytes()
+    staging = project / "stacks" / "Pulumi.staging.yaml"
+    staging.write_text(staging.read_text().replace("max_model_len: 16384",
+                                                   "max_model_len: 8192"))
+    sub = project / "stacks"  # from a subdirectory: the nearest Pulumi.yaml above
+    result = _run([llmpod, "promote", "staging", "production", "--yes"], sub, env)
+    assert f"wrote {project.resolve() / 'stacks' / 'Pulumi.production.yaml'}" in result.stderr
+    assert "max_model_len: 8192" in (project / "stacks" / "Pulumi.production.yaml").read_text()
+    assert (REPO / "stacks" / "Pulumi.production.yaml").read_bytes() == checkout_prod
