@@ -12,6 +12,8 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from infra.suggestion import Suggestion
+
 
 @dataclass
 class LlmpodError(Exception):
@@ -27,6 +29,9 @@ class LlmpodError(Exception):
     suggestions: list[str] = field(default_factory=list)
     #: 1 = bad input (the request itself is wrong), 2 = valid but infeasible.
     exit_code: int = 1
+    #: The suggestions that are one setting each, as data (rendered into
+    #: ``suggestions`` as flags or spec keys by whoever raised the error).
+    changes: list[Suggestion] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -42,7 +47,8 @@ class LlmpodError(Exception):
         return f"{self.message} Try: {tips}."
 
     def as_json(self) -> dict[str, object]:
-        return {"code": self.code, "message": self.message, "suggestions": list(self.suggestions)}
+        return {"code": self.code, "message": self.message, "suggestions": list(self.suggestions),
+                "suggested_changes": [c.as_json() for c in self.changes]}
 
 
 #: How much of an offending value an error message shows.

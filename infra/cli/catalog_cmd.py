@@ -34,13 +34,45 @@ def run(ns: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     from rich.console import Console
+
+    Console(highlight=False).print(_table(ns.what, rows))
+    return 0
+
+
+#: Human columns: (row key, heading, never wrapped). The rest (labels, instances,
+#: price sources) is in --json; at 80 columns a table of everything truncates
+#: the names people type.
+_COLUMNS = {
+    "gpus": (("gpu", "GPU", True), ("name", "name", False), ("memory_gib", "GiB", True),
+             ("hbm_gbs", "HBM GB/s", True), ("bf16_tflops", "bf16 TFLOPS", False),
+             ("fp8_tflops", "fp8 TFLOPS", False), ("price_per_gpu_hour", "$/GPU-h", True)),
+}
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def _table(what: str, rows: list[dict[str, object]]) -> object:
     from rich.table import Table
 
-    table = Table(title=f"llmpod catalog {ns.what}")
-    for key in rows[0]:
-        table.add_column(key)
+    caption = "more fields (prices' sources, labels, config.json sources): --json"
+    if what == "models":
+        # Names up to ~60 characters and aliases up to ~35 do not fit side by side
+        # in 80 columns: each model's aliases go on the line under its name.
+        table = Table(title="llmpod catalog models", caption=caption, show_lines=False)
+        table.add_column("model (aliases)", overflow="fold")
+        for row in rows:
+            aliases = _cell(row["aliases"])
+            table.add_row(str(row["model"]) + (f"\n  aliases: {aliases}" if aliases else ""))
+        return table
+    table = Table(title=f"llmpod catalog {what}",
+                  caption=caption)
+    for _, heading, whole in _COLUMNS[what]:
+        # fold, never "…": a truncated model or GPU name cannot be copied.
+        table.add_column(heading, no_wrap=whole, overflow="fold")
     for row in rows:
-        table.add_row(*[", ".join(map(str, v)) if isinstance(v, list) else str(v)
-                        for v in row.values()])
-    Console().print(table)
-    return 0
+        table.add_row(*[_cell(row[key]) for key, _, _ in _COLUMNS[what]])
+    return table

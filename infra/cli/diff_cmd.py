@@ -21,6 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(ns: argparse.Namespace) -> int:
 
+    from infra.environments.drift import layout_drift
     from infra.environments.markdown import render_markdown
     from infra.environments.plan_diff import diff_stacks
     from infra.environments.stack_yaml import read_stack_text
@@ -29,18 +30,26 @@ def run(ns: argparse.Namespace) -> int:
     from infra.environments.table_view import show_diff
 
     stacks_dir = ns.stacks_dir
+    specs = []
     sides = []
     for ref in (ns.a, ns.b):
         path = resolve_stack(ref, stacks_dir)
         print(f"stack: {path.resolve()}", file=sys.stderr)
-        text = read_stack_text(path)
-        sides.append(summarize_stack(load_spec(text, role="stack")))
+        spec = load_spec(read_stack_text(path), role="stack")
+        specs.append({s.name: s for s in spec.services})
+        sides.append(summarize_stack(spec))
     a_label, b_label = label_of(ns.a), label_of(ns.b)
     if a_label == b_label:
         a_label, b_label = ns.a, ns.b
     diff = diff_stacks(a_label, sides[0], b_label, sides[1])
+    drifts = [d.message(a_label, b_label)
+              for d in layout_drift(specs[0], sides[0], specs[1], sides[1])]
     if ns.markdown:
         print(render_markdown(diff))
+        for message in drifts:
+            print(f"> [!WARNING]\n> {message}\n")
     else:
         show_diff(diff, sys.stdout)
+        for message in drifts:
+            print(f"warning: {message}")
     return 0

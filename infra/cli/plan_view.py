@@ -24,14 +24,25 @@ def memory_bar(per_gpu: dict[str, float], width: int = 60) -> list[tuple[str, st
     return parts
 
 
+def serve_command(plan: Plan) -> str:
+    """One line a user can paste into a shell: every argument shell-quoted."""
+    import shlex
+
+    return shlex.join(["vllm", "serve", *plan.vllm_args])
+
+
 def show(plan: Plan, out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=out, highlight=False, soft_wrap=True)
+    # Wraps prose at the terminal's width (COLUMNS); the serve line is printed
+    # unwrapped (soft_wrap) so that copying it yields one working command.
+    console = Console(file=out, highlight=False)
     data = plan.to_json()
     title = f"llmpod plan — {plan.model}"
+    for warning in plan.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
     if not plan.feasible:
         console.print(Text(f"{title}: does not fit", style="bold red"))
         for err in plan.errors:
@@ -41,8 +52,9 @@ def show(plan: Plan, out: TextIO) -> None:
             _bar(console, data["per_gpu"])
         return
     table = Table(title=title, show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("")
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column("", overflow="fold")
+    per_gpu = data["per_gpu"]
     rows = [
         ("GPU", f"{data['gpu']} × {data['gpus_per_replica']} per replica, "
                 f"{data['replicas']} replica(s), {data['nodes_per_replica']} node(s) each"),
@@ -51,7 +63,8 @@ def show(plan: Plan, out: TextIO) -> None:
         ("Context", f"{data['max_model_len']:,} tokens"),
         ("KV cache", f"{data['kv_cache_tokens']:,} tokens, {data['max_concurrency']}× "
                      "full-context concurrency per replica"),
-        ("Weights", f"{data['weights_gib_total']} GiB total"),
+        ("Checkpoint", f"{data['checkpoint_gib']:.2f} GiB on disk (read from the volume)"),
+        ("Weights/GPU", f"{per_gpu['weights_gib']:.2f} GiB in each GPU's memory"),
         ("Decode (est.)", ", ".join(f"{k}: {v:,.0f} tok/s" for k, v in
                                     data["estimates"]["decode_tokens_per_s"].items())),
         ("TTFT 512 (est.)", f"{data['estimates']['ttft_s_512'] * 1000:.0f} ms"),
@@ -59,15 +72,16 @@ def show(plan: Plan, out: TextIO) -> None:
         ("Cost", f"${data['cost']['per_hour']:.2f}/h"
                  + (f", ${data['cost']['per_million_output_tokens']:.3f} per 1M output tokens"
                     if data["cost"]["per_million_output_tokens"] else "")),
-        ("vLLM " + data["vllm_version"], " ".join(data["vllm_args"])),
     ]
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)
     console.print(Text("Per GPU (GiB):", style="bold"))
-    _bar(console, data["per_gpu"])
+    _bar(console, per_gpu)
     for reason in plan.reasons:
-        console.print(f"• {reason}")
+        console.print(Text(f"• {reason}"))
+    console.print(Text(f"vLLM {data['vllm_version']}:", style="bold"))
+    console.print(Text(serve_command(plan)), soft_wrap=True)
 
 
 def _bar(console: object, per_gpu: dict[str, float]) -> None:
@@ -75,7 +89,8 @@ def _bar(console: object, per_gpu: dict[str, float]) -> None:
 
     bar = Text()
     legend = Text()
-    for label, colour, chars in memory_bar(per_gpu):
+    width = min(60, max(20, getattr(console, "width", 60)))
+    for label, colour, chars in memory_bar(per_gpu, width):
         bar.append("█" * chars, style=colour)
         legend.append(f"■ {label}  ", style=colour)
     console.print(bar)  # type: ignore[attr-defined]

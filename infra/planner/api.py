@@ -5,9 +5,11 @@ from __future__ import annotations
 from infra.errors import LlmpodError
 from infra.planner.explain import reasons_for, vllm_args_for
 from infra.planner.plan import Plan
+from infra.planner.quantization import quantization_warnings
 from infra.planner.request import PlanRequest
 from infra.planner.search import check_fixed_layout, search
-from infra.planner.suggest import suggestions
+from infra.planner.suggest import structured_suggestions
+from infra.suggestion import Suggestion
 
 
 def validate_request(req: PlanRequest) -> None:
@@ -19,6 +21,8 @@ def validate_request(req: PlanRequest) -> None:
                      f"tokens {m.name} supports (derived from its config.json as vLLM does); "
                      f"vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1."),
             suggestions=[f"--max-model-len {m.max_model_len} or less"],
+            changes=[Suggestion("max_model_len", m.max_model_len, "or less",
+                                "the model's own limit")],
         )
     if req.max_model_len is not None and req.max_model_len < 1:
         raise LlmpodError(code="bad_max_model_len",
@@ -38,6 +42,8 @@ def make_plan(req: PlanRequest) -> Plan:
     validate_request(req)
     result = search(req)
     version = req.vllm_version
+    warnings = tuple(quantization_warnings(req.model,
+                                           overridden=req.online_quantization is not None))
     if result.best is not None:
         chosen = result.best
         e = chosen.evaluation
@@ -45,10 +51,11 @@ def make_plan(req: PlanRequest) -> Plan:
             model=req.model.name, feasible=True, evaluation=e, replicas=chosen.replicas,
             vllm_args=tuple(vllm_args_for(req, e).build_args()), estimates=chosen.estimates,
             reasons=tuple(reasons_for(req, chosen, result)), price_per_gpu_hour=chosen.price,
-            vllm_version=version,
+            vllm_version=version, warnings=warnings,
         )
     closest = result.closest
-    tips, _longest = suggestions(req, closest)
+    changes, _longest = structured_suggestions(req, closest)
+    tips = [c.as_flag() for c in changes]
     if closest is None:
         error = LlmpodError(
             code="no_valid_layout",
@@ -56,10 +63,10 @@ def make_plan(req: PlanRequest) -> Plan:
                      f"{', '.join(g.key for g in req.gpus)} is one vLLM accepts within "
                      f"{req.max_gpus_per_replica} GPUs and {req.max_nodes_per_replica} nodes: "
                      + "; ".join(result.rejected_layouts[:4]) + "."),
-            suggestions=tips, exit_code=2)
+            suggestions=tips, changes=changes, exit_code=2)
         return Plan(model=req.model.name, feasible=False, evaluation=None, replicas=0,
                     vllm_args=(), estimates=None, reasons=(), errors=(error,),
-                    vllm_version=version)
+                    vllm_version=version, warnings=warnings)
     e = closest.evaluation
     code = ("weights_do_not_fit" if not e.weights_fit else
             "context_does_not_fit" if not e.kv_fits else "targets_not_met")
@@ -70,9 +77,9 @@ def make_plan(req: PlanRequest) -> Plan:
     error = LlmpodError(
         code=code,
         message=f"{req.model.name} does not fit {where}: {'; '.join(closest.problems)}.",
-        suggestions=tips, exit_code=2)
+        suggestions=tips, changes=changes, exit_code=2)
     return Plan(
         model=req.model.name, feasible=False, evaluation=e, replicas=0,
         vllm_args=(), estimates=closest.estimates, reasons=(), errors=(error,),
-        price_per_gpu_hour=closest.price, vllm_version=version,
+        price_per_gpu_hour=closest.price, vllm_version=version, warnings=warnings,
     )

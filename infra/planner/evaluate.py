@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from infra.gpus.spec import GpuSpec
 from infra.models.facts import ModelFacts, QuantFacts
+from infra.models.quant_config import ONLINE
 from infra.planner import kernels, kv, memory, perf
 from infra.planner.layout import stage_layer_ranges
 from infra.planner.request import PlanRequest
@@ -100,6 +101,10 @@ def resolve_settings(req: PlanRequest, gpu: GpuSpec) -> Settings:
     )
 
 
+def _declared(quant: QuantFacts | None) -> QuantFacts | None:
+    return quant if quant is not None and quant.vllm_name not in ONLINE else None
+
+
 def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Evaluation:
     m = req.model
     s = resolve_settings(req, gpu)
@@ -136,8 +141,11 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
         limiting_stage=limiting, geometry=geos[limiting], capacity=caps[limiting],
         perf=_perf_inputs(req, gpu, tp, pp, ep_size, s, weights[0].bytes_per_gpu * pp,
                           whole.bytes_per_token, caps[limiting].tokens),
-        # On disk the checkpoint keeps its own format, whatever vLLM does at load.
-        checkpoint_bytes=checkpoint_bytes(m, m.quant, m.dtype_bytes, s.profile.version),
+        # On disk the checkpoint keeps its own format, whatever vLLM does at load;
+        # a --quantization that declares how an unconfigured checkpoint is stored
+        # (awq, gptq, compressed-tensors: never applied at load) is that format.
+        checkpoint_bytes=checkpoint_bytes(m, m.quant or _declared(req.online_quantization),
+                                          m.dtype_bytes, s.profile.version),
     )
 
 

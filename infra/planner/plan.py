@@ -24,6 +24,8 @@ class Plan:
     errors: tuple[LlmpodError, ...] = field(default_factory=tuple)
     price_per_gpu_hour: float = 0.0
     vllm_version: str = ""
+    warnings: tuple[str, ...] = ()
+    """Things that may make the plan wrong (e.g. a name that says AWQ, a config that does not)."""
 
     def __post_init__(self) -> None:
         # Consumers (backends, diagnose) rely on a feasible plan having both.
@@ -66,6 +68,9 @@ class Plan:
             "max_concurrency": round(e.capacity.max_concurrency, 2) if e else 0.0,
             "max_model_len": e.settings.max_model_len if e else None,
             "weights_gib_total": round(self.weights_gib_total, 2),
+            # The checkpoint on disk (what the volume holds and pods read) is not
+            # what one GPU holds: per_gpu.weights_gib is this GPU's shard.
+            "checkpoint_gib": round(self.weights_gib_total, 2),
             "vllm_version": self.vllm_version,
             "vllm_args": list(self.vllm_args),
             "estimates": self.estimates or {},
@@ -77,6 +82,7 @@ class Plan:
                 "per_million_output_tokens": self.cost_per_million_tokens(),
             },
             "reasons": list(self.reasons),
+            "warnings": list(self.warnings),
             "errors": [err.as_json() for err in self.errors],
         }
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from infra.errors import LlmpodError
 from infra.models.facts import ModelFacts, QuantFacts
 from infra.models.quant_config import ONLINE
+from infra.planner.name_hints import declared_storage, quantization_hint
 
 _CHECKPOINT_ONLY = ("awq", "awq_marlin", "gptq", "gptq_marlin", "compressed-tensors", "mxfp4",
                     "modelopt", "modelopt_fp4")
@@ -27,6 +28,12 @@ def online_quantization(requested: str | None, m: ModelFacts) -> QuantFacts | No
         )
     if q in ONLINE:
         return ONLINE[q]
+    hint = quantization_hint(m.name)
+    declared = declared_storage(q, hint) if hint else None
+    if declared is not None:
+        # The name says the checkpoint is quantized and its config.json does not:
+        # the user's --quantization is how it is stored (finding of issue 11).
+        return declared
     if q in _CHECKPOINT_ONLY:
         raise LlmpodError(
             code="quantization_needs_checkpoint",
@@ -41,3 +48,17 @@ def online_quantization(requested: str | None, m: ModelFacts) -> QuantFacts | No
         suggestions=["use fp8 or bitsandbytes on an unquantized checkpoint, or a pre-quantized "
                      "awq / gptq / compressed-tensors / fp8 checkpoint"],
     )
+
+
+def quantization_warnings(m: ModelFacts, *, overridden: bool) -> list[str]:
+    """A warning when the name suggests a quantization the config does not declare
+    (and no --quantization says how the checkpoint is stored)."""
+    hint = quantization_hint(m.name)
+    if m.quant is not None or hint is None or overridden:
+        return []
+    flag = {"awq": "awq", "gptq": "gptq", "fp8": "compressed-tensors", "int8": "compressed-tensors",
+            "w4a16": "compressed-tensors"}.get(hint)
+    how = (f"; if it is, pass --quantization {flag} (spec: quantization: {flag})" if flag
+           else "")
+    return [f"{m.name}: the name suggests {hint} weights, but its config.json has no "
+            f"quantization_config, so it is sized as unquantized {m.dtype}{how}"]

@@ -88,8 +88,10 @@ def plan_service(spec: ServingSpec, environment: str) -> ServicePlan:
     if plan.feasible and plan.evaluation is not None and plan.estimates is not None:
         return ServicePlan(spec, model, plan, environment, plan.evaluation, plan.estimates)
     err = plan.errors[0]
+    # A stack file is edited, not a command line: ways out as spec keys.
+    tips = [c.as_spec() for c in err.changes] if err.changes else err.suggestions
     raise LlmpodError(code=err.code, message=f"service {spec.name!r}: {err.message}",
-                      suggestions=err.suggestions, exit_code=2)
+                      suggestions=tips, changes=err.changes, exit_code=2)
 
 
 def plan_stack(stack: StackSpec) -> list[ServicePlan]:

@@ -130,3 +130,28 @@ def test_arg_changes_and_unplannable_service_are_shown():
     assert "| **Tensor parallel** | 1 | 2 |" in md
     assert "> **a: does not plan.** does | not fit" in md
     assert "**Cost per hour:** $1.00 (a) → $2.00 (b), +$1.00/h" in md
+
+
+def test_layout_drift_between_environments_is_flagged(capsys):
+    # The finding: staging TP4×1 vs production TP2×3 for the same promotable spec.
+    assert main(["diff", "staging", "production"]) == 0
+    out = capsys.readouterr().out
+    [line] = [ln for ln in out.splitlines() if "layout drift: qwen3-moe" in ln]
+    assert "TP 4 × PP 1 × 1 replica(s) on L40S vs TP 2 × PP 1 × 3 replica(s) on L40S" in line
+    assert "replicas.min 1 → 2" in line
+    assert "layout drift: llama-8b-aws" not in out or "same promotable spec" in out
+
+
+def test_no_drift_when_promotable_specs_differ(tmp_path, capsys):
+    from infra.environments.drift import layout_drift
+    from infra.environments.summary import PlanSummary
+    from infra.spec.service import ServingSpec
+
+    a = ServingSpec.model_validate({"name": "s", "model": "llama-3.1-8b"})
+    b = ServingSpec.model_validate({"name": "s", "model": "llama-3.1-8b", "max_model_len": 4096})
+    one = PlanSummary(gpu="H100", tensor_parallel=1, pipeline_parallel=1, replicas=1)
+    two = PlanSummary(gpu="H100", tensor_parallel=2, pipeline_parallel=1, replicas=1)
+    assert layout_drift({"s": a}, {"s": one}, {"s": b}, {"s": two}) == []
+    [drift] = layout_drift({"s": a}, {"s": one}, {"s": a}, {"s": two})
+    assert drift.service == "s" and drift.local_differences == ()
+    assert layout_drift({"s": a}, {"s": one}, {"s": a}, {"s": one}) == []
