@@ -17,10 +17,16 @@ from infra import contract
 from infra.policy.pods import containers, dig, is_serving, name_of, pod_templates, seq
 
 WEIGHTS_PATH = contract.WEIGHTS_MOUNT
+#: vLLM's compile cache: its own ReadWriteMany PVC that serving pods must write
+#: (DESIGN.md "Compile cache"); the same path as infra.spec.compile_cache
+#: (a test keeps them equal; not imported, so the pack stays light).
+COMPILE_CACHE_PATH = "/var/cache/llmpod/compile"
 
 
 def _is_weights_mount(mount: Mapping[str, Any], volume: Mapping[str, Any] | None) -> bool:
     path = str(mount.get("mountPath") or "").rstrip("/")
+    if path == COMPILE_CACHE_PATH:
+        return False
     on_models = path == WEIGHTS_PATH or path.startswith(WEIGHTS_PATH + "/")
     return on_models or isinstance(dig(volume, "persistentVolumeClaim"), Mapping)
 

@@ -113,3 +113,22 @@ def test_project_policy_config_overrides_the_stack(tmp_path, monkeypatch):
 
     with pytest.raises(LlmpodError, match=r"production\.json is not readable JSON"):
         policy_config(spec, "production", tmp_path)
+
+
+def test_the_writable_compile_cache_is_not_a_weights_mount():
+    # Found by render's report: serving pods write the compile cache (its own PVC),
+    # and the weights policy flagged that mount as writable weights.
+    from infra.policy.weights_readonly import COMPILE_CACHE_PATH, check_weights_read_only
+    from infra.spec.compile_cache import COMPILE_CACHE_MOUNT
+
+    assert COMPILE_CACHE_PATH == COMPILE_CACHE_MOUNT
+    pod = {"containers": [{"name": "vllm", "volumeMounts": [
+        {"mountPath": COMPILE_CACHE_MOUNT, "name": "cc"},
+        {"mountPath": "/models", "name": "w", "readOnly": True}]}],
+        "volumes": [{"name": "cc", "persistentVolumeClaim": {"claimName": "x-compile-cache"}},
+                    {"name": "w", "persistentVolumeClaim": {"claimName": "x-weights"}}]}
+    deployment = {"metadata": {"name": "x"}, "spec": {"template": {"spec": pod}}}
+    assert check_weights_read_only("kubernetes:apps/v1:Deployment", deployment) == []
+    pod["volumes"][0]["persistentVolumeClaim"]["claimName"] = "x-weights"
+    pod["containers"][0]["volumeMounts"][0]["mountPath"] = "/models/cache"
+    assert check_weights_read_only("kubernetes:apps/v1:Deployment", deployment)
