@@ -41,15 +41,15 @@ def _project_file(start: Path) -> Path | None:
 
 
 def _read_project(path: Path) -> Project:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from infra.spec.yaml_loader import load_yaml  # the one YAML reader, limits included
 
     try:
-        doc = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except (YAMLError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise LlmpodError(code="project_yaml_invalid",
-                          message=f"{path} is not valid YAML: {str(exc)[:200]}.",
-                          suggestions=[f"fix the YAML syntax of {path}"]) from None
+                          message=f"{path} cannot be read: {exc.strerror}.",
+                          suggestions=[f"check the permissions of {path}"]) from None
+    doc = load_yaml(raw, path)
     if not isinstance(doc, dict):
         raise LlmpodError(code="project_yaml_invalid",
                           message=f"{path} must be a mapping (name:, runtime:, ...).",

@@ -36,14 +36,16 @@ def _tuning(req: PlanRequest) -> list[tuple[Suggestion, PlanRequest]]:
     (--enforce-eager: slower decode, no graph memory) and a higher share of
     the card for vLLM."""
     out = []
-    if not req.enforce_eager:
+    if not req.vllm.enforce_eager:
         out.append((Suggestion("enforce_eager", True, "", "skip CUDA graphs (slower decode)"),
-                    replace(req, enforce_eager=True)))
-    current = req.gpu_memory_utilization or profile_for(req.vllm_version).gpu_memory_utilization
+                    replace(req, vllm=req.vllm.model_copy(update={"enforce_eager": True}))))
+    current = (req.vllm.gpu_memory_utilization
+               or profile_for(req.vllm_version).gpu_memory_utilization)
     if current < HIGH_UTILIZATION:
         out.append((Suggestion("gpu_memory_utilization", HIGH_UTILIZATION, "",
                                "a higher memory share (nothing else may use the GPU)"),
-                    replace(req, gpu_memory_utilization=HIGH_UTILIZATION)))
+                    replace(req, vllm=req.vllm.model_copy(
+                        update={"gpu_memory_utilization": HIGH_UTILIZATION}))))
     return out
 
 

@@ -112,3 +112,10 @@ def test_preflight_json_names_the_stack_file(tmp_path, monkeypatch, capsys):
     assert main(["preflight", "dev", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["stack_file"] == str(root.resolve() / "stacks" / "Pulumi.dev.yaml")
+
+
+def test_a_broken_pulumi_yaml_is_named(tmp_path, monkeypatch):
+    (tmp_path / "Pulumi.yaml").write_text("name: [unclosed\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LlmpodError, match=r"Pulumi\.yaml is not valid YAML"):
+        find_project()
