@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.aws.balancer import balancer
+from infra.aws.cloud_init import WeightsMount
 from infra.aws.compute import instance_profile, launch_template, replica_tags, scaling_group
 from infra.aws.description import AwsServiceDescription, describe_service
 from infra.aws.network import security_groups
@@ -57,7 +58,7 @@ class AwsVllmService(pulumi.ComponentResource):
         self.register_outputs({"endpoint": self.endpoint, "instance_type": self.instance_type,
                                "gpus": self.gpus, "cost_per_hour": self.cost_per_hour})
 
-    def _scaling(self, desc: AwsServiceDescription, mount: pulumi.Output,
+    def _scaling(self, desc: AwsServiceDescription, mount: pulumi.Output[WeightsMount],
                  profile: aws.iam.InstanceProfile, instances_sg: aws.ec2.SecurityGroup,
                  target_groups: list[aws.lb.TargetGroup], storage: list[pulumi.Resource]) -> None:
         layout = desc.layout

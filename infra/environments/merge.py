@@ -31,10 +31,9 @@ from infra.environments.promotable import (
     get_path,
     leaves_from_record,
     leaves_of,
-    section_model,
 )
 from infra.environments.record import recorded_services, update_record
-from infra.spec.base import is_local
+from infra.spec.base import is_local, section_model
 from infra.spec.service import ServingSpec
 from infra.spec.stack import StackSpec
 

@@ -120,7 +120,9 @@ def _capture_s(p: StartupInputs) -> float:
         return 0.0
     speed = REFERENCE_BF16_TFLOPS / p.bf16_tflops if p.bf16_tflops else 1.0
     # Launch-bound, not FLOP-bound: a slower GPU is slower, but not in proportion.
-    scale = max(1.0, speed ** 0.5)
+    # typeshed types float ** float as Any (a negative base gives a complex); speed is positive.
+    root: float = speed ** 0.5
+    scale = max(1.0, root)
     per_layer = CAPTURE_PER_SIZE_LAYER_S * (CAPTURE_MOE_FACTOR if p.moe else 1.0)
     return per_layer * capture_sizes(p.max_num_seqs) * p.stage_layers * scale
 

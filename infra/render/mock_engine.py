@@ -65,7 +65,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registrations: list[Registration] = []
 
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method it overrides
-        response = super().RegisterResource(request)
+        # pulumi's MockMonitor (3.x) leaves its gRPC methods unannotated.
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != STACK_TYPE:
             inputs = rpc.deserialize_properties(request.object)
             self.registrations.append(Registration(
