@@ -68,7 +68,8 @@ def build(sp: ServicePlan) -> tuple[Recorder, list[Any]]:
 
     outputs: list[Any] = []
 
-    @pulumi.runtime.test
+    # pulumi 3.x leaves runtime.test unannotated.
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> pulumi.Output[Any]:
         svc = AwsVllmService(sp.name, sp)
         return pulumi.Output.all(svc.endpoint, svc.instance_type, svc.gpus,

@@ -77,7 +77,8 @@ NATIVELY_QUANTIZED = {
 
 
 def _text(cfg: dict[str, Any]) -> dict[str, Any]:
-    return cfg.get("text_config", cfg)
+    text: dict[str, Any] = cfg.get("text_config", cfg)
+    return text
 
 
 def _head_dim(text: dict[str, Any]) -> int:
@@ -132,7 +133,8 @@ def estimate_params_b(cfg: dict[str, Any]) -> float:
         vmats = 3 if vision.get("hidden_act") == "silu" else 2
         per_layer = 4 * vh * vh + vmats * vh * vision["intermediate_size"]
         total += vision["num_hidden_layers"] * per_layer
-    return total / 1e9
+    billions: float = total / 1e9
+    return billions
 
 
 def test_catalog_holds_at_least_30_models_sorted_by_name() -> None:

@@ -59,7 +59,7 @@ def test_losing_the_rename_race_removes_the_staging_copy(
         _compiled(Path(dst), "other replica")
         real_rename(src, dst)
 
-    monkeypatch.setattr(cc.os, "rename", racing_rename)
+    monkeypatch.setattr(os, "rename", racing_rename)  # the os module cc uses
     assert cc.publish(_compiled(tmp_path / "a", "mine"), shared) == \
         "another replica published first"
     assert sorted(p.name for p in shared.parent.iterdir()) == ["key"]

@@ -16,9 +16,11 @@ FIXED_PROBE_BUDGET_S = 60 * 10  # the 60 × 10 s startup budget that kills 70B p
 def _pod(shape: str, **overrides: Any) -> dict[str, Any]:
     objects = build_manifests(plan(shape, **overrides))
     if shape == "multinode":
-        return one(objects, "LeaderWorkerSet")["spec"]["leaderWorkerTemplate"]["leaderTemplate"][
-            "spec"]
-    return one(objects, "Deployment")["spec"]["template"]["spec"]
+        leader: dict[str, Any] = one(objects, "LeaderWorkerSet")["spec"]["leaderWorkerTemplate"][
+            "leaderTemplate"]["spec"]
+        return leader
+    pod: dict[str, Any] = one(objects, "Deployment")["spec"]["template"]["spec"]
+    return pod
 
 
 @pytest.mark.parametrize("shape", ["tp1", "tp8", "multinode"])
@@ -32,6 +34,7 @@ def test_liveness_cannot_kill_a_pod_still_reading_its_weights(shape: str) -> Non
     window = startup["failureThreshold"] * startup["periodSeconds"]
     assert window >= read_s
     # ... and a first start that compiles (no cache yet), not just a warm one.
+    assert sp.plan.estimates is not None
     estimate = sp.plan.estimates["startup_s"]
     assert estimate["total"] > estimate["total_warm_cache"] > read_s
     assert window >= estimate["total"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from infra.errors import LlmpodError
@@ -57,7 +59,7 @@ def test_head_dim_explicit_or_derived() -> None:
         ({}, 2048),  # vLLM's fallback when no length key exists
     ],
 )
-def test_derived_max_model_len(cfg: dict, expected: int) -> None:
+def test_derived_max_model_len(cfg: dict[str, Any], expected: int) -> None:
     assert derive_max_model_len(cfg) == expected
 
 
@@ -120,7 +122,8 @@ def test_layer_types_and_gemma2_alternation() -> None:
         ),
     ],
 )
-def test_quantization_formats(qc: dict, method: str, bits: int, group: int | None) -> None:
+def test_quantization_formats(qc: dict[str, Any], method: str, bits: int,
+                              group: int | None) -> None:
     q = parse_quantization_config(qc, model="m")
     assert (q.method, q.weight_bits, q.group_size) == (method, bits, group)
 

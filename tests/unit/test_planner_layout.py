@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infra.models.config import parse_model_config
+from infra.models.facts import ModelFacts
 from infra.planner.layout import pp_partition, tp_violation
 
 
@@ -38,7 +39,8 @@ def _vllm_accepts(heads: int, kv: int, vocab: int, inter: int, tp: int) -> bool:
     return True
 
 
-def _model(heads: int, kv: int, vocab: int = 32000, inter: int = 11008, layers: int = 32):
+def _model(heads: int, kv: int, vocab: int = 32000, inter: int = 11008,
+           layers: int = 32) -> ModelFacts:
     head_dim = 128
     return parse_model_config(
         {

@@ -6,13 +6,14 @@ import pytest
 
 from infra.models.catalog import find
 from infra.models.config import parse_model_config
+from infra.models.facts import ModelFacts
 from infra.planner import kv
 from infra.planner.weights import GIB, stage_weights
 
 V = (0, 32, 0)
 
 
-def facts(name: str):
+def facts(name: str) -> ModelFacts:
     e = find(name)
     return parse_model_config(e.config, name=e.name)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT.parent / "shared" / "benchmarks" / "vllm_kv_observations.csv"
 
 
-def request(model: str, *gpus: str, **kw: object) -> PlanRequest:
+def request(model: str, *gpus: str, **kw: Any) -> PlanRequest:
     m = resolve_model(model)
     return PlanRequest(
         model=m.facts,
@@ -78,12 +79,12 @@ def test_multi_node_only_when_one_node_cannot_hold_it() -> None:
 
 def test_ttft_target_can_force_a_faster_layout() -> None:
     base = make_plan(request("llama-3.1-70b", "H100", max_model_len=8192))
-    assert base.evaluation is not None
+    assert base.evaluation is not None and base.estimates is not None
     tight = base.estimates["ttft_s_512"] * 0.7
     fast = make_plan(
         request("llama-3.1-70b", "H100", max_model_len=8192, targets=Targets(ttft_s=tight))
     )
-    assert fast.feasible and fast.evaluation is not None
+    assert fast.feasible and fast.evaluation is not None and fast.estimates is not None
     assert fast.evaluation.tp > base.evaluation.tp
     assert fast.estimates["ttft_s_512"] <= tight
 
@@ -92,6 +93,7 @@ def test_nvlink_scales_better_than_pcie() -> None:
     def speedup(gpu: str) -> float:
         one = make_plan(request("llama-3.1-8b", gpu, tp=1, max_model_len=4096))
         four = make_plan(request("llama-3.1-8b", gpu, tp=4, max_model_len=4096))
+        assert one.estimates is not None and four.estimates is not None
         return (
             four.estimates["decode_tokens_per_s"]["1"] / one.estimates["decode_tokens_per_s"]["1"]
         )

@@ -8,11 +8,12 @@ from infra.errors import LlmpodError
 from infra.gpus.catalog import find_gpu
 from infra.models.resolve import resolve_model
 from infra.planner.api import make_plan
+from infra.planner.plan import Plan
 from infra.planner.request import PlanRequest
 from infra.planner.versions import parse_version, profile_for
 
 
-def plan(version: str):
+def plan(version: str) -> Plan:
     m = resolve_model("llama-3.1-8b")
     return make_plan(
         PlanRequest(

@@ -80,12 +80,12 @@ def lws(groups: int = 1, size: int = 2) -> dict[str, Any]:
 
 # --- GPU limits ---------------------------------------------------------------------------
 
-def test_gpu_limits_pass():
+def test_gpu_limits_pass() -> None:
     assert check_gpu_limits(DEPLOYMENT, deployment()) == []
     assert check_gpu_limits(LWS, lws()) == []
 
 
-def test_gpu_limits_missing_on_gpu_pod():
+def test_gpu_limits_missing_on_gpu_pod() -> None:
     d = deployment()
     del d["spec"]["template"]["spec"]["containers"][0]["resources"]
     [msg] = check_gpu_limits(DEPLOYMENT, d)
@@ -94,26 +94,26 @@ def test_gpu_limits_missing_on_gpu_pod():
     assert "resources.limits['nvidia.com/gpu']" in msg
 
 
-def test_gpu_requests_must_equal_limits():
+def test_gpu_requests_must_equal_limits() -> None:
     d = deployment()
     d["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["nvidia.com/gpu"] = "1"
     assert any("requests nvidia.com/gpu=1 but limits it to 2" in m
                for m in check_gpu_limits(DEPLOYMENT, d))
 
 
-def test_cpu_pod_needs_no_gpu_limit():
+def test_cpu_pod_needs_no_gpu_limit() -> None:
     job = {"spec": {"template": {"spec": {"containers": [{"name": "loader", "image": "x:1"}]}}}}
     assert check_gpu_limits("kubernetes:batch/v1:Job", job) == []
 
 
 # --- probes -------------------------------------------------------------------------------
 
-def test_probes_pass_and_lws_workers_are_exempt():
+def test_probes_pass_and_lws_workers_are_exempt() -> None:
     assert check_probes(DEPLOYMENT, deployment()) == []
     assert check_probes(LWS, lws()) == []
 
 
-def test_probes_missing():
+def test_probes_missing() -> None:
     d = deployment()
     del d["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
     [msg] = check_probes(DEPLOYMENT, d)
@@ -122,19 +122,19 @@ def test_probes_missing():
 
 # --- read-only weights --------------------------------------------------------------------
 
-def test_weights_read_only_pass():
+def test_weights_read_only_pass() -> None:
     assert check_weights_read_only(DEPLOYMENT, deployment()) == []
     assert check_weights_read_only(LWS, lws()) == []
 
 
-def test_writable_weights_mount():
+def test_writable_weights_mount() -> None:
     d = deployment()
     d["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["readOnly"] = False
     [msg] = check_weights_read_only(DEPLOYMENT, d)
     assert "mounts weights volume 'weights' at /models writable" in msg
 
 
-def test_read_only_pvc_source_also_counts():
+def test_read_only_pvc_source_also_counts() -> None:
     d = deployment()
     spec = d["spec"]["template"]["spec"]
     del spec["containers"][0]["volumeMounts"][0]["readOnly"]
@@ -149,11 +149,11 @@ def test_read_only_pvc_source_also_counts():
     ("localhost:5000/vllm", ("localhost:5000/vllm", None, None)),
     (f"vllm@{DIGEST}", ("vllm", None, DIGEST)),
 ])
-def test_parse_image(ref, parsed):
+def test_parse_image(ref: str, parsed: tuple[str, str | None, str | None]) -> None:
     assert parse_image(ref) == parsed
 
 
-def test_images_pinned_pass():
+def test_images_pinned_pass() -> None:
     assert check_images_pinned(DEPLOYMENT, deployment(), "production") == []
     d = deployment()
     d["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/llmpod/vllm:v0.32.0"
@@ -165,7 +165,7 @@ def test_images_pinned_pass():
     ("localhost:5000/vllm", "dev", "is not pinned (no tag moves)"),
     ("ghcr.io/llmpod/vllm:v0.32.0", "production", "has no digest; production requires"),
 ])
-def test_images_not_pinned(image, env, fragment):
+def test_images_not_pinned(image: str, env: str, fragment: str) -> None:
     d = deployment()
     d["spec"]["template"]["spec"]["containers"][0]["image"] = image
     [msg] = check_images_pinned(DEPLOYMENT, d, env)
@@ -174,13 +174,13 @@ def test_images_not_pinned(image, env, fragment):
 
 # --- privileged ---------------------------------------------------------------------------
 
-def test_not_privileged_pass():
+def test_not_privileged_pass() -> None:
     assert check_not_privileged(DEPLOYMENT, deployment()) == []
 
 
 @pytest.mark.parametrize("context", [{"privileged": True},
                                      {"capabilities": {"add": ["SYS_ADMIN"]}}])
-def test_privileged(context):
+def test_privileged(context: dict[str, Any]) -> None:
     d = deployment()
     d["spec"]["template"]["spec"]["containers"][0]["securityContext"] = context
     assert len(check_not_privileged(DEPLOYMENT, d)) == 1
@@ -188,7 +188,7 @@ def test_privileged(context):
 
 # --- production replicas ------------------------------------------------------------------
 
-def test_production_two_replicas_or_waiver_pass():
+def test_production_two_replicas_or_waiver_pass() -> None:
     assert check_production_replicas([Resource(DEPLOYMENT, deployment(2), "urn:d")],
                                      "production") == []
     waived = deployment(1, annotations={"llmpod.dev/pdb-waiver": "16 GPUs; one replica is ok"})
@@ -198,14 +198,14 @@ def test_production_two_replicas_or_waiver_pass():
                                      "staging") == []
 
 
-def test_production_single_replica_fails():
+def test_production_single_replica_fails() -> None:
     blank = deployment(1, annotations={"llmpod.dev/pdb-waiver": "  "})
     [(urn, msg)] = check_production_replicas([Resource(DEPLOYMENT, blank, "urn:d")],
                                              "production")
     assert urn == "urn:d" and "runs 1 replica(s) in production" in msg
 
 
-def test_production_hpa_minimum_is_the_floor():
+def test_production_hpa_minimum_is_the_floor() -> None:
     hpa = {"spec": {"scaleTargetRef": {"kind": "Deployment", "name": "llama-70b"},
                     "minReplicas": 1, "maxReplicas": 4}}
     resources = [Resource(DEPLOYMENT, deployment(2), "urn:d"), Resource(HPA, hpa, "urn:h")]
@@ -215,7 +215,7 @@ def test_production_hpa_minimum_is_the_floor():
 
 # --- cost cap -----------------------------------------------------------------------------
 
-def test_cost_cap_pass_and_fail():
+def test_cost_cap_pass_and_fail() -> None:
     from infra.gpus.catalog import find_gpu
 
     h100 = find_gpu("H100").price_per_gpu_hour
@@ -228,7 +228,7 @@ def test_cost_cap_pass_and_fail():
     assert any(f"${round(cost, 2):,.2f}/hour" in m for m in msgs)
 
 
-def test_cost_cap_counts_the_autoscaler_ceiling_and_price_overrides():
+def test_cost_cap_counts_the_autoscaler_ceiling_and_price_overrides() -> None:
     hpa = {"spec": {"scaleTargetRef": {"kind": "Deployment", "name": "llama-70b"},
                     "minReplicas": 2, "maxReplicas": 5}}
     resources = [Resource(DEPLOYMENT, deployment(2, 2), "urn:d"), Resource(HPA, hpa, "urn:h")]
@@ -237,7 +237,7 @@ def test_cost_cap_counts_the_autoscaler_ceiling_and_price_overrides():
     assert "$20.00/hour" in msg  # 5 replicas × 2 GPUs × $2
 
 
-def test_required_node_affinity_counts_as_gpu_pinning_and_prices_the_dearest():
+def test_required_node_affinity_counts_as_gpu_pinning_and_prices_the_dearest() -> None:
     from infra.gpus.catalog import find_gpu
 
     d = deployment(1, 1)
@@ -256,14 +256,14 @@ def test_required_node_affinity_counts_as_gpu_pinning_and_prices_the_dearest():
     assert "pinned to nvidia.com/gpu.product NVIDIA-L4, NVIDIA-H100-80GB-HBM3" in msg
 
 
-def test_cost_cap_refuses_unpriceable_gpus():
+def test_cost_cap_refuses_unpriceable_gpus() -> None:
     d = deployment()
     del d["spec"]["template"]["spec"]["nodeSelector"]
     msgs = check_cost_cap([Resource(DEPLOYMENT, d, "urn:d")], {"maxCostPerHour": 100})
     assert any("cannot price the GPUs of urn:d" in m for m in msgs)
 
 
-def test_rules_do_not_mutate_props():
+def test_rules_do_not_mutate_props() -> None:
     d = deployment()
     snapshot = copy.deepcopy(d)
     for rule in (check_gpu_limits, check_probes, check_weights_read_only, check_not_privileged):

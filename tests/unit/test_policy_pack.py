@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -28,25 +29,29 @@ def _opts() -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
-def _resource_args(props, config=None) -> ResourceValidationArgs:
+def _resource_args(props: dict[str, Any],
+                   config: dict[str, Any] | None = None) -> ResourceValidationArgs:
     return ResourceValidationArgs(DEPLOYMENT, props, "urn:pulumi:production::llmpod::d",
                                   "llama-70b", _opts(), None, config or {})
 
 
-def _violations(policy, args) -> list[tuple[str, str | None]]:
+# policy is Any: build_policies returns both pulumi_policy policy kinds, whose validate
+# methods take different argument types.
+def _violations(policy: Any, args: ResourceValidationArgs | StackValidationArgs
+                ) -> list[tuple[str, str | None]]:
     seen: list[tuple[str, str | None]] = []
     policy.validate(args, lambda message, urn=None: seen.append((message, urn)))
     return seen
 
 
-def test_pack_has_one_policy_per_rule():
+def test_pack_has_one_policy_per_rule() -> None:
     assert sorted(POLICIES) == sorted([
         "llmpod-gpu-limits", "llmpod-serving-probes", "llmpod-weights-read-only",
         "llmpod-images-pinned", "llmpod-no-privileged", "llmpod-production-replicas",
         "llmpod-stack-cost-cap"])
 
 
-def test_resource_policy_reports_through_pulumi_policy():
+def test_resource_policy_reports_through_pulumi_policy() -> None:
     bad = deployment()
     bad["spec"]["template"]["spec"]["containers"][0]["image"] = "ghcr.io/llmpod/vllm:v0.32.0"
     policy = POLICIES["llmpod-images-pinned"]
@@ -55,7 +60,7 @@ def test_resource_policy_reports_through_pulumi_policy():
     assert "has no digest" in msg
 
 
-def test_stack_policy_reports_the_resource_urn():
+def test_stack_policy_reports_the_resource_urn() -> None:
     resource = PolicyResource(DEPLOYMENT, deployment(1), "urn:d", "llama-70b", _opts(), None,
                               None, [], {})
     policy = POLICIES["llmpod-production-replicas"]
@@ -66,7 +71,7 @@ def test_stack_policy_reports_the_resource_urn():
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "production"])
-def test_policy_config_matches_schemas_and_the_stack_cost_cap(stack):
+def test_policy_config_matches_schemas_and_the_stack_cost_cap(stack: str) -> None:
     config = json.loads((ROOT / "infra/policy/config" / f"{stack}.json").read_text())
     assert config.pop("all") == "mandatory"
     for name, values in config.items():
@@ -79,7 +84,7 @@ def test_policy_config_matches_schemas_and_the_stack_cost_cap(stack):
     assert config["llmpod-images-pinned"]["environment"] == load_stack(stack).environment
 
 
-def test_policy_project_file_is_python():
+def test_policy_project_file_is_python() -> None:
     from ruamel.yaml import YAML
 
     doc = YAML(typ="safe").load((ROOT / "infra/policy/PulumiPolicy.yaml").read_text())

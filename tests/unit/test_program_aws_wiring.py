@@ -3,6 +3,8 @@ AWS services cost whole instances."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from infra.aws.instance_catalog import instances_for
@@ -10,11 +12,11 @@ from infra.errors import LlmpodError
 from infra.program import run_program
 from infra.render.api import render_stack
 from infra.render.mock_engine import run_under_mocks
-from infra.spec.planning import plan_stack
+from infra.spec.planning import ServicePlan, plan_stack
 from infra.spec.stack import load_stack, read_stack_config, stack_file
 
 
-def staging_config() -> dict:
+def staging_config() -> dict[str, Any]:
     return read_stack_config(stack_file("staging"))
 
 
@@ -22,7 +24,7 @@ def test_preflight_failure_stops_the_program_before_any_registration(
         monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
 
-    def refuse(plans: list) -> None:
+    def refuse(plans: list[ServicePlan]) -> None:
         seen.append([p.name for p in plans])
         raise LlmpodError(code="aws_preflight_weights", message="weights missing in S3")
 
@@ -60,7 +62,7 @@ def test_without_the_preflight_failure_every_service_is_built(
 
 
 def test_render_skips_the_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(plans: list) -> None:
+    def refuse(plans: list[ServicePlan]) -> None:
         raise AssertionError("render must not call AWS")
 
     monkeypatch.setattr("infra.aws.preflight.require_preflight", refuse)

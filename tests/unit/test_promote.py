@@ -36,7 +36,9 @@ class _Tty(io.StringIO):
         return True
 
 
-def test_promotion_carries_promotable_values_and_keeps_local_ones(stacks, capsys):
+def test_promotion_carries_promotable_values_and_keeps_local_ones(
+    stacks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _promote(stacks, "--yes") == 0
     out = capsys.readouterr().out
     assert "chat.max_model_len: 8192 → 16384" in out
@@ -49,7 +51,7 @@ def test_promotion_carries_promotable_values_and_keeps_local_ones(stacks, capsys
     assert chat.kubernetes.namespace == "llm"
 
 
-def test_promotion_only_rewrites_the_changed_line_and_keeps_comments(stacks):
+def test_promotion_only_rewrites_the_changed_line_and_keeps_comments(stacks: Path) -> None:
     assert _promote(stacks, "--yes") == 0
     new = _target(stacks).decode()
     removed = [line[2:] for line in difflib.ndiff(PRODUCTION.splitlines(), new.splitlines())
@@ -65,7 +67,9 @@ def test_promotion_only_rewrites_the_changed_line_and_keeps_comments(stacks):
         assert comment in new
 
 
-def test_new_service_is_added_without_local_values_and_missing_one_left_alone(stacks, capsys):
+def test_new_service_is_added_without_local_values_and_missing_one_left_alone(
+    stacks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _promote(stacks, "--yes") == 0
     out = capsys.readouterr().out
     assert "left alone: legacy (not in staging)" in out
@@ -78,7 +82,7 @@ def test_new_service_is_added_without_local_values_and_missing_one_left_alone(st
     assert "llm-staging" not in _target(stacks).decode()
 
 
-def test_second_promotion_is_a_no_op(stacks, capsys):
+def test_second_promotion_is_a_no_op(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _promote(stacks, "--yes") == 0
     first = _target(stacks)
     assert _promote(stacks, "--yes") == 0
@@ -87,14 +91,14 @@ def test_second_promotion_is_a_no_op(stacks, capsys):
     assert _promote(stacks, "--check") == 0
 
 
-def test_check_fails_before_promotion(stacks, capsys):
+def test_check_fails_before_promotion(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = _target(stacks)
     assert _promote(stacks, "--check") == 3
     assert "does not hold staging's promotable spec" in capsys.readouterr().err
     assert _target(stacks) == before
 
 
-def test_dry_run_writes_nothing(stacks, capsys):
+def test_dry_run_writes_nothing(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = _target(stacks)
     assert _promote(stacks, "--dry-run") == 0
     captured = capsys.readouterr()
@@ -102,7 +106,9 @@ def test_dry_run_writes_nothing(stacks, capsys):
     assert _target(stacks) == before
 
 
-def test_refuses_without_yes_when_stdin_is_not_a_tty(stacks, capsys, monkeypatch):
+def test_refuses_without_yes_when_stdin_is_not_a_tty(stacks: Path,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
     before = _target(stacks)
     assert _promote(stacks) == 1
@@ -111,7 +117,8 @@ def test_refuses_without_yes_when_stdin_is_not_a_tty(stacks, capsys, monkeypatch
 
 
 @pytest.mark.parametrize(("answer", "rc", "written"), [("n", 1, False), ("y", 0, True)])
-def test_tty_confirmation(stacks, monkeypatch, answer, rc, written):
+def test_tty_confirmation(stacks: Path, monkeypatch: pytest.MonkeyPatch, answer: str, rc: int,
+                          written: bool) -> None:
     monkeypatch.setattr(sys, "stdin", _Tty())
     monkeypatch.setattr("builtins.input", lambda prompt: answer)
     before = _target(stacks)
@@ -119,7 +126,9 @@ def test_tty_confirmation(stacks, monkeypatch, answer, rc, written):
     assert (_target(stacks) != before) is written
 
 
-def test_refuses_when_target_changes_while_waiting_for_confirmation(stacks, capsys, monkeypatch):
+def test_refuses_when_target_changes_while_waiting_for_confirmation(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     concurrent = PRODUCTION.replace("max: 4", "max: 6").encode()
 
     def edit_then_confirm(prompt: str) -> str:
@@ -134,7 +143,7 @@ def test_refuses_when_target_changes_while_waiting_for_confirmation(stacks, caps
     assert [p.name for p in stacks.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_unknown_stack_name(stacks, capsys):
+def test_unknown_stack_name(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = _target(stacks)
     assert main(["promote", "stagin", "production", "--stacks-dir", str(stacks)]) == 1
     assert re_search(r"No stack 'stagin'.*Did you mean 'staging'", capsys.readouterr().err)
@@ -148,7 +157,8 @@ def re_search(pattern: str, text: str) -> bool:
 
 
 @pytest.mark.parametrize("broken", ["staging", "production"])
-def test_yaml_syntax_error_in_either_file(tmp_path, capsys, broken):
+def test_yaml_syntax_error_in_either_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          broken: str) -> None:
     bad = "config:\n  llmpod:environment: x\n  llmpod:services: [\n"
     write_stacks(tmp_path, staging=bad if broken == "staging" else STAGING,
                  production=bad if broken == "production" else PRODUCTION)
@@ -159,7 +169,7 @@ def test_yaml_syntax_error_in_either_file(tmp_path, capsys, broken):
     assert _target(tmp_path) == before
 
 
-def test_invalid_source_spec(tmp_path, capsys):
+def test_invalid_source_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_stacks(tmp_path, staging=STAGING.replace("max_model_len: 16384", "max_model_length: 1"))
     before = _target(tmp_path)
     assert _promote(tmp_path, "--yes") == 1
@@ -169,7 +179,7 @@ def test_invalid_source_spec(tmp_path, capsys):
     assert _target(tmp_path) == before
 
 
-def test_infeasible_target_plan(tmp_path, capsys):
+def test_infeasible_target_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # A 70B model cannot fit one 24 GB L4: valid spec, impossible plan.
     staging = STAGING.replace("model: Qwen/Qwen2.5-7B-Instruct",
                               "model: meta-llama/Llama-3.1-70B-Instruct").replace(
@@ -181,7 +191,7 @@ def test_infeasible_target_plan(tmp_path, capsys):
     assert _target(tmp_path) == before
 
 
-def test_target_cost_cap(tmp_path, capsys):
+def test_target_cost_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_stacks(tmp_path, production=PRODUCTION.replace("costCapPerHour: 100",
                                                          "costCapPerHour: 1"))
     before = _target(tmp_path)
@@ -190,7 +200,7 @@ def test_target_cost_cap(tmp_path, capsys):
     assert _target(tmp_path) == before
 
 
-def test_promoted_result_must_validate(tmp_path, capsys):
+def test_promoted_result_must_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # backend is promotable, but the aws section is local: production has none.
     k8s_then_small = "      kubernetes:\n        namespace: llm-staging\n    - name: small"
     staging = STAGING.replace(k8s_then_small, "      backend: aws\n      aws:\n"
@@ -202,6 +212,6 @@ def test_promoted_result_must_validate(tmp_path, capsys):
     assert _target(tmp_path) == before
 
 
-def test_same_stack_twice(stacks, capsys):
+def test_same_stack_twice(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["promote", "staging", "staging", "--stacks-dir", str(stacks)]) == 1
     assert "Source and target are the same file" in capsys.readouterr().err

@@ -22,17 +22,17 @@ from infra.environments.promotable import promotable_paths
     (1, 2, 1, True),    # hand edit, source unchanged: promotion would revert it
     (3, 2, 1, True),    # hand edit and a different new source value
 ])
-def test_conflict_truth_table(s, t, b, conflict):
+def test_conflict_truth_table(s: int, t: int, b: int, conflict: bool) -> None:
     found = find_conflicts("svc", {"max_model_len": s}, {"max_model_len": t},
                            {"max_model_len": b})
     assert bool(found) is conflict
 
 
-def test_no_record_means_no_conflict():
+def test_no_record_means_no_conflict() -> None:
     assert find_conflicts("svc", {"model": "a"}, {"model": "b"}, None) == []
 
 
-def test_local_fields_are_not_promotable_and_the_rest_are():
+def test_local_fields_are_not_promotable_and_the_rest_are() -> None:
     paths = set(promotable_paths())
     local = {"weights.storage_class", "replicas.min", "replicas.max", "replicas.autoscale",
              "kubernetes.namespace", "domain", "labels", "aws.region", "aws.allowed_cidrs"}
@@ -60,13 +60,14 @@ def promoted(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_record_is_written_outside_the_llmpod_namespace(promoted):
+def test_record_is_written_outside_the_llmpod_namespace(promoted: Path) -> None:
     text = (promoted / "Pulumi.production.yaml").read_text()
     assert "llmpod-promotion:lastPromoted:" in text
     assert "max_model_len: 16384" in text.split("llmpod-promotion:lastPromoted:")[1]
 
 
-def test_hand_edit_then_source_change_is_refused(promoted, capsys):
+def test_hand_edit_then_source_change_is_refused(promoted: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
     target = promoted / "Pulumi.production.yaml"
     _edit(target, "max_model_len: 16384", "max_model_len: 12288")
     _edit(promoted / "Pulumi.staging.yaml", "max_model_len: 16384", "max_model_len: 32768")
@@ -79,7 +80,8 @@ def test_hand_edit_then_source_change_is_refused(promoted, capsys):
     assert target.read_bytes() == before
 
 
-def test_hand_edit_with_unchanged_source_is_refused(promoted, capsys):
+def test_hand_edit_with_unchanged_source_is_refused(promoted: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     target = promoted / "Pulumi.production.yaml"
     _edit(target, "concurrency: 8", "concurrency: 4")
     before = target.read_bytes()
@@ -88,20 +90,20 @@ def test_hand_edit_with_unchanged_source_is_refused(promoted, capsys):
     assert target.read_bytes() == before
 
 
-def test_overwrite_edits_flag_discards_the_hand_edit(promoted):
+def test_overwrite_edits_flag_discards_the_hand_edit(promoted: Path) -> None:
     target = promoted / "Pulumi.production.yaml"
     _edit(target, "concurrency: 8", "concurrency: 4")
     assert _run(promoted, "--overwrite-edits") == 0
     assert "concurrency: 4" not in target.read_text()
 
 
-def test_same_edit_on_both_sides_is_not_a_conflict(promoted):
+def test_same_edit_on_both_sides_is_not_a_conflict(promoted: Path) -> None:
     _edit(promoted / "Pulumi.production.yaml", "concurrency: 8", "concurrency: 4")
     _edit(promoted / "Pulumi.staging.yaml", "concurrency: 8", "concurrency: 4")
     assert _run(promoted) == 0
 
 
-def test_local_edits_are_never_conflicts_and_are_kept(promoted):
+def test_local_edits_are_never_conflicts_and_are_kept(promoted: Path) -> None:
     target = promoted / "Pulumi.production.yaml"
     _edit(target, "namespace: llm\n", "namespace: llm-blue\n")
     _edit(promoted / "Pulumi.staging.yaml", "concurrency: 8", "concurrency: 6")
@@ -110,14 +112,14 @@ def test_local_edits_are_never_conflicts_and_are_kept(promoted):
     assert "namespace: llm-blue" in text and "concurrency: 6" in text
 
 
-def test_spelling_the_spec_normalises_is_not_an_edit(promoted):
+def test_spelling_the_spec_normalises_is_not_an_edit(promoted: Path) -> None:
     _edit(promoted / "Pulumi.production.yaml", "types: [L4, L40S]", "types: [l4, l40s]")
     before = (promoted / "Pulumi.production.yaml").read_bytes()
     assert _run(promoted) == 0
     assert (promoted / "Pulumi.production.yaml").read_bytes() == before
 
 
-def test_source_default_removes_the_key_from_the_target(tmp_path):
+def test_source_default_removes_the_key_from_the_target(tmp_path: Path) -> None:
     # staging relies on the default concurrency (1): production's explicit 8 goes away.
     write_stacks(tmp_path, staging=STAGING.replace("      targets:\n        concurrency: 8\n", ""))
     assert _run(tmp_path) == 0

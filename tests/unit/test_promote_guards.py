@@ -57,7 +57,7 @@ def slow() -> Iterator[str]:
     yield from _server(200, delay_s=1.5)
 
 
-def test_healthy_source_allows_the_promotion(tmp_path, healthy):
+def test_healthy_source_allows_the_promotion(tmp_path: Path, healthy: str) -> None:
     write_stacks(tmp_path)
     before = (tmp_path / "Pulumi.production.yaml").read_bytes()
     assert main(["promote", "staging", "production", "--stacks-dir", str(tmp_path), "--yes",
@@ -65,7 +65,8 @@ def test_healthy_source_allows_the_promotion(tmp_path, healthy):
     assert (tmp_path / "Pulumi.production.yaml").read_bytes() != before
 
 
-def test_unhealthy_source_is_refused(tmp_path, unhealthy, capsys):
+def test_unhealthy_source_is_refused(tmp_path: Path, unhealthy: str,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     write_stacks(tmp_path)
     before = (tmp_path / "Pulumi.production.yaml").read_bytes()
     assert main(["promote", "staging", "production", "--stacks-dir", str(tmp_path), "--yes",
@@ -74,12 +75,12 @@ def test_unhealthy_source_is_refused(tmp_path, unhealthy, capsys):
     assert (tmp_path / "Pulumi.production.yaml").read_bytes() == before
 
 
-def test_slow_source_times_out(slow):
+def test_slow_source_times_out(slow: str) -> None:
     with pytest.raises(LlmpodError, match=r"did not answer within 0\.3 s"):
         check_healthy(slow, timeout_s=0.3)
 
 
-def test_unreachable_source():
+def test_unreachable_source() -> None:
     import socket
 
     with socket.socket() as s:  # a port nobody listens on once closed
@@ -89,12 +90,12 @@ def test_unreachable_source():
         check_healthy(f"http://127.0.0.1:{port}/health", timeout_s=1)
 
 
-def test_non_http_url_is_rejected():
+def test_non_http_url_is_rejected() -> None:
     with pytest.raises(LlmpodError, match="is not an http:// or https:// URL"):
         check_healthy("file:///etc/passwd")
 
 
-def test_atomic_write_keeps_mode_and_leaves_no_temp_file(tmp_path):
+def test_atomic_write_keeps_mode_and_leaves_no_temp_file(tmp_path: Path) -> None:
     path = tmp_path / "Pulumi.x.yaml"
     path.write_bytes(b"old\n")
     os.chmod(path, 0o640)
@@ -104,7 +105,7 @@ def test_atomic_write_keeps_mode_and_leaves_no_temp_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Pulumi.x.yaml"]
 
 
-def test_atomic_write_refuses_when_content_moved_on(tmp_path):
+def test_atomic_write_refuses_when_content_moved_on(tmp_path: Path) -> None:
     path = tmp_path / "Pulumi.x.yaml"
     path.write_bytes(b"someone else's edit\n")
     with pytest.raises(LlmpodError, match="changed while the promotion was being prepared"):

@@ -179,8 +179,9 @@ def test_kubernetes_scripts_pass_hostile_values_as_single_words(
 def _unit(inputs: UserDataInputs) -> str:
     doc = YAML(typ="safe").load(render_user_data(inputs, "serve",
                                                  efs_mount("fs-0abc", "eu-west-1")))
-    return next(f["content"] for f in doc["write_files"]
-                if f["path"] == "/etc/systemd/system/llmpod-serve-0.service")
+    unit: str = next(f["content"] for f in doc["write_files"]
+                     if f["path"] == "/etc/systemd/system/llmpod-serve-0.service")
+    return unit
 
 
 def _exec_start(unit: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,12 +14,13 @@ from infra.spec.service import Kubernetes, Replicas, ServingSpec, Weights
 from infra.spec.stack import StackSpec, load_stack
 
 
-def stack(services: list[dict], environment: str = "dev", **extra: object) -> StackSpec:
+def stack(services: list[dict[str, Any]], environment: str = "dev",
+          **extra: object) -> StackSpec:
     cfg = {"llmpod:environment": environment, "llmpod:services": services, **extra}
     return StackSpec.from_config(cfg, where="Pulumi.test.yaml")
 
 
-def svc(**kw: object) -> dict:
+def svc(**kw: object) -> dict[str, Any]:
     return {"name": "chat", "model": "llama-3.1-8b", **kw}
 
 
@@ -145,7 +147,8 @@ def test_infeasible_service_fails_planning_with_the_planner_message() -> None:
 
 
 def test_cost_cap() -> None:
-    st = stack([svc(gpus={"types": ["H100"]})], **{"llmpod:costCapPerHour": 1})
+    cap: dict[str, object] = {"llmpod:costCapPerHour": 1}  # not an identifier: passed unpacked
+    st = stack([svc(gpus={"types": ["H100"]})], "dev", **cap)
     with pytest.raises(LlmpodError, match=r"above its llmpod:costCapPerHour of \$1\.00"):
         plan_stack(st)
 

@@ -16,7 +16,8 @@ from infra.planner.vllm_args import VllmArgs
 
 def plan_args(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
     assert main(["plan", *argv, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)["vllm_args"]
+    args: list[str] = json.loads(capsys.readouterr().out)["vllm_args"]
+    return args
 
 
 def test_llama_8b_on_one_h100(capsys: pytest.CaptureFixture[str]) -> None:
