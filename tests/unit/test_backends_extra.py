@@ -10,19 +10,21 @@ from infra.backends.extras import require_backends
 from infra.errors import LlmpodError
 
 
-def test_aws_service_without_pulumi_aws_names_the_extra(monkeypatch):
+def test_aws_service_without_pulumi_aws_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pulumi_aws", None)  # import now raises ImportError
     with pytest.raises(LlmpodError, match=r"service\(s\) a, b use backend: aws, which needs "
                                           r"pulumi-aws.*pip install 'llmpod\[aws\]'"):
         require_backends([("b", "aws"), ("k", "kubernetes"), ("a", "aws")])
 
 
-def test_kubernetes_only_stacks_need_no_extra(monkeypatch):
+def test_kubernetes_only_stacks_need_no_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pulumi_aws", None)
     require_backends([("k", "kubernetes")])
 
 
-def test_render_of_an_aws_stack_stops_with_the_install_hint(monkeypatch, capsys):
+def test_render_of_an_aws_stack_stops_with_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from infra.cli.main import main
 
     monkeypatch.setitem(sys.modules, "pulumi_aws", None)
@@ -32,7 +34,7 @@ def test_render_of_an_aws_stack_stops_with_the_install_hint(monkeypatch, capsys)
     assert "Traceback" not in err
 
 
-def test_pulumi_aws_is_an_extra_not_a_dependency():
+def test_pulumi_aws_is_an_extra_not_a_dependency() -> None:
     import tomllib
     from pathlib import Path
 

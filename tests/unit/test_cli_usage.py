@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,9 @@ from infra.cli.main import main
      r"argument --kv-cache-dtype: invalid choice: 'int3'"),
     (["plan", "--gpu", "L4"], r"the following arguments are required: --model"),
 ])
-def test_plan_rejections_exit_1_with_the_plan_json_contract(argv, message, capsys):
+def test_plan_rejections_exit_1_with_the_plan_json_contract(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     # The finding: argparse exits 2 ("does not fit" in the README) and prints usage.
     assert main([*argv, "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
@@ -30,32 +33,36 @@ def test_plan_rejections_exit_1_with_the_plan_json_contract(argv, message, capsy
     assert re.search(message, err["message"]), err["message"]
 
 
-def test_other_commands_reject_with_a_json_error(capsys):
+def test_other_commands_reject_with_a_json_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalog", "widgets", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert list(out) == ["errors"]
     assert "invalid choice: 'widgets'" in out["errors"][0]["message"]
 
 
-def test_without_json_the_rejection_is_usage_and_one_error_line(capsys):
+def test_without_json_the_rejection_is_usage_and_one_error_line(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--tp", "zero"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("usage: llmpod plan")
     assert "error: argument --tp: 'zero' is not a whole number" in err
 
 
-def test_unknown_command_is_bad_input(capsys):
+def test_unknown_command_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plna"]) == 1
     assert "invalid choice: 'plna'" in capsys.readouterr().err
 
 
-def test_stack_errors_are_json_under_json(tmp_path, capsys):
+def test_stack_errors_are_json_under_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["preflight", "nope", "--json", "--stacks-dir", str(tmp_path)]) == 1
     [err] = json.loads(capsys.readouterr().out)["errors"]
     assert err["code"] == "unknown_stack"
 
 
-def test_version(capsys):
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0

@@ -41,7 +41,9 @@ def _money(pattern: str, text: str) -> list[float]:
     return [float(x.replace(",", "")) for x in match.groups()]
 
 
-def test_doubling_replicas_doubles_cost_but_not_cost_per_token(tmp_path, capsys):
+def test_doubling_replicas_doubles_cost_but_not_cost_per_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _pair(tmp_path, 1, 2)
     assert main(["diff", "staging", "production", "--markdown",
                  "--stacks-dir", str(tmp_path)]) == 0
@@ -59,7 +61,9 @@ def test_doubling_replicas_doubles_cost_but_not_cost_per_token(tmp_path, capsys)
     assert "| **Replicas** | 1 | 2 |" in md
 
 
-def test_table_output_names_cost_source_and_date(tmp_path, capsys):
+def test_table_output_names_cost_source_and_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _pair(tmp_path, 1, 1)
     assert main(["diff", "staging", "production", "--stacks-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -67,7 +71,9 @@ def test_table_output_names_cost_source_and_date(tmp_path, capsys):
     assert find_gpu("L4").price_as_of in out
 
 
-def test_price_override_is_labelled_as_the_stacks_own(tmp_path, capsys):
+def test_price_override_is_labelled_as_the_stacks_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _pair(tmp_path, 1, 1)
     prod = tmp_path / "Pulumi.production.yaml"
     prod.write_text(prod.read_text().replace("types: [L4]",
@@ -79,7 +85,9 @@ def test_price_override_is_labelled_as_the_stacks_own(tmp_path, capsys):
     assert "| **Cost per hour** | $0.81 | $0.50 |" in md
 
 
-def test_services_matched_by_name_with_one_sided_ones(tmp_path, capsys):
+def test_services_matched_by_name_with_one_sided_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_stacks(tmp_path)
     assert main(["diff", "staging", "production", "--markdown",
                  "--stacks-dir", str(tmp_path)]) == 0
@@ -88,7 +96,7 @@ def test_services_matched_by_name_with_one_sided_ones(tmp_path, capsys):
     assert "#### `legacy` — only in production" in md
 
 
-def test_stack_file_path_against_name(tmp_path, capsys):
+def test_stack_file_path_against_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _pair(tmp_path, 1, 1)
     base = tmp_path / "base"
     base.mkdir()
@@ -98,7 +106,7 @@ def test_stack_file_path_against_name(tmp_path, capsys):
     assert "no plan changes" in capsys.readouterr().out
 
 
-def test_unknown_stack_and_yaml_error(tmp_path, capsys):
+def test_unknown_stack_and_yaml_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _pair(tmp_path, 1, 1)
     assert main(["diff", "staging", "prod", "--stacks-dir", str(tmp_path)]) == 1
     assert "Did you mean 'production'" in capsys.readouterr().err
@@ -108,13 +116,13 @@ def test_unknown_stack_and_yaml_error(tmp_path, capsys):
                      capsys.readouterr().err)
 
 
-def test_parse_flags_pairs_values_and_switches():
+def test_parse_flags_pairs_values_and_switches() -> None:
     args = ("--model", "/m", "--enforce-eager", "--tensor-parallel-size", "2", "--x=y")
     assert parse_flags(args) == {"--model": "/m", "--enforce-eager": "(on)",
                                  "--tensor-parallel-size": "2", "--x": "y"}
 
 
-def test_arg_changes_and_unplannable_service_are_shown():
+def test_arg_changes_and_unplannable_service_are_shown() -> None:
     a = PlanSummary(gpu="L4", gpus_per_replica=1, tensor_parallel=1, pipeline_parallel=1,
                     replicas=1, nodes_per_replica=1, cost_per_hour=1.0,
                     vllm_args=("--tensor-parallel-size", "1"))
@@ -132,7 +140,7 @@ def test_arg_changes_and_unplannable_service_are_shown():
     assert "**Cost per hour:** $1.00 (a) → $2.00 (b), +$1.00/h" in md
 
 
-def test_layout_drift_between_environments_is_flagged(capsys):
+def test_layout_drift_between_environments_is_flagged(capsys: pytest.CaptureFixture[str]) -> None:
     # The finding: staging TP4×1 vs production TP2×3 for the same promotable spec.
     assert main(["diff", "staging", "production"]) == 0
     out = capsys.readouterr().out
@@ -142,7 +150,9 @@ def test_layout_drift_between_environments_is_flagged(capsys):
     assert "layout drift: llama-8b-aws" not in out or "same promotable spec" in out
 
 
-def test_no_drift_when_promotable_specs_differ(tmp_path, capsys):
+def test_no_drift_when_promotable_specs_differ(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from infra.environments.drift import layout_drift
     from infra.environments.summary import PlanSummary
     from infra.spec.service import ServingSpec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,11 +16,13 @@ FILES = {"Pulumi.yaml", "program/__main__.py", "stacks/Pulumi.dev.yaml",
          ".github/workflows/llmpod-pr.yml", ".github/workflows/llmpod-promote.yml"}
 
 
-def _tree(root):
+def _tree(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
-def test_init_writes_a_project_that_renders_and_passes_the_promotion_guard(tmp_path, capsys):
+def test_init_writes_a_project_that_renders_and_passes_the_promotion_guard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = tmp_path / "team-llm"
     assert main(["init", str(project)]) == 0
     assert _tree(project) == FILES
@@ -35,7 +38,9 @@ def test_init_writes_a_project_that_renders_and_passes_the_promotion_guard(tmp_p
     assert main(["-C", str(project), "promote", "staging", "production", "--check"]) == 0
 
 
-def test_init_refuses_to_overwrite_and_lists_what_exists(tmp_path, capsys):
+def test_init_refuses_to_overwrite_and_lists_what_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "stacks").mkdir()
     (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text("mine\n")
     (tmp_path / "Pulumi.yaml").write_text("name: mine\n")
@@ -47,7 +52,7 @@ def test_init_refuses_to_overwrite_and_lists_what_exists(tmp_path, capsys):
     assert _tree(tmp_path) == {"Pulumi.yaml", "stacks/Pulumi.dev.yaml"}
 
 
-def test_init_into_an_existing_repository_keeps_its_files(tmp_path):
+def test_init_into_an_existing_repository_keeps_its_files(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("ours\n")
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
     (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
@@ -57,19 +62,21 @@ def test_init_into_an_existing_repository_keeps_its_files(tmp_path):
     assert "name: svc.llm\n" in (tmp_path / "Pulumi.yaml").read_text()
 
 
-def test_project_names_follow_pulumis_rule(tmp_path):
+def test_project_names_follow_pulumis_rule(tmp_path: Path) -> None:
     assert project_name(tmp_path / "My Repo!") == "My-Repo"
     with pytest.raises(LlmpodError, match=r"--name 'a b' is not a Pulumi project name"):
         project_name(tmp_path, "a b")
 
 
-def test_scaffolded_program_runs_llmpods_program():
+def test_scaffolded_program_runs_llmpods_program() -> None:
     files = scaffold_files("x", "0.1.0")
     assert 'runpy.run_module("infra", run_name="__main__")' in files["program/__main__.py"]
     compile(files["program/__main__.py"], "program/__main__.py", "exec")
 
 
-def test_missing_templates_are_a_broken_install_not_a_jinja_traceback(tmp_path, monkeypatch):
+def test_missing_templates_are_a_broken_install_not_a_jinja_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import infra.package_data as data
 
     monkeypatch.setattr(data, "_CANDIDATES", (tmp_path / "a", tmp_path / "b"))

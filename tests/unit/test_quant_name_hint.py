@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ LLAMA_8B = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidde
     ("meta-llama/Llama-3.1-8B-Instruct", None),
     ("mistralai/Mixtral-8x7B", None),  # "8x7b" is not a quantization
 ])
-def test_name_hints(name, hint):
+def test_name_hints(name: str, hint: str) -> None:
     assert quantization_hint(name) == hint
 
 
@@ -37,12 +38,15 @@ def _config(tmp_path: Path, name: str) -> str:
     return str(d / "config.json")
 
 
-def _plan(capsys, *argv: str) -> dict:
+def _plan(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
     assert main(["plan", "--gpu", "L4", "--max-model-len", "8192", *argv, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return out
 
 
-def test_unconfigured_awq_name_warns_and_is_sized_as_bf16(tmp_path, capsys):
+def test_unconfigured_awq_name_warns_and_is_sized_as_bf16(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = _plan(capsys, "--model", _config(tmp_path, "Llama-3.1-8B-Instruct-AWQ"))
     [warning] = data["warnings"]
     assert "the name suggests awq weights, but its config.json has no quantization_config" \
@@ -54,7 +58,9 @@ def test_unconfigured_awq_name_warns_and_is_sized_as_bf16(tmp_path, capsys):
     ("Llama-3.1-8B-Instruct-AWQ", "awq", "awq"),
     ("Llama-3.1-8B-Instruct-FP8", "compressed-tensors", "compressed-tensors"),
 ])
-def test_quantization_overrides_the_config(tmp_path, capsys, name, flag, method_arg):
+def test_quantization_overrides_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, flag: str, method_arg: str
+) -> None:
     # The finding: --quantization compressed-tensors could not override the config.
     data = _plan(capsys, "--model", _config(tmp_path, name), "--quantization", flag)
     assert data["warnings"] == []
@@ -64,7 +70,9 @@ def test_quantization_overrides_the_config(tmp_path, capsys, name, flag, method_
     assert args[args.index("--quantization") + 1] == method_arg
 
 
-def test_no_override_without_a_name_hint(tmp_path, capsys):
+def test_no_override_without_a_name_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["plan", "--gpu", "L4", "--model", _config(tmp_path, "plain-8b"),
                  "--quantization", "awq", "--json"]) == 1
     [err] = json.loads(capsys.readouterr().out)["errors"]

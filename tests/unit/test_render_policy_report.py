@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict, str]:
+def production(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any], str]:
     out = tmp_path_factory.mktemp("render") / "production"
     import contextlib
     import io
@@ -25,7 +26,9 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict, str
     return rc, json.loads((out / "policy-report.json").read_text()), buf.getvalue()
 
 
-def test_report_has_the_contract_shape_and_is_sorted(production):
+def test_report_has_the_contract_shape_and_is_sorted(
+    production: tuple[int, dict[str, Any], str]
+) -> None:
     _, report, _ = production
     assert list(report) == ["violations"]
     rows = report["violations"]
@@ -34,7 +37,9 @@ def test_report_has_the_contract_shape_and_is_sorted(production):
     assert keys == sorted(keys)
 
 
-def test_production_fails_only_the_image_digest_gate(production):
+def test_production_fails_only_the_image_digest_gate(
+    production: tuple[int, dict[str, Any], str]
+) -> None:
     # The findings: the waiver never reached the PDB annotation (replicas policy
     # failed) and render never ran the pack; now only the digest gate remains.
     rc, report, _ = production
@@ -49,7 +54,9 @@ def _names(stack: str) -> list[str]:
             if line.strip().startswith("- name: ")]
 
 
-def test_digest_violation_carries_the_command_that_sets_it(production):
+def test_digest_violation_carries_the_command_that_sets_it(
+    production: tuple[int, dict[str, Any], str]
+) -> None:
     _, report, _ = production
     by_service = {r["resource"].split("/", 1)[0]: r["message"] for r in report["violations"]}
     assert set(by_service) == {"llama-70b", "deepseek-v3", "qwen3-moe"}
@@ -67,7 +74,7 @@ def test_digest_violation_carries_the_command_that_sets_it(production):
             assert _names("production")[index] == service
 
 
-def test_summary_is_printed(production):
+def test_summary_is_printed(production: tuple[int, dict[str, Any], str]) -> None:
     _, report, stdout = production
     n = len(report["violations"])
     checked = len(RESOURCE_RULES) + len(STACK_RULES)
@@ -75,7 +82,9 @@ def test_summary_is_printed(production):
     assert "llmpod-images-pinned: " in stdout
 
 
-def test_strict_exits_3_on_violations_and_0_when_clean(tmp_path, capsys):
+def test_strict_exits_3_on_violations_and_0_when_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["render", "production", "--strict", "--out", str(tmp_path / "p")]) == 3
     assert main(["render", "dev", "--strict", "--out", str(tmp_path / "d")]) == 0
     clean = json.loads((tmp_path / "d" / "policy-report.json").read_text())
@@ -83,7 +92,7 @@ def test_strict_exits_3_on_violations_and_0_when_clean(tmp_path, capsys):
     assert "no violations" in capsys.readouterr().out
 
 
-def test_replicas_policy_fires_without_the_waiver(tmp_path):
+def test_replicas_policy_fires_without_the_waiver(tmp_path: Path) -> None:
     text = (REPO / "stacks" / "Pulumi.production.yaml").read_text()
     marker = "        single_replica_reason: batch-only workload; 16 GPUs per replica, " \
              "retries acceptable\n"
@@ -97,7 +106,9 @@ def test_replicas_policy_fires_without_the_waiver(tmp_path):
     assert "llmpod.dev/pdb-waiver" in replicas[0]["message"]
 
 
-def test_project_policy_config_overrides_the_stack(tmp_path, monkeypatch):
+def test_project_policy_config_overrides_the_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from infra.render.policy_report import policy_config
     from infra.spec.stack import load_stack
 
@@ -115,14 +126,14 @@ def test_project_policy_config_overrides_the_stack(tmp_path, monkeypatch):
         policy_config(spec, "production", tmp_path)
 
 
-def test_the_writable_compile_cache_is_not_a_weights_mount():
+def test_the_writable_compile_cache_is_not_a_weights_mount() -> None:
     # Found by render's report: serving pods write the compile cache (its own PVC),
     # and the weights policy flagged that mount as writable weights.
     from infra.policy.weights_readonly import COMPILE_CACHE_PATH, check_weights_read_only
     from infra.spec.compile_cache import COMPILE_CACHE_MOUNT
 
     assert COMPILE_CACHE_PATH == COMPILE_CACHE_MOUNT
-    pod = {"containers": [{"name": "vllm", "volumeMounts": [
+    pod: dict[str, Any] = {"containers": [{"name": "vllm", "volumeMounts": [
         {"mountPath": COMPILE_CACHE_MOUNT, "name": "cc"},
         {"mountPath": "/models", "name": "w", "readOnly": True}]}],
         "volumes": [{"name": "cc", "persistentVolumeClaim": {"claimName": "x-compile-cache"}},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -11,12 +12,12 @@ from infra.errors import LlmpodError
 from infra.suggestion import Suggestion
 
 
-def _plan_json(capsys, *argv: str) -> tuple[int, dict]:
+def _plan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
     code = main(["plan", *argv, "--json"])
     return code, json.loads(capsys.readouterr().out)
 
 
-def test_suggestion_renders_as_a_flag_and_as_a_spec_key():
+def test_suggestion_renders_as_a_flag_and_as_a_spec_key() -> None:
     s = Suggestion("max_model_len", 30256, "fits on 2 L4 (TP 2, PP 1)", "a shorter context")
     assert s.as_flag() == "a shorter context: --max-model-len 30256 fits on 2 L4 (TP 2, PP 1)"
     assert s.as_spec() == "a shorter context: max_model_len: 30256 fits on 2 L4 (TP 2, PP 1)"
@@ -30,7 +31,9 @@ def test_suggestion_renders_as_a_flag_and_as_a_spec_key():
         Suggestion("colour", 1, "")
 
 
-def test_plan_json_carries_structured_suggestions_that_replan(capsys):
+def test_plan_json_carries_structured_suggestions_that_replan(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
     code, data = _plan_json(capsys, "--model", "meta-llama/Llama-3.1-70B-Instruct", "--gpu",
                             "A100-80GB", "--tp", "2")
     assert code == 2
@@ -49,7 +52,9 @@ AWQ_ON_4090 = ("--model", "Qwen/Qwen2.5-72B-Instruct-AWQ", "--gpu", "RTX-4090", 
                "2", "--max-model-len", "8192")
 
 
-def test_eager_mode_and_utilization_are_suggested_when_they_make_it_fit(capsys):
+def test_eager_mode_and_utilization_are_suggested_when_they_make_it_fit(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
     # The finding: 70B-class AWQ on 2×RTX-4090 fits only with tuning, never suggested.
     code, data = _plan_json(capsys, *AWQ_ON_4090)
     assert code == 2
@@ -61,14 +66,14 @@ def test_eager_mode_and_utilization_are_suggested_when_they_make_it_fit(capsys):
     assert _plan_json(capsys, *AWQ_ON_4090, "--gpu-memory-utilization", "0.95")[0] == 0
 
 
-def test_tuning_is_not_suggested_when_already_set(capsys):
+def test_tuning_is_not_suggested_when_already_set(capsys: pytest.CaptureFixture[str]) -> None:
     code, data = _plan_json(capsys, *AWQ_ON_4090, "--max-model-len", "32768",
                             "--enforce-eager", "--gpu-memory-utilization", "0.95")
     fields = {c["field"] for c in data["errors"][0]["suggested_changes"]}
     assert code == 2 and not fields & {"enforce_eager", "gpu_memory_utilization"}
 
 
-def test_stack_errors_suggest_spec_keys_not_flags():
+def test_stack_errors_suggest_spec_keys_not_flags() -> None:
     from infra.spec.planning import plan_service
     from infra.spec.service import ServingSpec
 

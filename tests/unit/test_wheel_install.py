@@ -58,7 +58,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return venv, env
 
 
-def test_the_wheel_carries_templates_and_project_files(installed):
+def test_the_wheel_carries_templates_and_project_files(
+    installed: tuple[Path, dict[str, str]]
+) -> None:
     venv, env = installed
     probe = ("import infra, infra.package_data as d; print(infra.__file__); "
              "print(d.templates_dir())")
@@ -68,7 +70,9 @@ def test_the_wheel_carries_templates_and_project_files(installed):
     assert (Path(out[1]) / "weights-wait.sh.j2").is_file()
 
 
-def test_installed_llmpod_scaffolds_and_renders_a_project_elsewhere(installed, tmp_path):
+def test_installed_llmpod_scaffolds_and_renders_a_project_elsewhere(
+    installed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
     venv, env = installed
     llmpod = str(venv / "bin" / "llmpod")
     version = _run([llmpod, "--version"], tmp_path, env).stdout
@@ -91,7 +95,9 @@ def test_installed_llmpod_scaffolds_and_renders_a_project_elsewhere(installed, t
     assert {v["policy"] for v in prod["violations"]} == {"llmpod-images-pinned"}
 
 
-def test_promote_edits_the_projects_files_never_the_checkouts(installed, tmp_path):
+def test_promote_edits_the_projects_files_never_the_checkouts(
+    installed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
     venv, env = installed
     llmpod = str(venv / "bin" / "llmpod")
     _run([llmpod, "init", "p"], tmp_path, env)

@@ -11,10 +11,12 @@ invocations that the CLI parser accepts.
 
 from __future__ import annotations
 
+import argparse
 import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,26 +92,27 @@ WORKFLOW_SCHEMA: dict[str, Any] = {
 
 def _load(path: Path) -> dict[str, Any]:
     # YAML 1.2 (ruamel's default) keeps the key `on` a string; YAML 1.1 loaders make it True.
-    return YAML(typ="safe").load(path.read_text())
+    doc: dict[str, Any] = YAML(typ="safe").load(path.read_text())
+    return doc
 
 
-def _steps(doc: dict[str, Any]):
+def _steps(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
     for job_name, job in doc["jobs"].items():
         for step in job["steps"]:
             yield job_name, job, step
 
 
-def test_there_are_workflows():
+def test_there_are_workflows() -> None:
     assert {p.name for p in WORKFLOWS} >= {"pr.yml", "pr-comment.yml", "deploy-staging.yml",
                                            "deploy-production.yml", "promote.yml"}
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + SCAFFOLD_WORKFLOWS, ids=lambda p: p.name)
-def test_schema(path):
+def test_schema(path: Path) -> None:
     jsonschema.validate(_load(path), WORKFLOW_SCHEMA)
 
 
-def test_schema_rejects_a_misspelt_key():
+def test_schema_rejects_a_misspelt_key() -> None:
     doc = _load(ROOT / ".github/workflows/pr.yml")
     doc["jobs"]["tests"]["runs_on"] = doc["jobs"]["tests"].pop("runs-on")
     with pytest.raises(jsonschema.ValidationError):
@@ -117,7 +120,7 @@ def test_schema_rejects_a_misspelt_key():
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + SCAFFOLD_WORKFLOWS, ids=lambda p: p.name)
-def test_actions_are_pinned_and_jobs_graph_is_sound(path):
+def test_actions_are_pinned_and_jobs_graph_is_sound(path: Path) -> None:
     doc = _load(path)
     for _, _, step in _steps(doc):
         if "uses" in step:
@@ -131,14 +134,14 @@ def test_actions_are_pinned_and_jobs_graph_is_sound(path):
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_secrets_used_are_documented(path):
+def test_secrets_used_are_documented(path: Path) -> None:
     docs = (ROOT / "docs/environments.md").read_text()
     for name in set(re.findall(r"secrets\.([A-Z_]+)", path.read_text())) - {"GITHUB_TOKEN"}:
         assert f"`{name}`" in docs, f"{name} used in {path.name} but not in docs/environments.md"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + SCAFFOLD_WORKFLOWS, ids=lambda p: p.name)
-def test_scripts_parse_and_take_no_untrusted_expressions(path):
+def test_scripts_parse_and_take_no_untrusted_expressions(path: Path) -> None:
     bash = shutil.which("bash")
     assert bash, "bash is needed to syntax-check workflow scripts"
     for job_name, _, step in _steps(_load(path)):
@@ -155,7 +158,7 @@ def test_scripts_parse_and_take_no_untrusted_expressions(path):
         assert result.returncode == 0, f"{path.name}/{job_name}: {result.stderr}"
 
 
-def test_pr_workflow_runs_the_ci_entry_point_and_previews_every_stack():
+def test_pr_workflow_runs_the_ci_entry_point_and_previews_every_stack() -> None:
     doc = _load(ROOT / ".github/workflows/pr.yml")
     assert [s.get("run") for s in doc["jobs"]["tests"]["steps"]][-1] == "./.ci/run"
     preview = doc["jobs"]["preview"]
@@ -170,7 +173,7 @@ def test_pr_workflow_runs_the_ci_entry_point_and_previews_every_stack():
     assert "head.repo.full_name == github.repository" in preview["if"]
 
 
-def test_production_only_changes_through_promotion():
+def test_production_only_changes_through_promotion() -> None:
     prod = _load(ROOT / ".github/workflows/deploy-production.yml")
     assert prod["on"]["push"]["paths"] == ["stacks/Pulumi.production.yaml"]
     staging = _load(ROOT / ".github/workflows/deploy-staging.yml")
@@ -195,9 +198,10 @@ def _llmpod_invocations() -> list[tuple[str, list[str]]]:
 
 @pytest.mark.parametrize(("workflow", "argv"), _llmpod_invocations(),
                          ids=lambda v: v if isinstance(v, str) else " ".join(v))
-def test_llmpod_invocations_parse(workflow, argv):
+def test_llmpod_invocations_parse(workflow: str, argv: list[str]) -> None:
     parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    commands = next(a.choices for a in parser._actions
+                    if isinstance(a, argparse._SubParsersAction))
     if argv[0] not in commands:
         pytest.skip(f"`llmpod {argv[0]}` is provided by another issue and not registered yet")
     parser.parse_args([a.replace("$stack", "dev").replace("$count", "1") for a in argv])
