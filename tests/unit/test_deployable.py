@@ -20,7 +20,8 @@ def _objects(shape: str, **overrides: Any) -> list[dict[str, Any]]:
 
 
 def _pod_spec(objects: list[dict[str, Any]]) -> dict[str, Any]:
-    return one(objects, "Deployment")["spec"]["template"]["spec"]
+    pod: dict[str, Any] = one(objects, "Deployment")["spec"]["template"]["spec"]
+    return pod
 
 
 def _serving_policy(objects: list[dict[str, Any]]) -> dict[str, Any]:
