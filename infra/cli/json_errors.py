@@ -45,5 +45,6 @@ def json_command_line_errors(parser: argparse.ArgumentParser) -> None:
 
     # Instance attributes: argparse calls both through ``self``, so this parser
     # (one subcommand) changes and no other does.
+    # mypy forbids assigning to methods; a per-instance override is the point here.
     parser.parse_known_args = parse_known_args  # type: ignore[method-assign,assignment]
     parser.error = error  # type: ignore[method-assign]

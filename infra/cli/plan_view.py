@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from infra.planner.plan import Plan
+
+if TYPE_CHECKING:  # this module imports rich inside the functions that print
+    from rich.console import Console
 
 _SEGMENTS = (("weights_gib", "weights", "magenta"), ("activation_gib", "activation", "yellow"),
              ("non_torch_gib", "non-torch", "red"), ("cuda_graph_gib", "cuda graphs", "blue"),
@@ -84,7 +87,7 @@ def show(plan: Plan, out: TextIO) -> None:
     console.print(Text(serve_command(plan)), soft_wrap=True)
 
 
-def _bar(console: object, per_gpu: dict[str, float]) -> None:
+def _bar(console: Console, per_gpu: dict[str, float]) -> None:
     from rich.text import Text
 
     bar = Text()
@@ -93,8 +96,8 @@ def _bar(console: object, per_gpu: dict[str, float]) -> None:
     for label, colour, chars in memory_bar(per_gpu, width):
         bar.append("█" * chars, style=colour)
         legend.append(f"■ {label}  ", style=colour)
-    console.print(bar)  # type: ignore[attr-defined]
-    console.print(legend)  # type: ignore[attr-defined]
+    console.print(bar)
+    console.print(legend)
 
 
 def _startup(s: dict[str, Any]) -> str:

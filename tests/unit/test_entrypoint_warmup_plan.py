@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from infra.image.plan_file import WarmupConfig
@@ -71,13 +73,14 @@ def test_filler_text_is_deterministic_and_varied() -> None:
     assert filler_text(0) == ""
 
 
-def _search(tokens_for: object, target: int, rounds: int = 16) -> tuple[int, int] | None:
+def _search(tokens_for: Callable[[int], int], target: int,
+            rounds: int = 16) -> tuple[int, int] | None:
     search = PromptSearch(target)
     words: int | None = search.first_guess()
     for _ in range(rounds):
         if words is None:
             break
-        words = search.record(words, tokens_for(words))  # type: ignore[operator]
+        words = search.record(words, tokens_for(words))
     return search.best
 
 
@@ -92,17 +95,17 @@ def _search(tokens_for: object, target: int, rounds: int = 16) -> tuple[int, int
 )
 @pytest.mark.parametrize("target", [1, 7, 100, 487, 8000])
 def test_prompt_search_finds_the_longest_fitting_prompt(
-    name: str, tokens_for: object, target: int
+    name: str, tokens_for: Callable[[int], int], target: int
 ) -> None:
     # The answer by brute force: the most tokens any fitting word count reaches.
-    counts = [tokens_for(w) for w in range(1, 20_000)]  # type: ignore[operator]
+    counts = [tokens_for(w) for w in range(1, 20_000)]
     fitting = [c for c in counts if c <= target]
     found = _search(tokens_for, target)
     if not fitting:
         assert found is None, name
     else:
         assert found is not None and found[1] == max(fitting), name
-        assert tokens_for(found[0]) == found[1]  # type: ignore[operator]
+        assert tokens_for(found[0]) == found[1]
 
 
 def test_completion_payload_generates_exactly_max_tokens() -> None:
