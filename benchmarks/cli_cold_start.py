@@ -30,10 +30,16 @@ def main() -> int:
         start = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
         times.append(time.perf_counter() - start)
-    print(f"llmpod plan --json, {ns.n} cold starts: min {min(times):.3f} s, "
-          f"median {statistics.median(times):.3f} s, max {max(times):.3f} s (target < 1.5 s)")
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "infra.cli.main", *ARGS],
-                          capture_output=True, text=True, check=True)
+    print(
+        f"llmpod plan --json, {ns.n} cold starts: min {min(times):.3f} s, "
+        f"median {statistics.median(times):.3f} s, max {max(times):.3f} s (target < 1.5 s)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "infra.cli.main", *ARGS],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = []
     for line in proc.stderr.splitlines():
         parts = line.split("|")

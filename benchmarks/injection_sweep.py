@@ -52,11 +52,35 @@ _TOUCH = f"touch {CANARY}"
 def payloads() -> list[str]:
     """Several hundred hostile strings: each shell form carries the canary."""
     shell_forms = [
-        ";{c};", "; {c}", "$({c})", "`{c}`", "\n{c}\n", "|{c}", "&&{c}", "||{c}",
-        "&{c}&", "'; {c}; '", "\"; {c}; \"", "$(echo;{c})", "\r\n{c}\r\n",
-        ";{ci};", "$({ci})", "`{ci}`", "x\n{c}", "x';{c};'", "x\";{c};\"",
-        "${{IFS}};{ci};", "a b;{c}", ">/dev/null;{c}", "$'\\n';{c}", "\\';{c};#",
-        "\\\";{c};#", "'$({c})'", "\"$({c})\"", "x`{c}`x", "x$({c})x",
+        ";{c};",
+        "; {c}",
+        "$({c})",
+        "`{c}`",
+        "\n{c}\n",
+        "|{c}",
+        "&&{c}",
+        "||{c}",
+        "&{c}&",
+        "'; {c}; '",
+        '"; {c}; "',
+        "$(echo;{c})",
+        "\r\n{c}\r\n",
+        ";{ci};",
+        "$({ci})",
+        "`{ci}`",
+        "x\n{c}",
+        "x';{c};'",
+        'x";{c};"',
+        "${{IFS}};{ci};",
+        "a b;{c}",
+        ">/dev/null;{c}",
+        "$'\\n';{c}",
+        "\\';{c};#",
+        '\\";{c};#',
+        "'$({c})'",
+        '"$({c})"',
+        "x`{c}`x",
+        "x$({c})x",
     ]
     bases = ["", "us-east-1", "llm", "abc", "main", "models/llama", "ghcr.io/x/y"]
     out: list[str] = []
@@ -65,23 +89,113 @@ def payloads() -> list[str]:
             out.append(base + form.format(c=_TOUCH, ci=f"touch${{IFS}}{CANARY}"))
     # systemd / docker argument smuggling, YAML, PromQL, IAM wildcards, traversal
     out += [
-        "x\nExecStartPre=/bin/touch /tmp/pwned", "x --privileged -v /:/host",
-        "img:latest --privileged", "a%nb", "a$HOME", "${HOME}", "x\\ny",
-        '"} or vector(1) #', 'x"} or vector(1) #', 'llm",model_name=~".*',
-        "x\\", "a\"b", "*", "?", "*/*", "models/*", "*/models", "a/../../b", "..", "../..",
-        "/etc/passwd", "./x", "a//b", "${aws:username}", "a?b", "[abc]", "a*",
-        "x: y", "- x", "{a: b}", "[1, 2]", "&anchor x", "*alias", "!!python/object:os.system",
-        "|\n  x", "#comment", "'", '"', "key: value\nother: 1", "---", "...",
-        "\x00", "a\x00b", "\x07bell", "\x1b[31mred", "\x7f", "\u2028x", "\u202eevil",
-        "\ufeffbom", "x\ty", "\u00e9t\u00e9", "\u0435xample", "日本語", "😀",
-        "A" * 64, "a" * 64, "a" * 254, "a" * 1000, "a" * 5000, "-" * 10, "-leading",
-        "trailing-", "UPPER", "has space", "has.dot", "has_underscore", "a..b",
-        "xn--abc", "192.168.1.1", "0.0.0.0/0", "::/0", "10.0.0.0/33", "not-a-cidr",
-        "us-east-1 ", " us-east-1", "US-EAST-1", "us_east_1", "us-east-1a", "",
-        " ", "\n", "true", "null", "~", "0x1F", "1e308", ".inf",
-        "sha256:" + "0" * 63, "sha256:" + "g" * 64, "latest", "v1.0;rm", "@{-1}",
-        "refs/heads/../x", "a.lock", "HEAD^", "a~1", "a:b", "%s%s%s", "{{ 7*7 }}",
-        "{% raw %}", "<script>", "$((1+1))", "!!", "!$", "\\x41", "%00", "%2e%2e/",
+        "x\nExecStartPre=/bin/touch /tmp/pwned",
+        "x --privileged -v /:/host",
+        "img:latest --privileged",
+        "a%nb",
+        "a$HOME",
+        "${HOME}",
+        "x\\ny",
+        '"} or vector(1) #',
+        'x"} or vector(1) #',
+        'llm",model_name=~".*',
+        "x\\",
+        'a"b',
+        "*",
+        "?",
+        "*/*",
+        "models/*",
+        "*/models",
+        "a/../../b",
+        "..",
+        "../..",
+        "/etc/passwd",
+        "./x",
+        "a//b",
+        "${aws:username}",
+        "a?b",
+        "[abc]",
+        "a*",
+        "x: y",
+        "- x",
+        "{a: b}",
+        "[1, 2]",
+        "&anchor x",
+        "*alias",
+        "!!python/object:os.system",
+        "|\n  x",
+        "#comment",
+        "'",
+        '"',
+        "key: value\nother: 1",
+        "---",
+        "...",
+        "\x00",
+        "a\x00b",
+        "\x07bell",
+        "\x1b[31mred",
+        "\x7f",
+        "\u2028x",
+        "\u202eevil",
+        "\ufeffbom",
+        "x\ty",
+        "\u00e9t\u00e9",
+        "\u0435xample",
+        "日本語",
+        "😀",
+        "A" * 64,
+        "a" * 64,
+        "a" * 254,
+        "a" * 1000,
+        "a" * 5000,
+        "-" * 10,
+        "-leading",
+        "trailing-",
+        "UPPER",
+        "has space",
+        "has.dot",
+        "has_underscore",
+        "a..b",
+        "xn--abc",
+        "192.168.1.1",
+        "0.0.0.0/0",
+        "::/0",
+        "10.0.0.0/33",
+        "not-a-cidr",
+        "us-east-1 ",
+        " us-east-1",
+        "US-EAST-1",
+        "us_east_1",
+        "us-east-1a",
+        "",
+        " ",
+        "\n",
+        "true",
+        "null",
+        "~",
+        "0x1F",
+        "1e308",
+        ".inf",
+        "sha256:" + "0" * 63,
+        "sha256:" + "g" * 64,
+        "latest",
+        "v1.0;rm",
+        "@{-1}",
+        "refs/heads/../x",
+        "a.lock",
+        "HEAD^",
+        "a~1",
+        "a:b",
+        "%s%s%s",
+        "{{ 7*7 }}",
+        "{% raw %}",
+        "<script>",
+        "$((1+1))",
+        "!!",
+        "!$",
+        "\\x41",
+        "%00",
+        "%2e%2e/",
     ]
     for i in range(40):  # long mixed strings
         out.append(("ab-" * (i + 1))[: 20 + i * 7] + ";" + _TOUCH)
@@ -97,20 +211,30 @@ def payloads() -> list[str]:
 # ---------------------------------------------------------------- fields
 
 K8S_SERVICE: dict[str, Any] = {
-    "name": "qwen-7b", "model": "Qwen/Qwen2.5-7B-Instruct", "max_model_len": 16384,
-    "targets": {"concurrency": 4}, "gpus": {"types": ["L4", "A10G", "L40S"]},
+    "name": "qwen-7b",
+    "model": "Qwen/Qwen2.5-7B-Instruct",
+    "max_model_len": 16384,
+    "targets": {"concurrency": 4},
+    "gpus": {"types": ["L4", "A10G", "L40S"]},
     "weights": {"storage_class": "standard-rwx"},
     "replicas": {"min": 1, "max": 2, "autoscale": True},
     "kubernetes": {"namespace": "llm-dev", "service_monitor": True},
 }
 AWS_SERVICE: dict[str, Any] = {
-    "name": "llama-8b-aws", "model": "llama-3.1-8b", "max_model_len": 8192,
-    "targets": {"concurrency": 64}, "gpus": {"types": ["L4"], "max_per_replica": 2},
+    "name": "llama-8b-aws",
+    "model": "llama-3.1-8b",
+    "max_model_len": 8192,
+    "targets": {"concurrency": 64},
+    "gpus": {"types": ["L4"], "max_per_replica": 2},
     "weights": {"source": "s3://llmpod-models/meta-llama/Llama-3.1-8B-Instruct"},
-    "replicas": {"min": 4, "max": 6}, "backend": "aws",
-    "aws": {"region": "us-east-1", "vpc_id": "vpc-0a1b2c3d4e5f60718",
-            "subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
-            "allowed_cidrs": ["10.0.0.0/8"]},
+    "replicas": {"min": 4, "max": 6},
+    "backend": "aws",
+    "aws": {
+        "region": "us-east-1",
+        "vpc_id": "vpc-0a1b2c3d4e5f60718",
+        "subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
+        "allowed_cidrs": ["10.0.0.0/8"],
+    },
 }
 
 
@@ -123,21 +247,34 @@ class Field:
 
 
 FIELDS = [
-    Field("k8s", "name"), Field("k8s", "revision", replan=True),
-    Field("k8s", "model", "{}", replan=True), Field("k8s", "model", "hf://org/{}", replan=True),
-    Field("k8s", "weights.source", "hf://org/{}"), Field("k8s", "weights.source", "hf://o/m@{}"),
+    Field("k8s", "name"),
+    Field("k8s", "revision", replan=True),
+    Field("k8s", "model", "{}", replan=True),
+    Field("k8s", "model", "hf://org/{}", replan=True),
+    Field("k8s", "weights.source", "hf://org/{}"),
+    Field("k8s", "weights.source", "hf://o/m@{}"),
     Field("k8s", "weights.source", "s3://llmpod-models/{}"),
-    Field("k8s", "weights.storage_class"), Field("k8s", "weights.hf_token_secret"),
-    Field("k8s", "image.repository"), Field("k8s", "image.digest"),
+    Field("k8s", "weights.storage_class"),
+    Field("k8s", "weights.hf_token_secret"),
+    Field("k8s", "image.repository"),
+    Field("k8s", "image.digest"),
     Field("k8s", "image.vllm_version", replan=True),
-    Field("k8s", "replicas.single_replica_reason"), Field("k8s", "domain"),
-    Field("k8s", "labels{}"), Field("k8s", "labels[]"),
-    Field("k8s", "kubernetes.namespace"), Field("k8s", "kubernetes.extra_node_selector{}"),
-    Field("k8s", "kubernetes.extra_node_selector[]"), Field("k8s", "kubernetes.prometheus_url"),
+    Field("k8s", "replicas.single_replica_reason"),
+    Field("k8s", "domain"),
+    Field("k8s", "labels{}"),
+    Field("k8s", "labels[]"),
+    Field("k8s", "kubernetes.namespace"),
+    Field("k8s", "kubernetes.extra_node_selector{}"),
+    Field("k8s", "kubernetes.extra_node_selector[]"),
+    Field("k8s", "kubernetes.prometheus_url"),
     Field("k8s", "kubernetes.allowed_namespaces.0"),
-    Field("aws", "name"), Field("aws", "revision"), Field("aws", "aws.region"),
-    Field("aws", "aws.vpc_id"), Field("aws", "aws.subnet_ids.0"),
-    Field("aws", "aws.allowed_cidrs.0"), Field("aws", "aws.ami_id"),
+    Field("aws", "name"),
+    Field("aws", "revision"),
+    Field("aws", "aws.region"),
+    Field("aws", "aws.vpc_id"),
+    Field("aws", "aws.subnet_ids.0"),
+    Field("aws", "aws.allowed_cidrs.0"),
+    Field("aws", "aws.ami_id"),
     Field("aws", "image.repository"),
     Field("aws", "weights.source", "s3://llmpod-models/{}"),
     Field("aws", "weights.source", "s3://{}/models"),
@@ -178,8 +315,13 @@ def _case_doc(f: Field, payload: str, model_dir: Path) -> dict[str, Any]:
 
 
 def _dir_ok(name: str) -> bool:
-    return bool(name) and "/" not in name and "\x00" not in name and name not in (".", "..") \
+    return (
+        bool(name)
+        and "/" not in name
+        and "\x00" not in name
+        and name not in (".", "..")
         and len(name.encode()) < 200
+    )
 
 
 # ---------------------------------------------------------------- sinks
@@ -209,8 +351,9 @@ def _label_value_ok(v: str) -> bool:
 
 
 def _labels_ok(labels: dict[str, Any]) -> bool:
-    return all(isinstance(v, str) and _label_key_ok(k) and _label_value_ok(v)
-               for k, v in labels.items())
+    return all(
+        isinstance(v, str) and _label_key_ok(k) and _label_value_ok(v) for k, v in labels.items()
+    )
 
 
 def api_rejects(obj: dict[str, Any]) -> str | None:
@@ -226,8 +369,9 @@ def api_rejects(obj: dict[str, Any]) -> str | None:
         if not _labels_ok(where):
             return "labels"
     for key, value in _walk(obj):
-        if key in ("storageClassName", "serviceAccountName", "claimName") and \
-                not _subdomain_ok(value):
+        if key in ("storageClassName", "serviceAccountName", "claimName") and not _subdomain_ok(
+            value
+        ):
             return key
         if key == "secretKeyRef" and not _subdomain_ok(value.get("name", "")):
             return "secretKeyRef.name"
@@ -252,8 +396,10 @@ def _walk_labels(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return [v for k, v in _walk(obj) if k in ("labels", "matchLabels") and isinstance(v, dict)]
 
 
-_PROMQL = re.compile(r'^sum\(vllm:num_requests_waiting\{namespace="(?:[^"\\\n]|\\.)*",'
-                     r'model_name="(?:[^"\\\n]|\\.)*"\}\)$')
+_PROMQL = re.compile(
+    r'^sum\(vllm:num_requests_waiting\{namespace="(?:[^"\\\n]|\\.)*",'
+    r'model_name="(?:[^"\\\n]|\\.)*"\}\)$'
+)
 
 
 def promql_injected(query: str) -> bool:
@@ -279,9 +425,15 @@ def iam_widened(policy_json: str) -> bool:
 
 _STUBS = {
     "aws": 'echo "aws $*" >> "$SANDBOX/aws.log"; exit 0',
-    "mount": "exit 0", "flock": "exit 0", "mountpoint": "exit 1",
-    "curl": "echo stub; exit 0", "cmp": "exit ${CMP_RC:-1}", "sleep": "exit 0",
-    "ray": "exit 0", "python3": "exit 0", "seq": "echo 1",
+    "mount": "exit 0",
+    "flock": "exit 0",
+    "mountpoint": "exit 1",
+    "curl": "echo stub; exit 0",
+    "cmp": "exit ${CMP_RC:-1}",
+    "sleep": "exit 0",
+    "ray": "exit 0",
+    "python3": "exit 0",
+    "seq": "echo 1",
 }
 
 
@@ -302,16 +454,34 @@ def shell_injected(script: str, sandbox_root: Path, stubs: Path, *, cmp_rc: int 
     with tempfile.TemporaryDirectory(dir=sandbox_root) as tmp:
         box = Path(tmp)
         text = script
-        for host in ("/mnt/llmpod-weights", "/run/llmpod", "/models", "/etc/llmpod",
-                     "/usr/local/sbin"):
+        for host in (
+            "/mnt/llmpod-weights",
+            "/run/llmpod",
+            "/models",
+            "/etc/llmpod",
+            "/usr/local/sbin",
+        ):
             text = text.replace(host, str(box) + host)
         (box / "script.sh").write_text(text)
-        env = {"PATH": f"{stubs}:/usr/bin:/bin", "SANDBOX": str(box), "CMP_RC": str(cmp_rc),
-               "HOME": str(box), "LWS_GROUP_SIZE": "1", "LWS_LEADER_ADDRESS": "127.0.0.1"}
+        env = {
+            "PATH": f"{stubs}:/usr/bin:/bin",
+            "SANDBOX": str(box),
+            "CMP_RC": str(cmp_rc),
+            "HOME": str(box),
+            "LWS_GROUP_SIZE": "1",
+            "LWS_LEADER_ADDRESS": "127.0.0.1",
+        }
         with contextlib.suppress(subprocess.TimeoutExpired):
-            subprocess.run(["bash", str(box / "script.sh"), "worker"], cwd=box, env=env,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=10, check=False)
+            subprocess.run(
+                ["bash", str(box / "script.sh"), "worker"],
+                cwd=box,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=10,
+                check=False,
+            )
         return any(p.name == CANARY for p in box.rglob("*"))
 
 
@@ -354,19 +524,25 @@ def render_case(sp: Any) -> dict[str, Any]:
 
         out["objects"] = build_manifests(sp)
         out["promql"] = queue_query(sp)
-        out["scripts"] = {k: v for o in out["objects"] if o["kind"] == "ConfigMap"
-                          for k, v in o["data"].items() if k.endswith((".sh", ".py"))}
+        out["scripts"] = {
+            k: v
+            for o in out["objects"]
+            if o["kind"] == "ConfigMap"
+            for k, v in o["data"].items()
+            if k.endswith((".sh", ".py"))
+        }
     else:
         from infra.aws.cloud_init import efs_mount, render_user_data
         from infra.aws.description import describe_service
 
         desc = describe_service(sp)
         out["policy"] = desc.role_policy
-        out["user_data"] = render_user_data(desc.user_data, "serve",
-                                            efs_mount("fs-0123456789abcdef0", desc.target.region))
-        out["worker_data"] = render_user_data(desc.user_data, "worker",
-                                              efs_mount("fs-0123456789abcdef0",
-                                                        desc.target.region))
+        out["user_data"] = render_user_data(
+            desc.user_data, "serve", efs_mount("fs-0123456789abcdef0", desc.target.region)
+        )
+        out["worker_data"] = render_user_data(
+            desc.user_data, "worker", efs_mount("fs-0123456789abcdef0", desc.target.region)
+        )
     return out
 
 
@@ -380,8 +556,9 @@ def _contains(node: Any, needle: str) -> bool:
     return False
 
 
-def check_sinks(r: dict[str, Any], base: Baselines, root: Path, stubs: Path,
-                payload: str | None = None) -> list[str]:
+def check_sinks(
+    r: dict[str, Any], base: Baselines, root: Path, stubs: Path, payload: str | None = None
+) -> list[str]:
     from ruamel.yaml import YAML
 
     from infra.render.yaml_out import dump_yaml
@@ -429,8 +606,9 @@ def check_sinks(r: dict[str, Any], base: Baselines, root: Path, stubs: Path,
             except Exception:
                 hits.append("cloud-init-unparseable")
                 continue
-            if not isinstance(doc, dict) or (key == "user_data"
-                                             and doc.get("runcmd") != base.runcmd):
+            if not isinstance(doc, dict) or (
+                key == "user_data" and doc.get("runcmd") != base.runcmd
+            ):
                 hits.append("cloud-init-runcmd")
                 continue
             files = {f["path"]: f["content"] for f in doc.get("write_files", [])}
@@ -440,8 +618,9 @@ def check_sinks(r: dict[str, Any], base: Baselines, root: Path, stubs: Path,
                 if path.endswith(".service") and "serve-" in path and key == "user_data":
                     if _unit_shape(content) != base.unit_shape:
                         hits.append("systemd")
-                elif (path.startswith("/usr/local/sbin/") or path.endswith(".sh")) and \
-                        shell_injected(content, root, stubs):
+                elif (
+                    path.startswith("/usr/local/sbin/") or path.endswith(".sh")
+                ) and shell_injected(content, root, stubs):
                     hits.append("shell:" + path.rsplit("/", 1)[-1])
     return sorted(set(hits))
 
@@ -459,9 +638,11 @@ def main() -> int:
     if ns.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     else:
-        print(f"{len(plist)} payloads x {len(FIELDS)} fields = {counts['cases']} cases: "
-              f"{counts['accepted']} accepted by the spec, {counts['rendered']} rendered, "
-              f"{counts['injected']} reached a sink live, {counts['tracebacks']} tracebacks")
+        print(
+            f"{len(plist)} payloads x {len(FIELDS)} fields = {counts['cases']} cases: "
+            f"{counts['accepted']} accepted by the spec, {counts['rendered']} rendered, "
+            f"{counts['injected']} reached a sink live, {counts['tracebacks']} tracebacks"
+        )
         for sink, n in sorted(sinks.items()):
             print(f"  {sink}: {n}   e.g. {examples.get(sink, '')}")
     return 0
@@ -500,21 +681,27 @@ def _sweep(plist: list[str]) -> dict[str, Any]:
 
     qwen = catalog.find("Qwen/Qwen2.5-7B-Instruct").config
 
-    base_plans = {k: plan_service(ServingSpec.model_validate(d), "staging")
-                  for k, d in (("k8s", K8S_SERVICE), ("aws", AWS_SERVICE))}
+    base_plans = {
+        k: plan_service(ServingSpec.model_validate(d), "staging")
+        for k, d in (("k8s", K8S_SERVICE), ("aws", AWS_SERVICE))
+    }
     import ast
 
     k8s_r = render_case(base_plans["k8s"])
     aws_r = render_case(base_plans["aws"])
-    py_len = len(ast.parse(next(v for k, v in k8s_r["scripts"].items()
-                                if k.endswith(".py"))).body)
+    py_len = len(ast.parse(next(v for k, v in k8s_r["scripts"].items() if k.endswith(".py"))).body)
     from ruamel.yaml import YAML
 
     udoc = YAML(typ="safe", pure=True).load(aws_r["user_data"])
     ufiles = {f["path"]: f["content"] for f in udoc["write_files"]}
     unit = next(c for p, c in ufiles.items() if "serve-" in p)
-    base = Baselines(k8s=py_len, aws=None, unit_shape=_unit_shape(unit),
-                     cloud_files=sorted(ufiles), runcmd=udoc["runcmd"])
+    base = Baselines(
+        k8s=py_len,
+        aws=None,
+        unit_shape=_unit_shape(unit),
+        cloud_files=sorted(ufiles),
+        runcmd=udoc["runcmd"],
+    )
     assert not check_sinks(k8s_r, base, root, stubs), "benign k8s render flagged"
     assert not check_sinks(aws_r, base, root, stubs), "benign aws render flagged"
 
@@ -537,8 +724,7 @@ def _sweep(plist: list[str]) -> dict[str, Any]:
             counts["cases"] += 1
             fc["cases"] += 1
             try:
-                StackSpec.from_config({"environment": "staging", "services": [doc]},
-                                      where="sweep")
+                StackSpec.from_config({"environment": "staging", "services": [doc]}, where="sweep")
                 spec = ServingSpec.model_validate(doc)
             except LlmpodError:
                 continue
@@ -559,9 +745,12 @@ def _sweep(plist: list[str]) -> dict[str, Any]:
                 continue
             except Exception:
                 counts["tracebacks"] += 1
-                examples.setdefault("traceback:" + label,
-                                    repr(payload)[:60] + " " + traceback.format_exc(limit=1)
-                                    .strip().splitlines()[-1][:200])
+                examples.setdefault(
+                    "traceback:" + label,
+                    repr(payload)[:60]
+                    + " "
+                    + traceback.format_exc(limit=1).strip().splitlines()[-1][:200],
+                )
                 continue
             counts["rendered"] += 1
             fc["rendered"] += 1
@@ -572,11 +761,17 @@ def _sweep(plist: list[str]) -> dict[str, Any]:
                 for h in hits:
                     sinks[h] += 1
                     examples.setdefault(h, f"{label} = {payload!r}"[:120])
-    counts.update({k: 0 for k in ("accepted", "rendered", "injected", "tracebacks")
-                   if k not in counts})
-    report = {"payloads": len(plist), "fields": len(FIELDS), **counts,
-              "sinks": dict(sorted(sinks.items())), "examples": examples,
-              "by_field": {k: dict(v) for k, v in by_field.items()}}
+    counts.update(
+        {k: 0 for k in ("accepted", "rendered", "injected", "tracebacks") if k not in counts}
+    )
+    report = {
+        "payloads": len(plist),
+        "fields": len(FIELDS),
+        **counts,
+        "sinks": dict(sorted(sinks.items())),
+        "examples": examples,
+        "by_field": {k: dict(v) for k, v in by_field.items()},
+    }
     import shutil
 
     shutil.rmtree(root, ignore_errors=True)

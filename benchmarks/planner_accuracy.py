@@ -42,9 +42,19 @@ def _gpu(name: str) -> str:
 
 
 def argv_for(row: dict[str, str]) -> list[str]:
-    argv = ["--model", row["model"], "--gpu", _gpu(row["gpu"]), "--json",
-            "--tp", row["tp"] or "1", "--pp", row["pp"] or "1",
-            "--vllm-version", row["vllm_version"].split()[0]]
+    argv = [
+        "--model",
+        row["model"],
+        "--gpu",
+        _gpu(row["gpu"]),
+        "--json",
+        "--tp",
+        row["tp"] or "1",
+        "--pp",
+        row["pp"] or "1",
+        "--vllm-version",
+        row["vllm_version"].split()[0],
+    ]
     if row["gpu_memory_utilization"]:
         argv += ["--gpu-memory-utilization", row["gpu_memory_utilization"]]
     if row["max_model_len"]:
@@ -79,8 +89,13 @@ def replay(rows: list[dict[str, str]]) -> list[dict[str, object]]:
     results = []
     for row in rows:
         argv = argv_for(row)
-        out: dict[str, object] = {"row": row["row_id"], "model": row["model"], "tp": row["tp"],
-                                  "pp": row["pp"], "version": row["vllm_version"].split()[0]}
+        out: dict[str, object] = {
+            "row": row["row_id"],
+            "model": row["model"],
+            "tp": row["tp"],
+            "pp": row["pp"],
+            "version": row["vllm_version"].split()[0],
+        }
         try:
             plan = make_plan(request_from_args(parser.parse_args(argv))).to_json()
         except LlmpodError as err:
@@ -91,7 +106,8 @@ def replay(rows: list[dict[str, str]]) -> list[dict[str, object]]:
         per_gpu = plan["per_gpu"] or {}
         out.update(
             feasible=plan["feasible"],
-            pred_tokens=plan["kv_cache_tokens"], logged_tokens=logged_tokens,
+            pred_tokens=plan["kv_cache_tokens"],
+            logged_tokens=logged_tokens,
             pred_weights=per_gpu.get("weights_gib"),
             logged_weights=_num(row["weights_gib_per_gpu"]),
             pred_kv_gib=per_gpu.get("kv_cache_gib"),
@@ -113,23 +129,30 @@ def _rel(a: object, b: object) -> str:
 
 
 def report(results: list[dict[str, object]]) -> dict[str, object]:
-    print(f"{'row':16} {'model':52} {'tp':>2} {'pp':>2} {'ver':7} {'pred tok':>10} "
-          f"{'vLLM tok':>10} {'tok err':>8} {'W err':>8} {'KV GiB err':>10}")
+    print(
+        f"{'row':16} {'model':52} {'tp':>2} {'pp':>2} {'ver':7} {'pred tok':>10} "
+        f"{'vLLM tok':>10} {'tok err':>8} {'W err':>8} {'KV GiB err':>10}"
+    )
     for r in results:
         if r["status"] == "unresolved":
             print(f"{r['row']:16} {str(r['model'])[:52]:52} unresolved: {r['detail']}")
             continue
-        print(f"{r['row']:16} {str(r['model'])[:52]:52} {r['tp']:>2} {r['pp']:>2} "
-              f"{r['version']:7} {r['pred_tokens']!s:>10} {r['logged_tokens'] or '-'!s:>10} "
-              f"{_rel(r['pred_tokens'], r['logged_tokens']):>8} "
-              f"{_rel(r['pred_weights'], r['logged_weights']):>8} "
-              f"{_rel(r['pred_kv_gib'], r['logged_kv_gib']):>10}"
-              + ("" if r.get("feasible") else "  (planner: does not fit)"))
+        print(
+            f"{r['row']:16} {str(r['model'])[:52]:52} {r['tp']:>2} {r['pp']:>2} "
+            f"{r['version']:7} {r['pred_tokens']!s:>10} {r['logged_tokens'] or '-'!s:>10} "
+            f"{_rel(r['pred_tokens'], r['logged_tokens']):>8} "
+            f"{_rel(r['pred_weights'], r['logged_weights']):>8} "
+            f"{_rel(r['pred_kv_gib'], r['logged_kv_gib']):>10}"
+            + ("" if r.get("feasible") else "  (planner: does not fit)")
+        )
     scored = [r for r in results if r["status"] == "scored"]
     within = [r for r in scored if r["within"]]
     false_fit = [r for r in results if r.get("feasible") and r.get("logged_tokens") == 0]
-    weights = [abs(float(r["pred_weights"]) / float(r["logged_weights"]) - 1)  # type: ignore[arg-type]
-               for r in results if r.get("pred_weights") and r.get("logged_weights")]
+    weights = [
+        abs(float(r["pred_weights"]) / float(r["logged_weights"]) - 1)  # type: ignore[arg-type]
+        for r in results
+        if r.get("pred_weights") and r.get("logged_weights")
+    ]
     summary = {
         "rows": len(results),
         "scorable": len(scored),

@@ -39,19 +39,65 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-IGNORE = shutil.ignore_patterns(".git", ".cache", "build", "__pycache__", ".mypy_cache",
-                                ".ruff_cache", ".pytest_cache", ".hypothesis", "*.egg-info")
+IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".cache",
+    "build",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    "*.egg-info",
+)
 
 #: Values dropped into string, number and list positions. Injection strings,
 #: grammar breakers, and the sizes that crashed main at 8ad285c.
 PAYLOADS: list[Any] = [
-    "", " ", "x" * 300, "a" * 70_000, "us-east-1;touch /tmp/pwned;", "$(id)", "`id`",
-    "a\nExecStartPre=/bin/sh -c id", "line\r\nbreak", "\x01\x02\x1b[31m", "../../etc/passwd",
-    "s3://*/models", "s3://llmpod-models/*", " --privileged -v /:/host", "{{ 7*7 }}",
-    "${IFS}id", "'\"", "%s%n", "\\", "a: b", "- x", "名前", "\u202eevil", "\ud7ff",
-    "Qwen/Qwen2.5-7B-Instruct\"} or vector(1)", "*", "..", "/", "hf://x/y@$(id)",
-    10 ** 5000, -1, 0, 2 ** 63, 1e308, -1e308, float("inf"), float("nan"), 0.0, True, None,
-    [], {}, [1, 2], {"a": 1},
+    "",
+    " ",
+    "x" * 300,
+    "a" * 70_000,
+    "us-east-1;touch /tmp/pwned;",
+    "$(id)",
+    "`id`",
+    "a\nExecStartPre=/bin/sh -c id",
+    "line\r\nbreak",
+    "\x01\x02\x1b[31m",
+    "../../etc/passwd",
+    "s3://*/models",
+    "s3://llmpod-models/*",
+    " --privileged -v /:/host",
+    "{{ 7*7 }}",
+    "${IFS}id",
+    "'\"",
+    "%s%n",
+    "\\",
+    "a: b",
+    "- x",
+    "名前",
+    "\u202eevil",
+    "\ud7ff",
+    'Qwen/Qwen2.5-7B-Instruct"} or vector(1)',
+    "*",
+    "..",
+    "/",
+    "hf://x/y@$(id)",
+    10**5000,
+    -1,
+    0,
+    2**63,
+    1e308,
+    -1e308,
+    float("inf"),
+    float("nan"),
+    0.0,
+    True,
+    None,
+    [],
+    {},
+    [1, 2],
+    {"a": 1},
 ]
 
 
@@ -112,8 +158,7 @@ def _delete(doc: Any, path: tuple[Any, ...]) -> None:
 
 def mutate(rng: random.Random, doc: Any) -> bytes:
     """One random mutation of a parsed stack file, serialised as YAML bytes."""
-    kind = rng.choice(["payload", "payload", "payload", "payload", "delete", "nest",
-                       "key", "text"])
+    kind = rng.choice(["payload", "payload", "payload", "payload", "delete", "nest", "key", "text"])
     paths = _paths(doc)
     path = rng.choice(paths)
     if kind == "payload":
@@ -124,8 +169,7 @@ def mutate(rng: random.Random, doc: Any) -> bytes:
         _set(doc, path, "__NEST__")
         text = _dump(doc).decode("utf-8", "surrogatepass")
         depth = rng.choice([40, 200, 600])
-        return text.replace("__NEST__", "[" * depth + "]" * depth).encode("utf-8",
-                                                                           "surrogatepass")
+        return text.replace("__NEST__", "[" * depth + "]" * depth).encode("utf-8", "surrogatepass")
     elif kind == "key" and isinstance(doc["config"].get("llmpod:services"), list):
         svc = rng.choice(doc["config"]["llmpod:services"])
         svc[rng.choice([1, 2.5, None, True, "unknown_key", "nmae"])] = "x"
@@ -165,28 +209,58 @@ def fixed_cases(shipped: dict[str, bytes]) -> list[Case]:
         Case("out-stacks-child-parent", None, ["render", "dev", "--out", "stacks/.."]),
         Case("alias-bomb-render", alias_bomb(), ["render", "mut", "--out", "build/o"]),
         Case("alias-bomb-diff", alias_bomb(), ["diff", "stacks/Pulumi.mut.yaml", "dev"]),
-        Case("alias-bomb-promote", alias_bomb(),
-             ["promote", "stacks/Pulumi.mut.yaml", "staging", "--dry-run"]),
-        Case("non-utf8", dev.replace(b"qwen-7b", b"qwen-\xff\xfe"),
-             ["render", "mut", "--out", "build/o"]),
-        Case("non-utf8-diff", dev.replace(b"qwen-7b", b"qwen-\xff\xfe"),
-             ["diff", "stacks/Pulumi.mut.yaml", "dev"]),
-        Case("nest-500", dev.replace(b"concurrency: 4", b"concurrency: " + b"[" * 500
-                                     + b"]" * 500), ["render", "mut", "--out", "build/o"]),
-        Case("int-5000", dev.replace(b"concurrency: 4", b"concurrency: " + b"9" * 5000),
-             ["render", "mut", "--out", "build/o"]),
-        Case("size-1e308", dev.replace(b"storage_class: standard-rwx",
-                                       b"storage_class: standard-rwx\n        size_gib: 1e308"),
-             ["render", "mut", "--out", "build/o"]),
-        Case("size-inf", dev.replace(b"storage_class: standard-rwx",
-                                     b"storage_class: standard-rwx\n        size_gib: .inf"),
-             ["render", "mut", "--out", "build/o"]),
+        Case(
+            "alias-bomb-promote",
+            alias_bomb(),
+            ["promote", "stacks/Pulumi.mut.yaml", "staging", "--dry-run"],
+        ),
+        Case(
+            "non-utf8",
+            dev.replace(b"qwen-7b", b"qwen-\xff\xfe"),
+            ["render", "mut", "--out", "build/o"],
+        ),
+        Case(
+            "non-utf8-diff",
+            dev.replace(b"qwen-7b", b"qwen-\xff\xfe"),
+            ["diff", "stacks/Pulumi.mut.yaml", "dev"],
+        ),
+        Case(
+            "nest-500",
+            dev.replace(b"concurrency: 4", b"concurrency: " + b"[" * 500 + b"]" * 500),
+            ["render", "mut", "--out", "build/o"],
+        ),
+        Case(
+            "int-5000",
+            dev.replace(b"concurrency: 4", b"concurrency: " + b"9" * 5000),
+            ["render", "mut", "--out", "build/o"],
+        ),
+        Case(
+            "size-1e308",
+            dev.replace(
+                b"storage_class: standard-rwx",
+                b"storage_class: standard-rwx\n        size_gib: 1e308",
+            ),
+            ["render", "mut", "--out", "build/o"],
+        ),
+        Case(
+            "size-inf",
+            dev.replace(
+                b"storage_class: standard-rwx",
+                b"storage_class: standard-rwx\n        size_gib: .inf",
+            ),
+            ["render", "mut", "--out", "build/o"],
+        ),
         Case("long-name", long_name, ["render", "mut", "--out", "build/o"]),
-        Case("non-string-key", dev.replace(b"      max_model_len:", b"      1: x\n"
-                                           b"      max_model_len:"),
-             ["render", "mut", "--out", "build/o"]),
-        Case("six-mb-value", dev.replace(b"name: qwen-7b", b"name: " + b"z" * 6_000_000),
-             ["render", "mut", "--out", "build/o"]),
+        Case(
+            "non-string-key",
+            dev.replace(b"      max_model_len:", b"      1: x\n      max_model_len:"),
+            ["render", "mut", "--out", "build/o"],
+        ),
+        Case(
+            "six-mb-value",
+            dev.replace(b"name: qwen-7b", b"name: " + b"z" * 6_000_000),
+            ["render", "mut", "--out", "build/o"],
+        ),
     ]
 
 
@@ -220,20 +294,33 @@ def run_case(case: Case, project: Path, timeout: float) -> dict[str, Any]:
         before = _snapshot(root)
         env = {**os.environ, "PYTHONPATH": str(proj), "PYTHONDONTWRITEBYTECODE": "1"}
         try:
-            proc = subprocess.run([sys.executable, "-m", "infra.cli.main", *case.args],
-                                  cwd=proj, env=env, capture_output=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                [sys.executable, "-m", "infra.cli.main", *case.args],
+                cwd=proj,
+                env=env,
+                capture_output=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
             rc, err = proc.returncode, proc.stderr.decode("utf-8", "replace")
             hang = False
         except subprocess.TimeoutExpired as exc:
             rc, err, hang = None, (exc.stderr or b"").decode("utf-8", "replace"), True
         after = _snapshot(root) if root.exists() else {}
         lost = sorted(k for k, v in before.items() if after.get(k) != v)
-        return {"case": case.name, "args": case.args, "rc": rc, "hang": hang,
-                "traceback": "Traceback (most recent call last)" in err,
-                "lost": lost[:5], "lost_count": len(lost),
-                "internal_error": "error: internal error" in err,
-                "stderr_bytes": len(err), "stderr_head": err[:300], "stderr_tail": err[-300:]}
+        return {
+            "case": case.name,
+            "args": case.args,
+            "rc": rc,
+            "hang": hang,
+            "traceback": "Traceback (most recent call last)" in err,
+            "lost": lost[:5],
+            "lost_count": len(lost),
+            "internal_error": "error: internal error" in err,
+            "stderr_bytes": len(err),
+            "stderr_head": err[:300],
+            "stderr_tail": err[-300:],
+        }
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -259,16 +346,21 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a hang")
     ap.add_argument("--json", type=Path, help="write every case's result here")
     ap.add_argument("--only-fixed", action="store_true")
-    ap.add_argument("--cases", default="",
-                    help="comma-separated case names to run (e.g. to re-run a 'hang' with a "
-                         "longer --timeout on a busy machine)")
+    ap.add_argument(
+        "--cases",
+        default="",
+        help="comma-separated case names to run (e.g. to re-run a 'hang' with a "
+        "longer --timeout on a busy machine)",
+    )
     ns = ap.parse_args()
     # The sweep itself writes 5,000-digit integers into stack files; the CLI under
     # test runs in its own process with CPython's default limit.
     sys.set_int_max_str_digits(0)
     project = ns.project.resolve()
-    shipped = {k: (project / "stacks" / f"Pulumi.{k}.yaml").read_bytes()
-               for k in ("dev", "staging", "production")}
+    shipped = {
+        k: (project / "stacks" / f"Pulumi.{k}.yaml").read_bytes()
+        for k in ("dev", "staging", "production")
+    }
     cases = fixed_cases(shipped)
     if not ns.only_fixed:
         cases += random_cases(shipped, ns.n, ns.seed, project)
@@ -277,9 +369,16 @@ def main() -> int:
         cases = [c for c in cases if c.name in wanted]
     rows = []
     show: Callable[[dict[str, Any]], str] = lambda r: (  # noqa: E731
-        "HANG" if r["hang"] else "TRACEBACK" if r["traceback"] else
-        "INTERNAL" if r["internal_error"] else
-        f"LOST {r['lost_count']}" if r["lost_count"] else f"exit {r['rc']}")
+        "HANG"
+        if r["hang"]
+        else "TRACEBACK"
+        if r["traceback"]
+        else "INTERNAL"
+        if r["internal_error"]
+        else f"LOST {r['lost_count']}"
+        if r["lost_count"]
+        else f"exit {r['rc']}"
+    )
     for case in cases:
         row = run_case(case, project, ns.timeout)
         rows.append(row)

@@ -63,8 +63,10 @@ class Row:
 
 def load_rows(path: Path) -> list[Row]:
     with path.open(newline="") as f:
-        return [Row(r["run"], r["plan_args"], int(r["concurrency"]), float(r["measured_tok_s"]))
-                for r in csv.DictReader(f)]
+        return [
+            Row(r["run"], r["plan_args"], int(r["concurrency"]), float(r["measured_tok_s"]))
+            for r in csv.DictReader(f)
+        ]
 
 
 def perf_inputs(plan_args: str) -> perf.PerfInputs:
@@ -86,10 +88,17 @@ def score(rows: list[Row]) -> list[dict[str, object]]:
     for r in rows:
         p = inputs[r.plan_args]
         est = perf.benchmark_tokens_per_s(p, r.concurrency)
-        out.append({"run": r.run, "class": kernel_class(p), "concurrency": r.concurrency,
-                    "estimate": round(est, 1), "measured": r.measured,
-                    "error": (est - r.measured) / r.measured,
-                    "set": "fit" if r.fit else "held-out"})
+        out.append(
+            {
+                "run": r.run,
+                "class": kernel_class(p),
+                "concurrency": r.concurrency,
+                "estimate": round(est, 1),
+                "measured": r.measured,
+                "error": (est - r.measured) / r.measured,
+                "set": "fit" if r.fit else "held-out",
+            }
+        )
     return out
 
 
@@ -104,8 +113,9 @@ def summary(scored: list[dict[str, object]]) -> dict[str, object]:
         "held_out_rows": sum(r["set"] == "held-out" for r in scored),
         "max_abs_error_fit": worst([r for r in scored if r["set"] == "fit"]),
         "max_abs_error_held_out": worst([r for r in scored if r["set"] == "held-out"]),
-        "max_abs_error_by_class": {c: worst([r for r in scored if r["class"] == c])
-                                   for c in classes},
+        "max_abs_error_by_class": {
+            c: worst([r for r in scored if r["class"] == c]) for c in classes
+        },
         "within_15pct": sum(abs(float(r["error"])) <= TOLERANCE for r in scored),  # type: ignore[arg-type]
     }
 
@@ -113,12 +123,16 @@ def summary(scored: list[dict[str, object]]) -> dict[str, object]:
 def report(scored: list[dict[str, object]]) -> None:
     print(f"{'run':18} {'class':6} {'conc':>4} {'estimate':>9} {'measured':>9} {'error':>8}  set")
     for r in scored:
-        print(f"{r['run']!s:18} {r['class']!s:6} {r['concurrency']!s:>4} {r['estimate']!s:>9} "
-              f"{r['measured']!s:>9} {float(r['error']) * 100:+7.1f}%  {r['set']}")  # type: ignore[arg-type]
+        print(
+            f"{r['run']!s:18} {r['class']!s:6} {r['concurrency']!s:>4} {r['estimate']!s:>9} "
+            f"{r['measured']!s:>9} {float(r['error']) * 100:+7.1f}%  {r['set']}"
+        )  # type: ignore[arg-type]
     s = summary(scored)
-    print(f"\n{s['within_15pct']}/{s['rows']} rows within 15%; worst on fit rows "
-          f"{float(s['max_abs_error_fit'] or 0) * 100:.1f}%, on the {s['held_out_rows']} "
-          f"held-out rows {float(s['max_abs_error_held_out'] or 0) * 100:.1f}%")
+    print(
+        f"\n{s['within_15pct']}/{s['rows']} rows within 15%; worst on fit rows "
+        f"{float(s['max_abs_error_fit'] or 0) * 100:.1f}%, on the {s['held_out_rows']} "
+        f"held-out rows {float(s['max_abs_error_held_out'] or 0) * 100:.1f}%"
+    )
     for c, e in s["max_abs_error_by_class"].items():  # type: ignore[attr-defined]
         print(f"  {c:6} worst {float(e) * 100:.1f}%")
 
@@ -126,14 +140,22 @@ def report(scored: list[dict[str, object]]) -> None:
 # --fit: a coarse grid over one class's constants, minimising the worst relative
 # error on that class's fit rows (the same objective as the "within 15%").
 GRID = {
-    "dense": {"bandwidth": [0.70 + 0.01 * i for i in range(26)],
-              "compute": [0.50 + 0.02 * i for i in range(6)]},
-    "fp8": {"bandwidth": [0.60 + 0.01 * i for i in range(36)],
-            "compute": [0.20 + 0.02 * i for i in range(36)]},
-    "int4": {"bandwidth": [0.15 + 0.01 * i for i in range(76)],
-             "compute": [0.20 + 0.02 * i for i in range(36)]},
-    "moe": {"bandwidth": [0.30 + 0.02 * i for i in range(32)],
-            "compute": [0.05 + 0.01 * i for i in range(40)]},
+    "dense": {
+        "bandwidth": [0.70 + 0.01 * i for i in range(26)],
+        "compute": [0.50 + 0.02 * i for i in range(6)],
+    },
+    "fp8": {
+        "bandwidth": [0.60 + 0.01 * i for i in range(36)],
+        "compute": [0.20 + 0.02 * i for i in range(36)],
+    },
+    "int4": {
+        "bandwidth": [0.15 + 0.01 * i for i in range(76)],
+        "compute": [0.20 + 0.02 * i for i in range(36)],
+    },
+    "moe": {
+        "bandwidth": [0.30 + 0.02 * i for i in range(32)],
+        "compute": [0.05 + 0.01 * i for i in range(40)],
+    },
 }
 MOE_LAYER_GRID = [5e-6 * i for i in range(13)]
 PER_LOGIT_GRID = [2.5e-11 * i for i in range(25)]
@@ -154,18 +176,29 @@ def fit(rows: list[Row]) -> dict[str, object]:
         layer_grid = MOE_LAYER_GRID if cls == "moe" else [kernels.MOE_LAYER_S["hopper"]]
         seq_grid = PER_LOGIT_GRID if cls == "dense" else [perf.PER_LOGIT_STEP_S]
         for bw, comp, layer, seq in itertools.product(
-                GRID[cls]["bandwidth"], GRID[cls]["compute"], layer_grid, seq_grid):
+            GRID[cls]["bandwidth"], GRID[cls]["compute"], layer_grid, seq_grid
+        ):
             table[cls] = replace(table[cls], bandwidth=bw, compute=comp)
             kernels.MOE_LAYER_S["hopper"] = layer
             perf.PER_LOGIT_STEP_S = seq
-            worst = max(abs(perf.benchmark_tokens_per_s(inputs[r.plan_args], r.concurrency)
-                            / r.measured - 1) for r in mine)
+            worst = max(
+                abs(
+                    perf.benchmark_tokens_per_s(inputs[r.plan_args], r.concurrency) / r.measured - 1
+                )
+                for r in mine
+            )
             if best is None or worst < best[0]:
-                best = (worst, {"bandwidth": round(bw, 3), "compute": round(comp, 3),
-                                "moe_layer_s": layer, "per_logit_step_s": seq})
+                best = (
+                    worst,
+                    {
+                        "bandwidth": round(bw, 3),
+                        "compute": round(comp, 3),
+                        "moe_layer_s": layer,
+                        "per_logit_step_s": seq,
+                    },
+                )
         assert best is not None
-        table[cls] = replace(table[cls], bandwidth=best[1]["bandwidth"],
-                             compute=best[1]["compute"])
+        table[cls] = replace(table[cls], bandwidth=best[1]["bandwidth"], compute=best[1]["compute"])
         kernels.MOE_LAYER_S["hopper"] = best[1]["moe_layer_s"]
         perf.PER_LOGIT_STEP_S = best[1]["per_logit_step_s"]
         result[cls] = {**best[1], "worst_fit_error": round(best[0], 4), "rows": len(mine)}
@@ -176,8 +209,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--fit", action="store_true",
-                    help="search the Hopper constants on the fit rows and print them")
+    ap.add_argument(
+        "--fit",
+        action="store_true",
+        help="search the Hopper constants on the fit rows and print them",
+    )
     ns = ap.parse_args()
     rows = load_rows(ns.csv)
     if ns.fit:

@@ -47,8 +47,12 @@ class LlmpodError(Exception):
         return f"{self.message} Try: {tips}."
 
     def as_json(self) -> dict[str, object]:
-        return {"code": self.code, "message": self.message, "suggestions": list(self.suggestions),
-                "suggested_changes": [c.as_json() for c in self.changes]}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "suggestions": list(self.suggestions),
+            "suggested_changes": [c.as_json() for c in self.changes],
+        }
 
 
 #: How much of an offending value an error message shows.
@@ -98,8 +102,10 @@ def shorten(value: object, limit: int = 80, *, quote: bool = True, keep_end: boo
     except ValueError:  # int beyond CPython's 4,300-digit str() limit
         return f"<{type(value).__name__} too large to show>"
     if not quote:  # repr escapes control characters; do the same for bare text
-        full = "".join(c if c.isprintable() else repr(c)[1:-1] for c in full[:limit + 1]) \
-            + full[limit + 1:]
+        full = (
+            "".join(c if c.isprintable() else repr(c)[1:-1] for c in full[: limit + 1])
+            + full[limit + 1 :]
+        )
     if len(full) <= limit:
         return full
     if keep_end:  # a path is at most a few KiB: no length note needed

@@ -23,8 +23,11 @@ class UnsafeValue(LlmpodError):
     An LlmpodError, so the CLI reports it as one paragraph with exit code 1."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(code="unsafe_value", message=f"refusing to render {message}.",
-                         suggestions=["remove control characters from the spec value"])
+        super().__init__(
+            code="unsafe_value",
+            message=f"refusing to render {message}.",
+            suggestions=["remove control characters from the spec value"],
+        )
 
 
 def shell_quote(value: object) -> str:

@@ -29,8 +29,9 @@ def templates_dir() -> Path:
     raise LlmpodError(
         code="broken_install",
         message=f"llmpod's templates are missing: looked in "
-                f"{', '.join(str(c) for c in _CANDIDATES)}. The installation is incomplete.",
-        suggestions=["reinstall: python -m pip install --force-reinstall llmpod"])
+        f"{', '.join(str(c) for c in _CANDIDATES)}. The installation is incomplete.",
+        suggestions=["reinstall: python -m pip install --force-reinstall llmpod"],
+    )
 
 
 def template_loader() -> jinja2.BaseLoader:

@@ -46,23 +46,31 @@ def _read_project(path: Path) -> Project:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise LlmpodError(code="project_yaml_invalid",
-                          message=f"{path} cannot be read: {exc.strerror}.",
-                          suggestions=[f"check the permissions of {path}"]) from None
+        raise LlmpodError(
+            code="project_yaml_invalid",
+            message=f"{path} cannot be read: {exc.strerror}.",
+            suggestions=[f"check the permissions of {path}"],
+        ) from None
     doc = load_yaml(raw, path)
     if not isinstance(doc, dict):
-        raise LlmpodError(code="project_yaml_invalid",
-                          message=f"{path} must be a mapping (name:, runtime:, ...).",
-                          suggestions=["see `llmpod init` for a working Pulumi.yaml"])
+        raise LlmpodError(
+            code="project_yaml_invalid",
+            message=f"{path} must be a mapping (name:, runtime:, ...).",
+            suggestions=["see `llmpod init` for a working Pulumi.yaml"],
+        )
     config_dir = doc.get("stackConfigDir") or "."
     if not isinstance(config_dir, str):
-        raise LlmpodError(code="project_yaml_invalid",
-                          message=f"{path}: stackConfigDir must be a path, not "
-                                  f"{str(config_dir)[:60]!r}.",
-                          suggestions=["set stackConfigDir: stacks"])
+        raise LlmpodError(
+            code="project_yaml_invalid",
+            message=f"{path}: stackConfigDir must be a path, not {str(config_dir)[:60]!r}.",
+            suggestions=["set stackConfigDir: stacks"],
+        )
     name = doc.get("name")
-    return Project(file=path, name=str(name) if name else path.parent.name,
-                   stacks_dir=(path.parent / config_dir).resolve())
+    return Project(
+        file=path,
+        name=str(name) if name else path.parent.name,
+        stacks_dir=(path.parent / config_dir).resolve(),
+    )
 
 
 def find_project(start: Path | None = None) -> Project:
@@ -73,11 +81,13 @@ def find_project(start: Path | None = None) -> Project:
         raise LlmpodError(
             code="no_project",
             message=f"No Pulumi.yaml in {here} or any directory above it, so there are no "
-                    f"stacks to read.",
-            suggestions=["run `llmpod init .` to start a project here",
-                         "run from inside a project, or pass -C DIR (the directory holding "
-                         "Pulumi.yaml)",
-                         "or name a stack file directly with --stacks-dir DIR"])
+            f"stacks to read.",
+            suggestions=[
+                "run `llmpod init .` to start a project here",
+                "run from inside a project, or pass -C DIR (the directory holding Pulumi.yaml)",
+                "or name a stack file directly with --stacks-dir DIR",
+            ],
+        )
     return _read_project(found)
 
 

@@ -27,7 +27,8 @@ def import_sdk(module: str, *, purpose: str, package: str) -> ModuleType:
     except ImportError as exc:
         raise LlmpodError(
             code="missing_dependency",
-            message=(f"{purpose} needs the Python package {package!r}, "
-                     f"which is not importable ({exc})."),
+            message=(
+                f"{purpose} needs the Python package {package!r}, which is not importable ({exc})."
+            ),
             suggestions=[f"pip install '{package}'", "or reinstall llmpod: pip install -e ."],
         ) from exc

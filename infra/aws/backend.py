@@ -27,9 +27,11 @@ class AwsBackend(Backend):
         if spec.replicas.autoscale:
             # No scaling policy on the Auto Scaling group yet: accepting the flag
             # would promise queue-based scaling that never happens.
-            raise ValueError("replicas.autoscale is not supported with backend: aws yet; the "
-                             "Auto Scaling group runs the planned replica count (set "
-                             "autoscale: false, and size with targets.concurrency)")
+            raise ValueError(
+                "replicas.autoscale is not supported with backend: aws yet; the "
+                "Auto Scaling group runs the planned replica count (set "
+                "autoscale: false, and size with targets.concurrency)"
+            )
 
     def section_given(self, spec: ServingSpec) -> bool:
         return spec.aws is not None
@@ -39,8 +41,9 @@ class AwsBackend(Backend):
         from infra.aws.instances import layout_for
 
         e = sp.evaluation
-        return layout_for(e.gpu, e.gpus_per_replica, sp.plan.replicas,
-                          sp.spec.replicas.max).cost_per_hour
+        return layout_for(
+            e.gpu, e.gpus_per_replica, sp.plan.replicas, sp.spec.replicas.max
+        ).cost_per_hour
 
     def preflight(self, plans: list[ServicePlan]) -> None:
         if os.environ.get(SKIP_PREFLIGHT_ENV) == "1":

@@ -56,14 +56,21 @@ def efs_mount(file_system_id: str, region: str) -> WeightsMount:
     # Options from the EFS user guide's NFS client recommendations (NFSv4.1, 1 MiB
     # rsize/wsize, hard mounts, noresvport so reconnects survive a new source port).
     return WeightsMount(
-        kind="efs", fstype="nfs4", source=f"{file_system_id}.efs.{region}.amazonaws.com:/",
-        options="nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport")
+        kind="efs",
+        fstype="nfs4",
+        source=f"{file_system_id}.efs.{region}.amazonaws.com:/",
+        options="nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport",
+    )
 
 
 def lustre_mount(dns_name: str, mount_name: str) -> WeightsMount:
     # flock: the loader serializes on a lock file; Lustre refuses flock() without it.
-    return WeightsMount(kind="fsx-lustre", fstype="lustre",
-                        source=f"{dns_name}@tcp:/{mount_name}", options="relatime,flock")
+    return WeightsMount(
+        kind="fsx-lustre",
+        fstype="lustre",
+        source=f"{dns_name}@tcp:/{mount_name}",
+        options="relatime,flock",
+    )
 
 
 @dataclass(frozen=True)
@@ -84,9 +91,16 @@ class UserDataInputs:
 
 
 def _env() -> jinja2.Environment:
-    return add_filters(jinja2.Environment(
-        loader=template_loader(), undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False))
+    return add_filters(
+        jinja2.Environment(
+            loader=template_loader(),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+    )
 
 
 def _render(name: str, **values: object) -> str:
@@ -103,10 +117,20 @@ def _docker_base(inputs: UserDataInputs, slot: Slot) -> list[str]:
         "LLMPOD_STATUS_PORT": str(slot.status_port),
         "LLMPOD_VLLM_PORT": str(slot.vllm_port),
     }
-    args = ["--gpus", slot.docker_gpus, "--network", "host", "--shm-size", SHM_SIZE,
-            "-v", f"{HOST_WEIGHTS_DIR}:{CONTAINER_WEIGHTS_DIR}:ro",
-            "-v", f"{HOST_COMPILE_CACHE_DIR}:{COMPILE_CACHE_MOUNT}:rw",
-            "-v", f"{PLAN_FILE}:{PLAN_FILE}:ro"]
+    args = [
+        "--gpus",
+        slot.docker_gpus,
+        "--network",
+        "host",
+        "--shm-size",
+        SHM_SIZE,
+        "-v",
+        f"{HOST_WEIGHTS_DIR}:{CONTAINER_WEIGHTS_DIR}:ro",
+        "-v",
+        f"{HOST_COMPILE_CACHE_DIR}:{COMPILE_CACHE_MOUNT}:rw",
+        "-v",
+        f"{PLAN_FILE}:{PLAN_FILE}:ro",
+    ]
     for k, v in sorted(env.items()):
         args += ["-e", f"{k}={v}"]
     return args
@@ -121,19 +145,38 @@ def _serve_unit(inputs: UserDataInputs, slot: Slot, role: Role) -> dict[str, str
         docker.append(inputs.image)
     elif role == "head":
         what = "Ray head and vLLM entrypoint of a multi-instance replica"
-        docker += ["-v", f"{RAY_HEAD_SCRIPT}:{RAY_HEAD_SCRIPT}:ro", "--entrypoint", "bash",
-                   inputs.image, RAY_HEAD_SCRIPT]
+        docker += [
+            "-v",
+            f"{RAY_HEAD_SCRIPT}:{RAY_HEAD_SCRIPT}:ro",
+            "--entrypoint",
+            "bash",
+            inputs.image,
+            RAY_HEAD_SCRIPT,
+        ]
     else:
         what = "Ray worker of a multi-instance replica"
         pre = [["/usr/local/sbin/llmpod-find-ray-head"]]
         env_file = "/run/llmpod/ray-head.env"
         # The one word systemd must expand: the head's address from env_file.
-        docker += ["--entrypoint", "ray", inputs.image, "start",
-                   Expand("--address=${LLMPOD_RAY_HEAD}:" + str(RAY_PORT)),
-                   f"--num-gpus={len(slot.devices)}", "--block"]
-    content = _render("cloud-init-serve.service.j2", service=inputs.service, description=what,
-                      stop_timeout_s=STOP_TIMEOUT_S, pre=pre, environment_file=env_file,
-                      container=f"llmpod-slot-{slot.index}", docker_args=docker)
+        docker += [
+            "--entrypoint",
+            "ray",
+            inputs.image,
+            "start",
+            Expand("--address=${LLMPOD_RAY_HEAD}:" + str(RAY_PORT)),
+            f"--num-gpus={len(slot.devices)}",
+            "--block",
+        ]
+    content = _render(
+        "cloud-init-serve.service.j2",
+        service=inputs.service,
+        description=what,
+        stop_timeout_s=STOP_TIMEOUT_S,
+        pre=pre,
+        environment_file=env_file,
+        container=f"llmpod-slot-{slot.index}",
+        docker_args=docker,
+    )
     return {"name": f"llmpod-serve-{slot.index}.service", "content": content}
 
 
@@ -150,28 +193,66 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
     layout = inputs.layout
     s3_url = inputs.s3_url.rstrip("/") + "/"
     marker = f"{s3_url.rstrip('/')}@{inputs.revision}"
-    common = {"service": inputs.service, "environment": inputs.environment,
-              "region": inputs.region}
+    common = {"service": inputs.service, "environment": inputs.environment, "region": inputs.region}
     files = [
         _file(PLAN_FILE, "0644", plan_file_text(inputs.plan_payload)),
-        _file("/usr/local/sbin/llmpod-mount-weights", "0755", _render(
-            "cloud-init-mount-weights.sh.j2", mount=mount, host_dir=HOST_WEIGHTS_DIR,
-            cache_dir=HOST_COMPILE_CACHE_DIR, uid=IMAGE_UID)),
-        _file("/usr/local/sbin/llmpod-load-weights", "0755", _render(
-            "cloud-init-load-weights.sh.j2", host_dir=HOST_WEIGHTS_DIR,
-            marker_name=inputs.service, marker_value=marker, region=inputs.region,
-            s3_url=s3_url, model_dir=inputs.model_dir)),
-        _file("/etc/systemd/system/llmpod-weights.service", "0644",
-              _render("cloud-init-weights.service.j2")),
+        _file(
+            "/usr/local/sbin/llmpod-mount-weights",
+            "0755",
+            _render(
+                "cloud-init-mount-weights.sh.j2",
+                mount=mount,
+                host_dir=HOST_WEIGHTS_DIR,
+                cache_dir=HOST_COMPILE_CACHE_DIR,
+                uid=IMAGE_UID,
+            ),
+        ),
+        _file(
+            "/usr/local/sbin/llmpod-load-weights",
+            "0755",
+            _render(
+                "cloud-init-load-weights.sh.j2",
+                host_dir=HOST_WEIGHTS_DIR,
+                marker_name=inputs.service,
+                marker_value=marker,
+                region=inputs.region,
+                s3_url=s3_url,
+                model_dir=inputs.model_dir,
+            ),
+        ),
+        _file(
+            "/etc/systemd/system/llmpod-weights.service",
+            "0644",
+            _render("cloud-init-weights.service.j2"),
+        ),
     ]
     if role == "head":
-        files.append(_file(RAY_HEAD_SCRIPT, "0755", _render(
-            "cloud-init-ray-head.sh.j2", ray_port=RAY_PORT, nodes=layout.instances_per_replica,
-            gpus_per_instance=layout.instance.gpus, ray_wait_tries=RAY_WAIT_TRIES)))
+        files.append(
+            _file(
+                RAY_HEAD_SCRIPT,
+                "0755",
+                _render(
+                    "cloud-init-ray-head.sh.j2",
+                    ray_port=RAY_PORT,
+                    nodes=layout.instances_per_replica,
+                    gpus_per_instance=layout.instance.gpus,
+                    ray_wait_tries=RAY_WAIT_TRIES,
+                ),
+            )
+        )
     if role == "worker":
-        files.append(_file("/usr/local/sbin/llmpod-find-ray-head", "0755", _render(
-            "cloud-init-find-ray-head.sh.j2", replica_tag=REPLICA_TAG, role_tag=ROLE_TAG,
-            **common)))
+        files.append(
+            _file(
+                "/usr/local/sbin/llmpod-find-ray-head",
+                "0755",
+                _render(
+                    "cloud-init-find-ray-head.sh.j2",
+                    replica_tag=REPLICA_TAG,
+                    role_tag=ROLE_TAG,
+                    **common,
+                ),
+            )
+        )
     units = [_serve_unit(inputs, slot, role) for slot in layout.slots]
     files += [_file(f"/etc/systemd/system/{u['name']}", "0644", u["content"]) for u in units]
     started = ["llmpod-weights.service", *(u["name"] for u in units)]
@@ -185,16 +266,20 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
         ],
         "write_files": files,
     }
-    header = (f"#cloud-config\n"
-              f"# llmpod {inputs.service} ({inputs.environment}), role {role}: rendered by "
-              f"infra/aws/cloud_init.py\n"
-              "# from templates/cloud-init*.j2. Do not edit; change the spec and re-render.\n"
-              "#\n"
-              "# Assumes the AWS Deep Learning Base AMI (NVIDIA driver, Docker, NVIDIA "
-              "container\n"
-              "# toolkit, AWS CLI v2, NFS and Lustre clients): nothing is installed here.\n")
+    header = (
+        f"#cloud-config\n"
+        f"# llmpod {inputs.service} ({inputs.environment}), role {role}: rendered by "
+        f"infra/aws/cloud_init.py\n"
+        "# from templates/cloud-init*.j2. Do not edit; change the spec and re-render.\n"
+        "#\n"
+        "# Assumes the AWS Deep Learning Base AMI (NVIDIA driver, Docker, NVIDIA "
+        "container\n"
+        "# toolkit, AWS CLI v2, NFS and Lustre clients): nothing is installed here.\n"
+    )
     if not (inputs.service + inputs.environment + role).isprintable():
         # The header is a YAML comment: a line break (\n, \r, \x85, \u2028...) would end it.
-        raise UnsafeValue(f"a non-printable character in a cloud-init header value: "
-                          f"{(inputs.service + ' ' + inputs.environment)[:80]!r}")
+        raise UnsafeValue(
+            f"a non-printable character in a cloud-init header value: "
+            f"{(inputs.service + ' ' + inputs.environment)[:80]!r}"
+        )
     return header + dump_yaml(doc)

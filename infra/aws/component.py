@@ -35,8 +35,9 @@ class AwsVllmService(pulumi.ComponentResource):
     gpus: pulumi.Output[int]
     cost_per_hour: pulumi.Output[float]
 
-    def __init__(self, name: str, service_plan: ServicePlan,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, service_plan: ServicePlan, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         # Validate first: a bad spec raises here, before this component or any
         # child is registered with the engine.
         desc = describe_service(service_plan)
@@ -50,24 +51,43 @@ class AwsVllmService(pulumi.ComponentResource):
         self._scaling(desc, mount, profile, groups.instances, lb.target_groups, storage)
 
         layout = desc.layout
-        self.endpoint = pulumi.Output.concat("http://", lb.load_balancer.dns_name, ":",
-                                             str(desc.listener_port))
+        self.endpoint = pulumi.Output.concat(
+            "http://", lb.load_balancer.dns_name, ":", str(desc.listener_port)
+        )
         self.instance_type = pulumi.Output.from_input(layout.instance.name)
         self.gpus = pulumi.Output.from_input(desc.gpus_total)
         self.cost_per_hour = pulumi.Output.from_input(layout.cost_per_hour)
-        self.register_outputs({"endpoint": self.endpoint, "instance_type": self.instance_type,
-                               "gpus": self.gpus, "cost_per_hour": self.cost_per_hour})
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "instance_type": self.instance_type,
+                "gpus": self.gpus,
+                "cost_per_hour": self.cost_per_hour,
+            }
+        )
 
-    def _scaling(self, desc: AwsServiceDescription, mount: pulumi.Output[WeightsMount],
-                 profile: aws.iam.InstanceProfile, instances_sg: aws.ec2.SecurityGroup,
-                 target_groups: list[aws.lb.TargetGroup], storage: list[pulumi.Resource]) -> None:
+    def _scaling(
+        self,
+        desc: AwsServiceDescription,
+        mount: pulumi.Output[WeightsMount],
+        profile: aws.iam.InstanceProfile,
+        instances_sg: aws.ec2.SecurityGroup,
+        target_groups: list[aws.lb.TargetGroup],
+        storage: list[pulumi.Resource],
+    ) -> None:
         layout = desc.layout
         if not layout.multi_instance:
             template = launch_template(desc, "serve", mount, profile, instances_sg, self)
-            scaling_group(desc, "replicas", template,
-                          (layout.instance_count, layout.instance_count,
-                           layout.max_instance_count),
-                          target_groups, {}, storage, self)
+            scaling_group(
+                desc,
+                "replicas",
+                template,
+                (layout.instance_count, layout.instance_count, layout.max_instance_count),
+                target_groups,
+                {},
+                storage,
+                self,
+            )
             return
         head = launch_template(desc, "head", mount, profile, instances_sg, self)
         worker = launch_template(desc, "worker", mount, profile, instances_sg, self)
@@ -75,10 +95,31 @@ class AwsVllmService(pulumi.ComponentResource):
         for replica in range(layout.instance_count // layout.instances_per_replica):
             # Cluster placement: the pipeline stages of one replica talk every step.
             placement = aws.ec2.PlacementGroup(
-                f"{desc.name}-r{replica}", strategy="cluster", tags=desc.tags,
+                f"{desc.name}-r{replica}",
+                strategy="cluster",
+                tags=desc.tags,
                 region=desc.target.region,
-                opts=pulumi.ResourceOptions(parent=self))
-            scaling_group(desc, f"r{replica}-head", head, (1, 1, 1), target_groups,
-                          replica_tags(replica, "head"), storage, self, placement)
-            scaling_group(desc, f"r{replica}-workers", worker, (workers, workers, workers),
-                          [], replica_tags(replica, "worker"), storage, self, placement)
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            scaling_group(
+                desc,
+                f"r{replica}-head",
+                head,
+                (1, 1, 1),
+                target_groups,
+                replica_tags(replica, "head"),
+                storage,
+                self,
+                placement,
+            )
+            scaling_group(
+                desc,
+                f"r{replica}-workers",
+                worker,
+                (workers, workers, workers),
+                [],
+                replica_tags(replica, "worker"),
+                storage,
+                self,
+                placement,
+            )

@@ -24,8 +24,10 @@ from infra.spec.runtime import plan_file_payload, startup_budget_s, volume_size_
 #: AWS Deep Learning Base AMI (NVIDIA driver, Docker, NVIDIA container toolkit),
 #: resolved by EC2 at launch from this public SSM parameter, so every instance
 #: refresh picks up the current patched AMI without a lookup at preview time.
-DEFAULT_IMAGE_ID = ("resolve:ssm:/aws/service/deeplearning/ami/x86_64/"
-                    "base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id")
+DEFAULT_IMAGE_ID = (
+    "resolve:ssm:/aws/service/deeplearning/ami/x86_64/"
+    "base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
+)
 #: Root device of the Ubuntu-based DLAMI; the mapping overrides its size and encryption.
 ROOT_DEVICE = "/dev/sda1"
 #: The vLLM image is ~10–20 GB per version and rolling updates keep two.
@@ -81,11 +83,16 @@ def _model_dir(sp: ServicePlan) -> str:
     if not path.startswith(prefix):
         raise LlmpodError(
             code="aws_invalid_target",
-            message=(f"service {sp.name!r}: model {sp.spec.model!r} is a local path; AWS "
-                     f"instances read weights from the shared file system under "
-                     f"{WEIGHTS_MOUNT}, not from this machine."),
-            suggestions=["use a catalog name, hf://org/name or s3://bucket/prefix as model",
-                         "with weights.source: s3://bucket/prefix"])
+            message=(
+                f"service {sp.name!r}: model {sp.spec.model!r} is a local path; AWS "
+                f"instances read weights from the shared file system under "
+                f"{WEIGHTS_MOUNT}, not from this machine."
+            ),
+            suggestions=[
+                "use a catalog name, hf://org/name or s3://bucket/prefix as model",
+                "with weights.source: s3://bucket/prefix",
+            ],
+        )
     return path.removeprefix(prefix)
 
 
@@ -107,19 +114,41 @@ def describe_service(sp: ServicePlan) -> AwsServiceDescription:
     layout = layout_for(e.gpu, e.gpus_per_replica, sp.plan.replicas, sp.spec.replicas.max)
     tags = {"environment": sp.environment, "managed-by": MANAGED_BY, "service": sp.name}
     inputs = UserDataInputs(
-        service=sp.name, environment=sp.environment, region=target.region,
-        image=sp.spec.image.reference, plan_payload=plan_file_payload(sp), layout=layout,
+        service=sp.name,
+        environment=sp.environment,
+        region=target.region,
+        image=sp.spec.image.reference,
+        plan_payload=plan_file_payload(sp),
+        layout=layout,
         s3_url=f"s3://{target.bucket}/{target.prefix}/",
-        revision=sp.spec.revision or "unpinned", model_dir=_model_dir(sp),
-        startup_timeout_s=startup_budget_s(sp), compile_cache_key=compile_cache_key(sp))
+        revision=sp.spec.revision or "unpinned",
+        model_dir=_model_dir(sp),
+        startup_timeout_s=startup_budget_s(sp),
+        compile_cache_key=compile_cache_key(sp),
+    )
     return AwsServiceDescription(
-        name=sp.name, environment=sp.environment, target=target, layout=layout, tags=tags,
-        image_id=image_id, root_volume_gib=ROOT_VOLUME_GIB, listener_port=LISTENER_PORT,
-        health_check=HealthCheck(path=HEALTH_PATH, interval_s=15, timeout_s=5,
-                                 healthy_threshold=2, unhealthy_threshold=3, matcher="200"),
-        grace_period_s=grace_period_s(sp), deregistration_delay_s=DEREGISTRATION_DELAY_S,
+        name=sp.name,
+        environment=sp.environment,
+        target=target,
+        layout=layout,
+        tags=tags,
+        image_id=image_id,
+        root_volume_gib=ROOT_VOLUME_GIB,
+        listener_port=LISTENER_PORT,
+        health_check=HealthCheck(
+            path=HEALTH_PATH,
+            interval_s=15,
+            timeout_s=5,
+            healthy_threshold=2,
+            unhealthy_threshold=3,
+            matcher="200",
+        ),
+        grace_period_s=grace_period_s(sp),
+        deregistration_delay_s=DEREGISTRATION_DELAY_S,
         assume_role_policy=policies.assume_role_policy(),
-        role_policy=policies.weights_read_policy(target.bucket, target.prefix,
-                                                 find_ray_head=layout.multi_instance),
+        role_policy=policies.weights_read_policy(
+            target.bucket, target.prefix, find_ray_head=layout.multi_instance
+        ),
         lustre_capacity_gib=LUSTRE_STEP_GIB * math.ceil(volume_size_gib(sp) / LUSTRE_STEP_GIB),
-        user_data=inputs)
+        user_data=inputs,
+    )

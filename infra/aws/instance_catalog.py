@@ -33,15 +33,9 @@ INSTANCES: dict[str, tuple[InstanceType, ...]] = {
         InstanceType("p5e.48xlarge", 8, 192, 2048, 63.30, efa=True),
         InstanceType("p5en.48xlarge", 8, 192, 2048, 63.30, efa=True),
     ),
-    "B200": (
-        InstanceType("p6-b200.48xlarge", 8, 192, 2048, 113.93, efa=True),
-    ),
-    "A100-80GB": (
-        InstanceType("p4de.24xlarge", 8, 96, 1152, 27.45, efa=True),
-    ),
-    "A100-40GB": (
-        InstanceType("p4d.24xlarge", 8, 96, 1152, 21.96, efa=True),
-    ),
+    "B200": (InstanceType("p6-b200.48xlarge", 8, 192, 2048, 113.93, efa=True),),
+    "A100-80GB": (InstanceType("p4de.24xlarge", 8, 96, 1152, 27.45, efa=True),),
+    "A100-40GB": (InstanceType("p4d.24xlarge", 8, 96, 1152, 21.96, efa=True),),
     "L40S": (
         InstanceType("g6e.xlarge", 1, 4, 32, 1.861),
         InstanceType("g6e.2xlarge", 1, 8, 64, 2.242),

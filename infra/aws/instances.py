@@ -83,12 +83,15 @@ def _no_instance_error(gpu: GpuSpec, needed: int) -> LlmpodError:
     offered = sorted(key for key, types in INSTANCES.items() if types)
     return LlmpodError(
         code="aws_no_instance",
-        message=(f"backend aws: GPU {gpu.key} ({gpu.display}) has no EC2 instance type in "
-                 f"llmpod's GPU catalog, so a replica needing {needed} of them cannot be "
-                 f"placed on AWS. GPU types with EC2 instances: {', '.join(offered)}."),
-        suggestions=[f"list one of {', '.join(offered)} first in gpus.types",
-                     "or serve this service with backend: kubernetes on a cluster that has "
-                     f"{gpu.key} nodes"],
+        message=(
+            f"backend aws: GPU {gpu.key} ({gpu.display}) has no EC2 instance type in "
+            f"llmpod's GPU catalog, so a replica needing {needed} of them cannot be "
+            f"placed on AWS. GPU types with EC2 instances: {', '.join(offered)}."
+        ),
+        suggestions=[
+            f"list one of {', '.join(offered)} first in gpus.types",
+            f"or serve this service with backend: kubernetes on a cluster that has {gpu.key} nodes",
+        ],
     )
 
 
@@ -110,8 +113,10 @@ def choose_instance(gpu: GpuSpec, gpus_per_replica: int) -> tuple[InstanceType, 
     if gpus_per_replica % biggest.gpus:
         raise LlmpodError(
             code="aws_uneven_replica",
-            message=(f"backend aws: a replica of {gpus_per_replica} {gpu.key} GPUs does not "
-                     f"split evenly over {biggest.name} instances of {biggest.gpus} GPUs."),
+            message=(
+                f"backend aws: a replica of {gpus_per_replica} {gpu.key} GPUs does not "
+                f"split evenly over {biggest.name} instances of {biggest.gpus} GPUs."
+            ),
             suggestions=[f"limit gpus.max_per_replica to {biggest.gpus} or a multiple of it"],
         )
     return biggest, gpus_per_replica // biggest.gpus
@@ -119,30 +124,40 @@ def choose_instance(gpu: GpuSpec, gpus_per_replica: int) -> tuple[InstanceType, 
 
 def _slots(count: int, gpus_per_slot: int) -> tuple[Slot, ...]:
     return tuple(
-        Slot(index=i,
-             devices=tuple(range(i * gpus_per_slot, (i + 1) * gpus_per_slot)),
-             vllm_port=VLLM_BASE_PORT + i, status_port=STATUS_BASE_PORT + i)
-        for i in range(count))
+        Slot(
+            index=i,
+            devices=tuple(range(i * gpus_per_slot, (i + 1) * gpus_per_slot)),
+            vllm_port=VLLM_BASE_PORT + i,
+            status_port=STATUS_BASE_PORT + i,
+        )
+        for i in range(count)
+    )
 
 
-def layout_for(gpu: GpuSpec, gpus_per_replica: int, replicas: int,
-               max_replicas: int) -> InstanceLayout:
+def layout_for(
+    gpu: GpuSpec, gpus_per_replica: int, replicas: int, max_replicas: int
+) -> InstanceLayout:
     """Instance type, per-instance slots and instance counts for ``replicas`` replicas."""
     instance, per_replica = choose_instance(gpu, gpus_per_replica)
     ceiling = max(replicas, max_replicas)
     if per_replica > 1:
         return InstanceLayout(
-            instance=instance, gpus_per_replica=gpus_per_replica,
+            instance=instance,
+            gpus_per_replica=gpus_per_replica,
             instances_per_replica=per_replica,
             slots=_slots(1, instance.gpus),
             instance_count=replicas * per_replica,
-            max_instance_count=ceiling * per_replica)
+            max_instance_count=ceiling * per_replica,
+        )
     capacity = min(instance.gpus // gpus_per_replica, MAX_SLOTS_PER_INSTANCE)
     # Spread the planned replicas evenly: 8 replicas at capacity 5 become 2 × 4, not 5 + 5.
     instances = math.ceil(replicas / capacity)
     per_instance = math.ceil(replicas / instances)
     return InstanceLayout(
-        instance=instance, gpus_per_replica=gpus_per_replica, instances_per_replica=1,
+        instance=instance,
+        gpus_per_replica=gpus_per_replica,
+        instances_per_replica=1,
         slots=_slots(per_instance, gpus_per_replica),
         instance_count=instances,
-        max_instance_count=max(instances, math.ceil(ceiling / per_instance)))
+        max_instance_count=max(instances, math.ceil(ceiling / per_instance)),
+    )

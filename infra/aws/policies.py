@@ -22,14 +22,18 @@ _VERSION = "2012-10-17"
 
 def assume_role_policy() -> str:
     """Only EC2 instances (through the instance profile) may assume the role."""
-    return _dump({
-        "Version": _VERSION,
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "ec2.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }],
-    })
+    return _dump(
+        {
+            "Version": _VERSION,
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
 
 
 def _checked_parts(bucket: str, prefix: str) -> None:
@@ -39,15 +43,20 @@ def _checked_parts(bucket: str, prefix: str) -> None:
     '*' or '?' here (``s3://llmpod-models/*``, ``s3://*/models``) or an IAM policy
     variable (``${aws:username}``) would silently widen the grant to other keys or
     to every bucket."""
-    for part, value, problem in (("bucket", bucket, bucket_problem(bucket)),
-                                 ("key prefix", prefix, key_prefix_problem(prefix))):
+    for part, value, problem in (
+        ("bucket", bucket, bucket_problem(bucket)),
+        ("key prefix", prefix, key_prefix_problem(prefix)),
+    ):
         if problem:
             raise LlmpodError(
                 code="unsafe_iam_policy",
                 message=f"refusing to build the instance role's S3 policy: the {part} "
-                        f"{shown(value)} is not literal ({problem}).",
-                suggestions=["set weights.source to s3://bucket/prefix with a real bucket "
-                             "name and a key prefix without wildcards or '..'"])
+                f"{shown(value)} is not literal ({problem}).",
+                suggestions=[
+                    "set weights.source to s3://bucket/prefix with a real bucket "
+                    "name and a key prefix without wildcards or '..'"
+                ],
+            )
 
 
 def weights_read_policy(bucket: str, prefix: str, *, find_ray_head: bool) -> str:
@@ -70,12 +79,14 @@ def weights_read_policy(bucket: str, prefix: str, *, find_ray_head: bool) -> str
         },
     ]
     if find_ray_head:
-        statements.append({
-            "Sid": "FindRayHeadByTag",
-            "Effect": "Allow",
-            "Action": "ec2:DescribeInstances",
-            "Resource": "*",
-        })
+        statements.append(
+            {
+                "Sid": "FindRayHeadByTag",
+                "Effect": "Allow",
+                "Action": "ec2:DescribeInstances",
+                "Resource": "*",
+            }
+        )
     return _dump({"Version": _VERSION, "Statement": statements})
 
 

@@ -39,9 +39,11 @@ class AwsTarget:
 
 
 def _bad(name: str, field: str, value: object, problem: str, fix: str) -> LlmpodError:
-    return LlmpodError(code="aws_invalid_target",
-                       message=f"service {name!r}: {field} {value!r} {problem}.",
-                       suggestions=[fix])
+    return LlmpodError(
+        code="aws_invalid_target",
+        message=f"service {name!r}: {field} {value!r} {problem}.",
+        suggestions=[fix],
+    )
 
 
 def split_s3(url: str) -> tuple[str, str]:
@@ -55,36 +57,70 @@ def aws_target(sp: ServicePlan) -> AwsTarget:
     name = spec.name
     aws = spec.aws
     if not isinstance(sp.backend, AwsBackend) or aws is None:
-        raise _bad(name, "backend", spec.backend, "is not 'aws'",
-                   "set backend: aws and an aws: section, or use the Kubernetes backend")
+        raise _bad(
+            name,
+            "backend",
+            spec.backend,
+            "is not 'aws'",
+            "set backend: aws and an aws: section, or use the Kubernetes backend",
+        )
     if aws.vpc_id is None or not _VPC.match(aws.vpc_id):
-        raise _bad(name, "aws.vpc_id", aws.vpc_id, "is not a VPC id",
-                   "set aws.vpc_id to the VPC the instances and load balancer live in "
-                   "(vpc-0123456789abcdef0)")
+        raise _bad(
+            name,
+            "aws.vpc_id",
+            aws.vpc_id,
+            "is not a VPC id",
+            "set aws.vpc_id to the VPC the instances and load balancer live in "
+            "(vpc-0123456789abcdef0)",
+        )
     bad_subnets = [s for s in aws.subnet_ids if not _SUBNET.match(s)]
     if bad_subnets:
-        raise _bad(name, "aws.subnet_ids", bad_subnets, "are not subnet ids",
-                   "use ids of the form subnet-0123456789abcdef0")
+        raise _bad(
+            name,
+            "aws.subnet_ids",
+            bad_subnets,
+            "are not subnet ids",
+            "use ids of the form subnet-0123456789abcdef0",
+        )
     if len(set(aws.subnet_ids)) < 2:
-        raise _bad(name, "aws.subnet_ids", list(aws.subnet_ids),
-                   "must name at least two subnets: an Application Load Balancer needs "
-                   "subnets in two availability zones",
-                   "list two or more private subnets of aws.vpc_id in different zones")
+        raise _bad(
+            name,
+            "aws.subnet_ids",
+            list(aws.subnet_ids),
+            "must name at least two subnets: an Application Load Balancer needs "
+            "subnets in two availability zones",
+            "list two or more private subnets of aws.vpc_id in different zones",
+        )
     cidrs = _check_cidrs(sp)
     source = spec.weights_source
     if not source.startswith("s3://"):
-        raise _bad(name, "weights.source", source,
-                   "is not an s3:// URL; the AWS backend fills its shared file system from "
-                   "S3 through an instance role limited to that prefix",
-                   "copy the checkpoint to S3 once (e.g. `aws s3 sync`) and set "
-                   "weights.source: s3://bucket/prefix")
+        raise _bad(
+            name,
+            "weights.source",
+            source,
+            "is not an s3:// URL; the AWS backend fills its shared file system from "
+            "S3 through an instance role limited to that prefix",
+            "copy the checkpoint to S3 once (e.g. `aws s3 sync`) and set "
+            "weights.source: s3://bucket/prefix",
+        )
     bucket, prefix = split_s3(source)
     if not bucket or not prefix:
-        raise _bad(name, "weights.source", source, "needs both a bucket and a key prefix",
-                   "use s3://bucket/prefix; a whole-bucket grant is not least privilege")
-    return AwsTarget(region=aws.region, vpc_id=aws.vpc_id,
-                     subnet_ids=tuple(sorted(set(aws.subnet_ids))), allowed_cidrs=cidrs,
-                     weights_filesystem=aws.weights_filesystem, bucket=bucket, prefix=prefix)
+        raise _bad(
+            name,
+            "weights.source",
+            source,
+            "needs both a bucket and a key prefix",
+            "use s3://bucket/prefix; a whole-bucket grant is not least privilege",
+        )
+    return AwsTarget(
+        region=aws.region,
+        vpc_id=aws.vpc_id,
+        subnet_ids=tuple(sorted(set(aws.subnet_ids))),
+        allowed_cidrs=cidrs,
+        weights_filesystem=aws.weights_filesystem,
+        bucket=bucket,
+        prefix=prefix,
+    )
 
 
 def _check_cidrs(sp: ServicePlan) -> tuple[str, ...]:
@@ -92,22 +128,35 @@ def _check_cidrs(sp: ServicePlan) -> tuple[str, ...]:
     aws = spec.aws
     assert aws is not None
     if not aws.allowed_cidrs:
-        raise _bad(spec.name, "aws.allowed_cidrs", [], "is empty, so nobody could reach "
-                   "the endpoint", "list the client CIDRs, e.g. [10.0.0.0/8]")
+        raise _bad(
+            spec.name,
+            "aws.allowed_cidrs",
+            [],
+            "is empty, so nobody could reach the endpoint",
+            "list the client CIDRs, e.g. [10.0.0.0/8]",
+        )
     out = []
     for raw in aws.allowed_cidrs:
         try:
             net = ipaddress.ip_network(raw, strict=True)
         except ValueError as exc:
-            raise _bad(spec.name, "aws.allowed_cidrs", raw, f"is not a network CIDR ({exc})",
-                       "write address/prefix with the host bits zero, e.g. 10.0.0.0/8") from None
+            raise _bad(
+                spec.name,
+                "aws.allowed_cidrs",
+                raw,
+                f"is not a network CIDR ({exc})",
+                "write address/prefix with the host bits zero, e.g. 10.0.0.0/8",
+            ) from None
         out.append(str(net))
     public = sorted(c for c in out if c in _PUBLIC)
     # StackSpec refuses this too; repeated here because a ServicePlan can be built
     # without a StackSpec (tests, other programs) and this is the last gate.
     if public and sp.environment == "production" and not aws.allow_public:
-        raise _bad(spec.name, "aws.allowed_cidrs", public[0],
-                   "opens the endpoint to the whole internet in production",
-                   "list the client CIDRs, or set aws.allow_public: true if the endpoint "
-                   "really is public")
+        raise _bad(
+            spec.name,
+            "aws.allowed_cidrs",
+            public[0],
+            "opens the endpoint to the whole internet in production",
+            "list the client CIDRs, or set aws.allow_public: true if the endpoint really is public",
+        )
     return tuple(sorted(set(out)))

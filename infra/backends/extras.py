@@ -32,6 +32,9 @@ def require_backends(services: Iterable[tuple[str, str]]) -> None:
         raise LlmpodError(
             code="backend_not_installed",
             message=f"service(s) {', '.join(sorted(names))} use backend: {extra}, which needs "
-                    f"{module}; it is not installed in this Python environment.",
-            suggestions=[f"pip install 'llmpod[{extra}]'",
-                         f"or set backend: kubernetes for {', '.join(sorted(names))}"])
+            f"{module}; it is not installed in this Python environment.",
+            suggestions=[
+                f"pip install 'llmpod[{extra}]'",
+                f"or set backend: kubernetes for {', '.join(sorted(names))}",
+            ],
+        )

@@ -18,18 +18,29 @@ def run(ns: argparse.Namespace) -> int:
         from infra.aws.instance_catalog import instances_for
         from infra.gpus.catalog import all_gpus
 
-        rows = [{"gpu": g.key, "name": g.display, "memory_gib": g.memory_gib,
-                 "hbm_gbs": g.hbm_bandwidth_gbs, "bf16_tflops": g.bf16_tflops,
-                 "fp8_tflops": g.fp8_tflops, "interconnect": g.interconnect_name,
-                 "k8s_labels": list(g.k8s_product_labels),
-                 "aws_instances": [f"{i.name} ({i.gpus})" for i in instances_for(g.key)],
-                 "price_per_gpu_hour": g.price_per_gpu_hour, "price_source": g.price_source,
-                 "price_as_of": g.price_as_of} for g in all_gpus()]
+        rows = [
+            {
+                "gpu": g.key,
+                "name": g.display,
+                "memory_gib": g.memory_gib,
+                "hbm_gbs": g.hbm_bandwidth_gbs,
+                "bf16_tflops": g.bf16_tflops,
+                "fp8_tflops": g.fp8_tflops,
+                "interconnect": g.interconnect_name,
+                "k8s_labels": list(g.k8s_product_labels),
+                "aws_instances": [f"{i.name} ({i.gpus})" for i in instances_for(g.key)],
+                "price_per_gpu_hour": g.price_per_gpu_hour,
+                "price_source": g.price_source,
+                "price_as_of": g.price_as_of,
+            }
+            for g in all_gpus()
+        ]
     else:
         from infra.models.catalog import all_entries
 
-        rows = [{"model": e.name, "aliases": list(e.aliases), "source": e.source}
-                for e in all_entries()]
+        rows = [
+            {"model": e.name, "aliases": list(e.aliases), "source": e.source} for e in all_entries()
+        ]
     if ns.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -43,9 +54,15 @@ def run(ns: argparse.Namespace) -> int:
 #: price sources) is in --json; at 80 columns a table of everything truncates
 #: the names people type.
 _COLUMNS = {
-    "gpus": (("gpu", "GPU", True), ("name", "name", False), ("memory_gib", "GiB", True),
-             ("hbm_gbs", "HBM GB/s", True), ("bf16_tflops", "bf16 TFLOPS", False),
-             ("fp8_tflops", "fp8 TFLOPS", False), ("price_per_gpu_hour", "$/GPU-h", True)),
+    "gpus": (
+        ("gpu", "GPU", True),
+        ("name", "name", False),
+        ("memory_gib", "GiB", True),
+        ("hbm_gbs", "HBM GB/s", True),
+        ("bf16_tflops", "bf16 TFLOPS", False),
+        ("fp8_tflops", "fp8 TFLOPS", False),
+        ("price_per_gpu_hour", "$/GPU-h", True),
+    ),
 }
 
 
@@ -68,8 +85,7 @@ def _table(what: str, rows: list[dict[str, object]]) -> object:
             aliases = _cell(row["aliases"])
             table.add_row(str(row["model"]) + (f"\n  aliases: {aliases}" if aliases else ""))
         return table
-    table = Table(title=f"llmpod catalog {what}",
-                  caption=caption)
+    table = Table(title=f"llmpod catalog {what}", caption=caption)
     for _, heading, whole in _COLUMNS[what]:
         # fold, never "…": a truncated model or GPU name cannot be copied.
         table.add_column(heading, no_wrap=whole, overflow="fold")

@@ -7,15 +7,21 @@ import sys
 
 from infra.cli.project_args import add_stacks_dir
 
-COMMAND = ("diff", "compare the plans of two stacks service by service "
-                   "(GPUs, TP/PP, replicas, cost per hour and per 1M tokens, vLLM args)")
+COMMAND = (
+    "diff",
+    "compare the plans of two stacks service by service "
+    "(GPUs, TP/PP, replicas, cost per hour and per 1M tokens, vLLM args)",
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("a", help="stack name (dev, staging, production) or a stack file path")
     p.add_argument("b", help="stack name or stack file path")
-    p.add_argument("--markdown", action="store_true",
-                   help="GitHub-flavoured markdown (for PR comments) instead of tables")
+    p.add_argument(
+        "--markdown",
+        action="store_true",
+        help="GitHub-flavoured markdown (for PR comments) instead of tables",
+    )
     add_stacks_dir(p)
 
 
@@ -42,8 +48,9 @@ def run(ns: argparse.Namespace) -> int:
     if a_label == b_label:
         a_label, b_label = ns.a, ns.b
     diff = diff_stacks(a_label, sides[0], b_label, sides[1])
-    drifts = [d.message(a_label, b_label)
-              for d in layout_drift(specs[0], sides[0], specs[1], sides[1])]
+    drifts = [
+        d.message(a_label, b_label) for d in layout_drift(specs[0], sides[0], specs[1], sides[1])
+    ]
     if ns.markdown:
         print(render_markdown(diff))
         for message in drifts:

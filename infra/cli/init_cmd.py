@@ -6,15 +6,23 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMAND = ("init", "create a new llmpod project (Pulumi.yaml, dev/staging/production stacks, "
-                   "CI workflows) in DIR")
+COMMAND = (
+    "init",
+    "create a new llmpod project (Pulumi.yaml, dev/staging/production stacks, CI workflows) in DIR",
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("directory", nargs="?", default=".", type=Path,
-                   help="where to create the project (default: the current directory)")
-    p.add_argument("--name", default=None,
-                   help="Pulumi project name (default: the directory's name)")
+    p.add_argument(
+        "directory",
+        nargs="?",
+        default=".",
+        type=Path,
+        help="where to create the project (default: the current directory)",
+    )
+    p.add_argument(
+        "--name", default=None, help="Pulumi project name (default: the directory's name)"
+    )
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -27,10 +35,12 @@ def run(ns: argparse.Namespace) -> int:
     for path in written:
         print(f"created {path}", file=sys.stderr)
     _record_first_promotion(directory / "stacks")
-    print(f"llmpod project {name!r} in {directory.resolve()}. Next:\n"
-          f"  cd {directory} && llmpod render dev      # manifests + policy report in "
-          f"build/dev\n"
-          f"  llmpod diff staging production            # what a promotion would change")
+    print(
+        f"llmpod project {name!r} in {directory.resolve()}. Next:\n"
+        f"  cd {directory} && llmpod render dev      # manifests + policy report in "
+        f"build/dev\n"
+        f"  llmpod diff staging production            # what a promotion would change"
+    )
     return 0
 
 

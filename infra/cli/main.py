@@ -45,8 +45,13 @@ def version() -> str:
 def _add_cwd(parser: argparse.ArgumentParser, default: object) -> None:
     # Like `pulumi -C DIR`: run as if started in DIR (the project is found from
     # there, relative paths such as --out resolve there).
-    parser.add_argument("-C", "--cwd", metavar="DIR", default=default,
-                        help="run in DIR: its Pulumi.yaml (or the nearest above) is the project")
+    parser.add_argument(
+        "-C",
+        "--cwd",
+        metavar="DIR",
+        default=default,
+        help="run in DIR: its Pulumi.yaml (or the nearest above) is the project",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,10 +81,11 @@ def _enter(directory: str | None) -> None:
         return
     path = Path(directory).expanduser()
     if not path.is_dir():
-        raise LlmpodError(code="bad_argument",
-                          message=f"-C/--cwd {directory[:200]!r} is not a directory.",
-                          suggestions=["pass the directory that holds Pulumi.yaml (or one "
-                                       "below it)"])
+        raise LlmpodError(
+            code="bad_argument",
+            message=f"-C/--cwd {directory[:200]!r} is not a directory.",
+            suggestions=["pass the directory that holds Pulumi.yaml (or one below it)"],
+        )
     os.chdir(path)
 
 
@@ -132,13 +138,18 @@ def _unexpected(exc: Exception) -> int:
         raise exc
     if isinstance(exc, OSError) and exc.strerror:
         name = f" {shorten(str(exc.filename), 120)}" if exc.filename else ""
-        print(f"error: cannot use{name}: {exc.strerror}. Nothing else was changed. Try: check "
-              f"the path and its permissions.", file=sys.stderr)
+        print(
+            f"error: cannot use{name}: {exc.strerror}. Nothing else was changed. Try: check "
+            f"the path and its permissions.",
+            file=sys.stderr,
+        )
         return 1
-    print(f"error: internal error ({type(exc).__name__}: {shorten(str(exc), 200, quote=False)})"
-          f" while handling this input. This is a bug in llmpod: please "
-          f"report it with the command and input (LLMPOD_DEBUG=1 shows the traceback).",
-          file=sys.stderr)
+    print(
+        f"error: internal error ({type(exc).__name__}: {shorten(str(exc), 200, quote=False)})"
+        f" while handling this input. This is a bug in llmpod: please "
+        f"report it with the command and input (LLMPOD_DEBUG=1 shows the traceback).",
+        file=sys.stderr,
+    )
     return 1
 
 

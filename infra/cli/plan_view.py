@@ -9,9 +9,13 @@ from infra.planner.plan import Plan
 if TYPE_CHECKING:  # this module imports rich inside the functions that print
     from rich.console import Console
 
-_SEGMENTS = (("weights_gib", "weights", "magenta"), ("activation_gib", "activation", "yellow"),
-             ("non_torch_gib", "non-torch", "red"), ("cuda_graph_gib", "cuda graphs", "blue"),
-             ("kv_cache_gib", "KV cache", "green"))
+_SEGMENTS = (
+    ("weights_gib", "weights", "magenta"),
+    ("activation_gib", "activation", "yellow"),
+    ("non_torch_gib", "non-torch", "red"),
+    ("cuda_graph_gib", "cuda graphs", "blue"),
+    ("kv_cache_gib", "KV cache", "green"),
+)
 
 
 def memory_bar(per_gpu: dict[str, float], width: int = 60) -> list[tuple[str, str, int]]:
@@ -59,22 +63,41 @@ def show(plan: Plan, out: TextIO) -> None:
     table.add_column("", overflow="fold")
     per_gpu = data["per_gpu"]
     rows = [
-        ("GPU", f"{data['gpu']} × {data['gpus_per_replica']} per replica, "
-                f"{data['replicas']} replica(s), {data['nodes_per_replica']} node(s) each"),
-        ("Layout", f"TP {data['tensor_parallel_size']} × PP {data['pipeline_parallel_size']}"
-                   + (" + expert parallel" if data["expert_parallel"] else "")),
+        (
+            "GPU",
+            f"{data['gpu']} × {data['gpus_per_replica']} per replica, "
+            f"{data['replicas']} replica(s), {data['nodes_per_replica']} node(s) each",
+        ),
+        (
+            "Layout",
+            f"TP {data['tensor_parallel_size']} × PP {data['pipeline_parallel_size']}"
+            + (" + expert parallel" if data["expert_parallel"] else ""),
+        ),
         ("Context", f"{data['max_model_len']:,} tokens"),
-        ("KV cache", f"{data['kv_cache_tokens']:,} tokens, {data['max_concurrency']}× "
-                     "full-context concurrency per replica"),
+        (
+            "KV cache",
+            f"{data['kv_cache_tokens']:,} tokens, {data['max_concurrency']}× "
+            "full-context concurrency per replica",
+        ),
         ("Checkpoint", f"{data['checkpoint_gib']:.2f} GiB on disk (read from the volume)"),
         ("Weights/GPU", f"{per_gpu['weights_gib']:.2f} GiB in each GPU's memory"),
-        ("Decode (est.)", ", ".join(f"{k}: {v:,.0f} tok/s" for k, v in
-                                    data["estimates"]["decode_tokens_per_s"].items())),
+        (
+            "Decode (est.)",
+            ", ".join(
+                f"{k}: {v:,.0f} tok/s" for k, v in data["estimates"]["decode_tokens_per_s"].items()
+            ),
+        ),
         ("TTFT 512 (est.)", f"{data['estimates']['ttft_s_512'] * 1000:.0f} ms"),
         ("Startup (est.)", _startup(data["estimates"]["startup_s"])),
-        ("Cost", f"${data['cost']['per_hour']:.2f}/h"
-                 + (f", ${data['cost']['per_million_output_tokens']:.3f} per 1M output tokens"
-                    if data["cost"]["per_million_output_tokens"] else "")),
+        (
+            "Cost",
+            f"${data['cost']['per_hour']:.2f}/h"
+            + (
+                f", ${data['cost']['per_million_output_tokens']:.3f} per 1M output tokens"
+                if data["cost"]["per_million_output_tokens"]
+                else ""
+            ),
+        ),
     ]
     for k, v in rows:
         table.add_row(k, v)
@@ -102,6 +125,8 @@ def _bar(console: Console, per_gpu: dict[str, float]) -> None:
 
 def _startup(s: dict[str, Any]) -> str:
     init = s["engine_init"]
-    return (f"{s['total']:.0f} s first replica, {s['total_warm_cache']:.0f} s with the compile "
-            f"cache (read weights {s['weights_read']:.0f} s, engine init {init['cold']:.0f} s "
-            f"cold / {init['warm_cache']:.0f} s warm)")
+    return (
+        f"{s['total']:.0f} s first replica, {s['total_warm_cache']:.0f} s with the compile "
+        f"cache (read weights {s['weights_read']:.0f} s, engine init {init['cold']:.0f} s "
+        f"cold / {init['warm_cache']:.0f} s warm)"
+    )

@@ -27,11 +27,24 @@ def run(ns: argparse.Namespace) -> int:
         print(f"stack: {path}", file=sys.stderr)
     plans = plan_stack(load_stack(ns.stack, ns.stacks_dir))
     report = preflight_plans(plans)
-    rows = [{"service": f.service, "check": f.check, "status": f.status, "message": f.message,
-             "suggestions": list(f.suggestions)} for f in report.findings]
+    rows = [
+        {
+            "service": f.service,
+            "check": f.check,
+            "status": f.status,
+            "message": f.message,
+            "suggestions": list(f.suggestions),
+        }
+        for f in report.findings
+    ]
     if ns.json:
-        print(json.dumps({"stack": ns.stack, "stack_file": str(path), "ok": report.ok,
-                          "findings": rows}, indent=2, sort_keys=True))
+        print(
+            json.dumps(
+                {"stack": ns.stack, "stack_file": str(path), "ok": report.ok, "findings": rows},
+                indent=2,
+                sort_keys=True,
+            )
+        )
     elif not rows:
         print(f"{ns.stack}: no services with backend: aws; nothing to check.")
     else:

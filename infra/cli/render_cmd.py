@@ -8,20 +8,29 @@ from pathlib import Path
 
 from infra.cli.project_args import add_stacks_dir
 
-COMMAND = ("render", "write a stack's Kubernetes manifests (and other resources) as files, "
-                     "and check them against the policy pack")
+COMMAND = (
+    "render",
+    "write a stack's Kubernetes manifests (and other resources) as files, "
+    "and check them against the policy pack",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("stack", help="stack name: <stackConfigDir>/Pulumi.<stack>.yaml (dev, "
-                                      "staging...)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output directory (default: build/<stack> next to Pulumi.yaml); "
-                             "replaced atomically, and only if a previous render created it (or "
-                             "it is empty)")
+    parser.add_argument(
+        "stack", help="stack name: <stackConfigDir>/Pulumi.<stack>.yaml (dev, staging...)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default: build/<stack> next to Pulumi.yaml); "
+        "replaced atomically, and only if a previous render created it (or "
+        "it is empty)",
+    )
     add_stacks_dir(parser)
-    parser.add_argument("--strict", action="store_true",
-                        help="exit 3 when the policy pack reports any violation")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 3 when the policy pack reports any violation"
+    )
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -46,8 +55,13 @@ def run(ns: argparse.Namespace) -> int:
     result = render_stack(ns.stack, ns.stacks_dir)
     print(f"stack: {result.stack_path}", file=sys.stderr)
     config = policy_config(result.spec, ns.stack, project.root if project else None)
-    violations = run_policies(result.objects, config, spec=result.spec, stack=ns.stack,
-                              origin_services=_staging_services(result.stack_path))
+    violations = run_policies(
+        result.objects,
+        config,
+        spec=result.spec,
+        stack=ns.stack,
+        origin_services=_staging_services(result.stack_path),
+    )
     for note in write_tree(out, {**result.files, REPORT_FILE: report_json(violations)}):
         print(f"note: {note}", file=sys.stderr)
     for svc in result.services:

@@ -22,8 +22,11 @@ class UsageError(Exception):
         self.prog = prog
 
     def as_error(self) -> LlmpodError:
-        return LlmpodError(code="bad_argument", message=f"{self.prog}: {self.message}.",
-                           suggestions=[f"see `{self.prog} --help`"])
+        return LlmpodError(
+            code="bad_argument",
+            message=f"{self.prog}: {self.message}.",
+            suggestions=[f"see `{self.prog} --help`"],
+        )
 
 
 class UsageParser(argparse.ArgumentParser):

@@ -46,4 +46,5 @@ def register(obj: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.Custom
         resource: pulumi.CustomResource = cls(logical_name(obj), opts=opts, **args)
         return resource
     return k8s.apiextensions.CustomResource(
-        logical_name(obj), api_version=obj["apiVersion"], kind=obj["kind"], opts=opts, **fields)
+        logical_name(obj), api_version=obj["apiVersion"], kind=obj["kind"], opts=opts, **fields
+    )

@@ -39,17 +39,27 @@ class VllmService(pulumi.ComponentResource):
     gpus: pulumi.Output[int]
     cost_per_hour: pulumi.Output[float]
 
-    def __init__(self, name: str, service_plan: ServicePlan,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, service_plan: ServicePlan, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("llmpod:kubernetes:VllmService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.objects = {obj["kind"] + "/" + obj["metadata"]["name"]: register(obj, child)
-                        for obj in build_manifests(service_plan)}
+        self.objects = {
+            obj["kind"] + "/" + obj["metadata"]["name"]: register(obj, child)
+            for obj in build_manifests(service_plan)
+        }
         svc = service_object(service_plan)["metadata"]
         self.endpoint = pulumi.Output.from_input(
-            f"http://{svc['name']}.{svc['namespace']}.svc:{SERVICE_PORT}")
+            f"http://{svc['name']}.{svc['namespace']}.svc:{SERVICE_PORT}"
+        )
         self.plan = pulumi.Output.from_input(plan_summary(service_plan))
         self.gpus = pulumi.Output.from_input(service_plan.plan.gpus_total)
         self.cost_per_hour = pulumi.Output.from_input(service_plan.plan.cost_per_hour)
-        self.register_outputs({"costPerHour": self.cost_per_hour, "endpoint": self.endpoint,
-                               "gpus": self.gpus, "plan": self.plan})
+        self.register_outputs(
+            {
+                "costPerHour": self.cost_per_hour,
+                "endpoint": self.endpoint,
+                "gpus": self.gpus,
+                "plan": self.plan,
+            }
+        )

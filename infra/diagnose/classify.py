@@ -132,8 +132,11 @@ def _queue_cost(w: WindowStats, reference: LoneTtft | None) -> list[str]:
             reasons.append(
                 f"TTFT mean {w.ttft_mean_s * 1000:.0f} ms is ×{factor:.0f} this server's "
                 f"unloaded {ref.mean_s * 1000:.0f} ms"
-                + (f" for prompts of similar length (~{ref.prompt_tokens:.0f} tokens)"
-                   if ref.prompt_tokens else "")
+                + (
+                    f" for prompts of similar length (~{ref.prompt_tokens:.0f} tokens)"
+                    if ref.prompt_tokens
+                    else ""
+                )
             )
     return reasons
 

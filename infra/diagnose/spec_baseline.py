@@ -75,8 +75,12 @@ def _from_stack(stack_name: str, service: str) -> Baseline:
             suggestions=[f"use one of {', '.join(sorted(names))}"],
         )
     planned = plan_service(spec, stack.environment)
-    return Baseline(f"{stack_name}/{service}", request_for(spec, planned.model), planned.plan,
-                    planned.evaluation)
+    return Baseline(
+        f"{stack_name}/{service}",
+        request_for(spec, planned.model),
+        planned.plan,
+        planned.evaluation,
+    )
 
 
 def _from_flags(ns: argparse.Namespace) -> Baseline:

@@ -39,17 +39,20 @@ class Conflict:
     recorded: Any
 
     def describe(self) -> str:
-        return (f"{self.service}.{self.path} is {_show(self.target)} in the target, but the last "
-                f"promotion wrote {_show(self.recorded)} and the source now has "
-                f"{_show(self.source)}")
+        return (
+            f"{self.service}.{self.path} is {_show(self.target)} in the target, but the last "
+            f"promotion wrote {_show(self.recorded)} and the source now has "
+            f"{_show(self.source)}"
+        )
 
 
 def _show(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def find_conflicts(service: str, source: Leaves, target: Leaves,
-                   recorded: Leaves | None) -> list[Conflict]:
+def find_conflicts(
+    service: str, source: Leaves, target: Leaves, recorded: Leaves | None
+) -> list[Conflict]:
     """Leaves of one service a promotion would overwrite although edited by hand."""
     if recorded is None:
         return []

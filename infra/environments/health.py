@@ -20,8 +20,10 @@ def check_healthy(url: str, timeout_s: float = 5.0) -> None:
         raise LlmpodError(
             code="health_url_invalid",
             message=f"--require-healthy {url!r} is not an http:// or https:// URL.",
-            suggestions=["pass the source's health endpoint, e.g. "
-                         "https://llama.staging.example.com/health"])
+            suggestions=[
+                "pass the source's health endpoint, e.g. https://llama.staging.example.com/health"
+            ],
+        )
     why: str
     try:
         # Only the URL the user passed is fetched; the scheme is checked above.
@@ -35,11 +37,17 @@ def check_healthy(url: str, timeout_s: float = 5.0) -> None:
         why = f"did not answer within {timeout_s:g} s"
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        why = ("did not answer within " f"{timeout_s:g} s" if isinstance(reason, TimeoutError)
-               else f"could not be reached ({reason})")
+        why = (
+            f"did not answer within {timeout_s:g} s"
+            if isinstance(reason, TimeoutError)
+            else f"could not be reached ({reason})"
+        )
     raise LlmpodError(
         code="source_unhealthy",
         message=f"Refusing to promote: the source health check {url} {why}; it must answer "
-                f"HTTP 200. Nothing was written.",
-        suggestions=["fix the source deployment and retry",
-                     "raise --health-timeout if the endpoint is slow but healthy"])
+        f"HTTP 200. Nothing was written.",
+        suggestions=[
+            "fix the source deployment and retry",
+            "raise --health-timeout if the endpoint is slow but healthy",
+        ],
+    )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from infra.environments.plan_diff import ServiceDiff, StackDiff, money
 
-COST_NOTE = ("Cost per 1M output tokens is an estimate: cost per hour divided by the "
-             "planner's roofline decode throughput at the largest benchmark concurrency one "
-             "replica holds, not a measurement.")
+COST_NOTE = (
+    "Cost per 1M output tokens is an estimate: cost per hour divided by the "
+    "planner's roofline decode throughput at the largest benchmark concurrency one "
+    "replica holds, not a measurement."
+)
 
 
 def _cell(text: str) -> str:
@@ -15,8 +17,15 @@ def _cell(text: str) -> str:
 
 
 def _service(s: ServiceDiff, a_label: str, b_label: str) -> list[str]:
-    status = ("only in " + b_label if s.a is None else "only in " + a_label if s.b is None
-              else "changed" if s.changed else "unchanged")
+    status = (
+        "only in " + b_label
+        if s.a is None
+        else "only in " + a_label
+        if s.b is None
+        else "changed"
+        if s.changed
+        else "unchanged"
+    )
     out = [f"#### `{s.name}` — {status}", "", f"| | {a_label} | {b_label} |", "|---|---|---|"]
     for row in s.rows:
         label = f"**{row.label}**" if row.changed else row.label
@@ -31,8 +40,14 @@ def _service(s: ServiceDiff, a_label: str, b_label: str) -> list[str]:
         out += ["", "<details><summary>vLLM command lines</summary>", ""]
         for side, summary in ((a_label, s.a), (b_label, s.b)):
             if summary is not None and not summary.error:
-                out += [f"{side} (vLLM {summary.vllm_version}):", "",
-                        "```", "vllm serve " + " ".join(summary.vllm_args), "```", ""]
+                out += [
+                    f"{side} (vLLM {summary.vllm_version}):",
+                    "",
+                    "```",
+                    "vllm serve " + " ".join(summary.vllm_args),
+                    "```",
+                    "",
+                ]
         out.append("</details>")
     out.append("")
     return out
@@ -53,7 +68,9 @@ def render_markdown(diff: StackDiff, title: str | None = None) -> str:
     for s in diff.services:
         lines += _service(s, a, b)
     lines += ["**Prices** (per GPU-hour):", ""]
-    lines += [f"- {p.gpu}: {money(p.per_gpu_hour, 3)} — {_cell(p.source)} (as of {p.as_of})"
-              for p in diff.prices] or ["- (no plannable service)"]
+    lines += [
+        f"- {p.gpu}: {money(p.per_gpu_hour, 3)} — {_cell(p.source)} (as of {p.as_of})"
+        for p in diff.prices
+    ] or ["- (no plannable service)"]
     lines += ["", f"_{COST_NOTE}_", ""]
     return "\n".join(lines)

@@ -109,8 +109,9 @@ def _by_name(config: Any) -> dict[str, Any]:
     return {str(s["name"]): s for s in config.get(SERVICES_KEY) or []}
 
 
-def merge_promotion(source_name: str, source_config: Any, source: StackSpec,
-                    target_config: Any, target: StackSpec) -> MergeResult:
+def merge_promotion(
+    source_name: str, source_config: Any, source: StackSpec, target_config: Any, target: StackSpec
+) -> MergeResult:
     """Mutate ``target_config`` (a round-trip mapping) into the promoted config."""
     result = MergeResult()
     records = recorded_services(target_config)
@@ -128,8 +129,9 @@ def merge_promotion(source_name: str, source_config: Any, source: StackSpec,
         rec = records.get(spec.name)
         if rec is None:
             result.unrecorded.append(spec.name)
-        result.conflicts += find_conflicts(spec.name, s_leaves, t_leaves,
-                                           leaves_from_record(rec) if rec is not None else None)
+        result.conflicts += find_conflicts(
+            spec.name, s_leaves, t_leaves, leaves_from_record(rec) if rec is not None else None
+        )
         for path in sorted(s_leaves):
             if s_leaves[path] == t_leaves[path]:
                 continue
@@ -148,7 +150,11 @@ def _append_service(config: Any, entry: Any, source_name: str) -> None:
     services = config[SERVICES_KEY]
     services.append(entry)
     services.yaml_set_comment_before_after_key(
-        len(services) - 1, indent=4,
-        before=(f"Added by `llmpod promote` from {source_name}: local values (namespace, "
-                f"storage class,\nreplica bounds, domain, labels) are schema defaults; "
-                f"review them."))
+        len(services) - 1,
+        indent=4,
+        before=(
+            f"Added by `llmpod promote` from {source_name}: local values (namespace, "
+            f"storage class,\nreplica bounds, domain, labels) are schema defaults; "
+            f"review them."
+        ),
+    )

@@ -93,12 +93,19 @@ def parse_flags(args: tuple[str, ...]) -> dict[str, str]:
 def _arg_changes(a: PlanSummary | None, b: PlanSummary | None) -> tuple[tuple[str, str, str], ...]:
     fa = parse_flags(a.vllm_args) if a and not a.error else {}
     fb = parse_flags(b.vllm_args) if b and not b.error else {}
-    return tuple((f, fa.get(f, "(unset)"), fb.get(f, "(unset)"))
-                 for f in sorted(set(fa) | set(fb)) if fa.get(f) != fb.get(f))
+    return tuple(
+        (f, fa.get(f, "(unset)"), fb.get(f, "(unset)"))
+        for f in sorted(set(fa) | set(fb))
+        if fa.get(f) != fb.get(f)
+    )
 
 
-def _cells(s: PlanSummary | None, other: PlanSummary | None,
-           changes: tuple[tuple[str, str, str], ...], side: int) -> list[str]:
+def _cells(
+    s: PlanSummary | None,
+    other: PlanSummary | None,
+    changes: tuple[tuple[str, str, str], ...],
+    side: int,
+) -> list[str]:
     if s is None:
         return [ABSENT] * 10
     if s.error is not None:
@@ -106,8 +113,9 @@ def _cells(s: PlanSummary | None, other: PlanSummary | None,
     if other is None or other.error is not None:
         args_cell = f"{len(s.vllm_args)} args (see command line)"
     elif changes:
-        args_cell = " ".join(f"{c[0]} {c[side]}" if c[side] != "(unset)" else f"(no {c[0]})"
-                             for c in changes)
+        args_cell = " ".join(
+            f"{c[0]} {c[side]}" if c[side] != "(unset)" else f"(no {c[0]})" for c in changes
+        )
     else:
         args_cell = f"same ({len(s.vllm_args)} args)"
     return [
@@ -124,27 +132,43 @@ def _cells(s: PlanSummary | None, other: PlanSummary | None,
     ]
 
 
-LABELS = ("GPU type", "GPUs per replica", "Tensor parallel", "Pipeline parallel", "Replicas",
-          "Nodes per replica", "GPUs total", "Cost per hour",
-          "Cost per 1M output tokens (est.)", "vLLM args")
+LABELS = (
+    "GPU type",
+    "GPUs per replica",
+    "Tensor parallel",
+    "Pipeline parallel",
+    "Replicas",
+    "Nodes per replica",
+    "GPUs total",
+    "Cost per hour",
+    "Cost per 1M output tokens (est.)",
+    "vLLM args",
+)
 
 
 def diff_service(name: str, a: PlanSummary | None, b: PlanSummary | None) -> ServiceDiff:
     changes = _arg_changes(a, b)
-    rows = tuple(Row(label, ca, cb) for label, ca, cb
-                 in zip(LABELS, _cells(a, b, changes, 1), _cells(b, a, changes, 2), strict=True))
+    rows = tuple(
+        Row(label, ca, cb)
+        for label, ca, cb in zip(
+            LABELS, _cells(a, b, changes, 1), _cells(b, a, changes, 2), strict=True
+        )
+    )
     return ServiceDiff(name, a, b, rows, changes)
 
 
-def diff_stacks(a_label: str, a: dict[str, PlanSummary], b_label: str,
-                b: dict[str, PlanSummary]) -> StackDiff:
+def diff_stacks(
+    a_label: str, a: dict[str, PlanSummary], b_label: str, b: dict[str, PlanSummary]
+) -> StackDiff:
     """Services in A's order, then those only in B; prices of every GPU shown."""
     names = list(a) + [n for n in b if n not in a]
     services = tuple(diff_service(n, a.get(n), b.get(n)) for n in names)
     # Keyed by price too: a stack may override the catalog price of a GPU type.
     prices = {
         (s.gpu, s.price_per_gpu_hour): Price(
-            s.gpu, s.price_per_gpu_hour, s.price_source or "unknown", s.price_as_of or "unknown")
-        for s in [*a.values(), *b.values()] if s.error is None and s.gpu
+            s.gpu, s.price_per_gpu_hour, s.price_source or "unknown", s.price_as_of or "unknown"
+        )
+        for s in [*a.values(), *b.values()]
+        if s.error is None and s.gpu
     }
     return StackDiff(a_label, b_label, services, tuple(prices[k] for k in sorted(prices)))

@@ -83,4 +83,3 @@ def explicit_leaves(spec: ServingSpec) -> Leaves:
 def leaves_from_record(record: dict[str, Any]) -> Leaves:
     """Effective leaves of a promotion record: recorded values over schema defaults."""
     return {p: record[p] if p in record else _default_of(p) for p in promotable_paths()}
-

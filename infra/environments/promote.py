@@ -43,35 +43,50 @@ class Promotion:
         import json
 
         m, src = self.merge, self.source_name
-        out = [f"{c.service}.{c.path}: {json.dumps(c.before)} → {json.dumps(c.after)}"
-               for c in m.changes]
-        out += [f"new in {self.target_name}: {n} (copied from {src}; its local values are "
-               f"schema defaults — review namespace, storage class, replicas, domain)"
-               for n in m.added]
+        out = [
+            f"{c.service}.{c.path}: {json.dumps(c.before)} → {json.dumps(c.after)}"
+            for c in m.changes
+        ]
+        out += [
+            f"new in {self.target_name}: {n} (copied from {src}; its local values are "
+            f"schema defaults — review namespace, storage class, replicas, domain)"
+            for n in m.added
+        ]
         out += [f"left alone: {n} (not in {src})" for n in m.target_only]
-        out += [f"first promotion of {n}: no record of earlier promotions, so hand edits in "
-                f"{self.target_name} could not be told apart from older values"
-                for n in m.unrecorded]
+        out += [
+            f"first promotion of {n}: no record of earlier promotions, so hand edits in "
+            f"{self.target_name} could not be told apart from older values"
+            for n in m.unrecorded
+        ]
         return out
 
 
 def _refuse(err: LlmpodError, source: str, target: str) -> LlmpodError:
-    return LlmpodError(code=err.code, exit_code=err.exit_code, suggestions=err.suggestions,
-                       message=f"Refusing to promote {source} → {target}: {err.message} "
-                               f"Nothing was written.")
+    return LlmpodError(
+        code=err.code,
+        exit_code=err.exit_code,
+        suggestions=err.suggestions,
+        message=f"Refusing to promote {source} → {target}: {err.message} Nothing was written.",
+    )
 
 
-def prepare_promotion(source_ref: str, target_ref: str, stacks_dir: Path | None = None, *,
-                      overwrite_edits: bool = False) -> Promotion:
+def prepare_promotion(
+    source_ref: str,
+    target_ref: str,
+    stacks_dir: Path | None = None,
+    *,
+    overwrite_edits: bool = False,
+) -> Promotion:
     from infra.spec.planning import plan_stack
 
     source_path = resolve_stack(source_ref, stacks_dir)
     target_path = resolve_stack(target_ref, stacks_dir)
     if source_path.resolve() == target_path.resolve():
-        raise LlmpodError(code="same_stack",
-                          message=f"Source and target are the same file ({target_path}).",
-                          suggestions=["name two different stacks, e.g. `llmpod promote "
-                                       "staging production`"])
+        raise LlmpodError(
+            code="same_stack",
+            message=f"Source and target are the same file ({target_path}).",
+            suggestions=["name two different stacks, e.g. `llmpod promote staging production`"],
+        )
     source = read_stack_text(source_path)
     target = read_stack_text(target_path)
     try:
@@ -85,13 +100,19 @@ def prepare_promotion(source_ref: str, target_ref: str, stacks_dir: Path | None 
     if merge.conflicts and not overwrite_edits:
         raise LlmpodError(
             code="target_edited_by_hand",
-            message=(f"Refusing to promote {source_ref} → {target_ref}: {target_path} was edited "
-                     f"by hand since its last promotion, and the promotion would overwrite "
-                     f"that: " + "; ".join(c.describe() for c in merge.conflicts)
-                     + ". Nothing was written."),
-            suggestions=[f"make {source_ref} carry the same value (then there is nothing to "
-                         f"overwrite)", f"revert the hand edit in {target_path}",
-                         "pass --overwrite-edits to discard the hand edits deliberately"])
+            message=(
+                f"Refusing to promote {source_ref} → {target_ref}: {target_path} was edited "
+                f"by hand since its last promotion, and the promotion would overwrite "
+                f"that: "
+                + "; ".join(c.describe() for c in merge.conflicts)
+                + ". Nothing was written."
+            ),
+            suggestions=[
+                f"make {source_ref} carry the same value (then there is nothing to overwrite)",
+                f"revert the hand edit in {target_path}",
+                "pass --overwrite-edits to discard the hand edits deliberately",
+            ],
+        )
     new_bytes = dump_doc(working.doc)
     try:
         promoted_spec = load_spec(parse_stack_text(new_bytes, target.path), role="promoted target")

@@ -26,8 +26,10 @@ from typing import Any
 from infra.environments.promotable import Leaves
 
 RECORD_KEY = "llmpod-promotion:lastPromoted"
-_RECORD_COMMENT = ("Written by `llmpod promote`: the promotable values this stack last received,\n"
-                   "used to detect hand edits a promotion would overwrite. Do not edit by hand.")
+_RECORD_COMMENT = (
+    "Written by `llmpod promote`: the promotable values this stack last received,\n"
+    "used to detect hand edits a promotion would overwrite. Do not edit by hand."
+)
 
 
 def recorded_services(config: Any) -> dict[str, dict[str, Any]]:
@@ -35,8 +37,11 @@ def recorded_services(config: Any) -> dict[str, dict[str, Any]]:
     record = config.get(RECORD_KEY)
     if not isinstance(record, dict) or not isinstance(record.get("services"), dict):
         return {}
-    return {str(name): dict(leaves) for name, leaves in record["services"].items()
-            if isinstance(leaves, dict)}
+    return {
+        str(name): dict(leaves)
+        for name, leaves in record["services"].items()
+        if isinstance(leaves, dict)
+    }
 
 
 def _flow(value: Any) -> Any:

@@ -32,9 +32,11 @@ TEMP_INFIX = ".llmpod-promote-"
 
 
 def _refuse(path: Path, why: str, fix: str) -> LlmpodError:
-    return LlmpodError(code="target_not_writable",
-                       message=f"Cannot write {path}: {why}. Nothing was written.",
-                       suggestions=[fix])
+    return LlmpodError(
+        code="target_not_writable",
+        message=f"Cannot write {path}: {why}. Nothing was written.",
+        suggestions=[fix],
+    )
 
 
 def real_target(path: Path) -> Path:
@@ -43,17 +45,19 @@ def real_target(path: Path) -> Path:
     try:
         st = os.stat(real)
     except FileNotFoundError:
-        raise _refuse(path, f"it is a symbolic link to {real}, which does not exist",
-                      "fix or remove the link") from None
+        raise _refuse(
+            path, f"it is a symbolic link to {real}, which does not exist", "fix or remove the link"
+        ) from None
     if not stat.S_ISREG(st.st_mode):
         raise _refuse(path, "it is not a regular file", "point the stack at a regular file")
     mode = stat.S_IMODE(st.st_mode)
     if mode & 0o222 == 0 or not os.access(real, os.W_OK):
         shown = f" (through the link {path})" if real != path.absolute() else ""
-        raise _refuse(real, f"it is read-only (mode {mode:04o}){shown}; a promotion does not "
-                      f"override that",
-                      f"make it writable deliberately (chmod u+w {real}) and run the "
-                      f"promotion again")
+        raise _refuse(
+            real,
+            f"it is read-only (mode {mode:04o}){shown}; a promotion does not override that",
+            f"make it writable deliberately (chmod u+w {real}) and run the promotion again",
+        )
     return real
 
 
@@ -68,18 +72,23 @@ def _locked(directory: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LlmpodError(code="target_busy",
-                              message=f"Another llmpod promotion is writing in {directory}. "
-                                      f"Nothing was written.",
-                              suggestions=["wait for it to finish and run this one again"]
-                              ) from None
+            raise LlmpodError(
+                code="target_busy",
+                message=f"Another llmpod promotion is writing in {directory}. Nothing was written.",
+                suggestions=["wait for it to finish and run this one again"],
+            ) from None
         yield
     finally:
         os.close(fd)
 
 
-def replace_file(path: Path, new: bytes, *, still_current: Callable[[Path], None],
-                 checkpoint: Callable[[str], None] = lambda step: None) -> list[str]:
+def replace_file(
+    path: Path,
+    new: bytes,
+    *,
+    still_current: Callable[[Path], None],
+    checkpoint: Callable[[str], None] = lambda step: None,
+) -> list[str]:
     """Atomically replace the file behind ``path`` with ``new``; returns notes to print.
 
     ``still_current(real)`` runs right before the rename and raises if the
@@ -94,12 +103,16 @@ def replace_file(path: Path, new: bytes, *, still_current: Callable[[Path], None
             notes.append(f"removed {stale.name}, left by an interrupted promotion")
         st = os.stat(real)
         try:
-            fd, tmp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}{TEMP_INFIX}",
-                                            suffix=".tmp")
+            fd, tmp_name = tempfile.mkstemp(
+                dir=real.parent, prefix=f".{real.name}{TEMP_INFIX}", suffix=".tmp"
+            )
         except PermissionError:
-            raise _refuse(real, f"its directory {real.parent} is not writable (the new "
-                          f"content is written next to it, then renamed over it)",
-                          f"make {real.parent} writable for this user") from None
+            raise _refuse(
+                real,
+                f"its directory {real.parent} is not writable (the new "
+                f"content is written next to it, then renamed over it)",
+                f"make {real.parent} writable for this user",
+            ) from None
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as fh:

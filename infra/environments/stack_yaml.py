@@ -60,9 +60,11 @@ def parse_stack_text(raw: bytes, path: Path) -> StackText:
     # The same limits as every other reader (alias bombs hung promote and diff).
     doc = load_yaml(raw, path, round_trip=True, yaml=_yaml(), note="; nothing was written")
     if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
-        raise LlmpodError(code="stack_yaml_invalid",
-                          message=f"{path} must be a mapping with a 'config:' mapping.",
-                          suggestions=["see stacks/Pulumi.staging.yaml for the layout"])
+        raise LlmpodError(
+            code="stack_yaml_invalid",
+            message=f"{path} must be a mapping with a 'config:' mapping.",
+            suggestions=["see stacks/Pulumi.staging.yaml for the layout"],
+        )
     return StackText(path=path, raw=raw, doc=doc)
 
 
@@ -85,8 +87,13 @@ def plain(value: Any) -> Any:
     return value
 
 
-def write_if_unchanged(path: Path, new: bytes, expected_sha256: str, *,
-                       checkpoint: Callable[[str], None] = lambda step: None) -> list[str]:
+def write_if_unchanged(
+    path: Path,
+    new: bytes,
+    expected_sha256: str,
+    *,
+    checkpoint: Callable[[str], None] = lambda step: None,
+) -> list[str]:
     """Atomically replace ``path`` with ``new`` if it still hashes to ``expected_sha256``.
 
     The check runs after the temporary file is complete, right before the
@@ -95,14 +102,18 @@ def write_if_unchanged(path: Path, new: bytes, expected_sha256: str, *,
     race; everything slower is caught). Permissions, symlinks and temporary
     files are handled by ``safe_write.replace_file``; returns its notes.
     """
+
     def still_current(real: Path) -> None:
         current = sha256(real.read_bytes())
         if current != expected_sha256:
             raise LlmpodError(
                 code="target_changed",
-                message=(f"{path} changed while the promotion was being prepared (sha256 "
-                         f"{expected_sha256[:12]} when read, {current[:12]} now); nothing was "
-                         f"written."),
-                suggestions=["run the promotion again so its diff covers the new content"])
+                message=(
+                    f"{path} changed while the promotion was being prepared (sha256 "
+                    f"{expected_sha256[:12]} when read, {current[:12]} now); nothing was "
+                    f"written."
+                ),
+                suggestions=["run the promotion again so its diff covers the new content"],
+            )
 
     return replace_file(path, new, still_current=still_current, checkpoint=checkpoint)

@@ -24,10 +24,14 @@ def resolve_stack(ref: str, stacks_dir: Path | None = None) -> Path:
         return stack_file(ref, stacks_dir)
     path = Path(ref)
     if not path.is_file():
-        raise LlmpodError(code="unknown_stack",
-                          message=f"No stack file {ref!r}: {path} does not exist.",
-                          suggestions=["pass a stack name (dev, staging, production) or the "
-                                       "path of an existing Pulumi.<stack>.yaml"])
+        raise LlmpodError(
+            code="unknown_stack",
+            message=f"No stack file {ref!r}: {path} does not exist.",
+            suggestions=[
+                "pass a stack name (dev, staging, production) or the "
+                "path of an existing Pulumi.<stack>.yaml"
+            ],
+        )
     return path
 
 
@@ -36,8 +40,9 @@ def load_spec(text: StackText, role: str) -> StackSpec:
     try:
         return StackSpec.from_config(plain(text.config), where=f"{role} {text.path}")
     except LlmpodError as err:
-        raise LlmpodError(code=err.code, message=err.message, suggestions=err.suggestions,
-                          exit_code=err.exit_code) from None
+        raise LlmpodError(
+            code=err.code, message=err.message, suggestions=err.suggestions, exit_code=err.exit_code
+        ) from None
 
 
 def label_of(ref: str) -> str:

@@ -81,8 +81,11 @@ def summarize_service_plan(sp: ServicePlan) -> PlanSummary:
 
     per_m = summary.cost_per_million_output_tokens
     scale = sp.cost_per_hour / summary.cost_per_hour if summary.cost_per_hour else 1.0
-    return replace(summary, cost_per_hour=sp.cost_per_hour,
-                   cost_per_million_output_tokens=round(per_m * scale, 3) if per_m else per_m)
+    return replace(
+        summary,
+        cost_per_hour=sp.cost_per_hour,
+        cost_per_million_output_tokens=round(per_m * scale, 3) if per_m else per_m,
+    )
 
 
 def summarize_plan(plan_json: dict[str, Any]) -> PlanSummary:
@@ -101,8 +104,11 @@ def summarize_plan(plan_json: dict[str, Any]) -> PlanSummary:
         return summary
     if abs(find_gpu(summary.gpu).price_per_gpu_hour - summary.price_per_gpu_hour) < 1e-9:
         return summary
-    return replace(summary, price_source="gpus.price_per_gpu_hour in the stack spec",
-                   price_as_of="as configured")
+    return replace(
+        summary,
+        price_source="gpus.price_per_gpu_hour in the stack spec",
+        price_as_of="as configured",
+    )
 
 
 def summarize_stack(stack: StackSpec) -> dict[str, PlanSummary]:

@@ -17,8 +17,15 @@ def show_diff(diff: StackDiff, out: TextIO, title: str | None = None) -> None:
     a, b = diff.a_label, diff.b_label
     console.print(Text(title or f"llmpod plan diff: {a} → {b}", style="bold"))
     for s in diff.services:
-        status = ("only in " + b if s.a is None else "only in " + a if s.b is None
-                  else "changed" if s.changed else "unchanged")
+        status = (
+            "only in " + b
+            if s.a is None
+            else "only in " + a
+            if s.b is None
+            else "changed"
+            if s.changed
+            else "unchanged"
+        )
         table = Table(title=f"{s.name} ({status})", title_justify="left")
         table.add_column("")
         table.add_column(a)
@@ -31,9 +38,11 @@ def show_diff(diff: StackDiff, out: TextIO, title: str | None = None) -> None:
             if summary is not None and summary.error:
                 console.print(Text(f"{side}: does not plan. {summary.error}", style="red"))
     delta = diff.total_cost("b") - diff.total_cost("a")
-    console.print(f"Cost per hour: {money(diff.total_cost('a'))} ({a}) → "
-                  f"{money(diff.total_cost('b'))} ({b}), "
-                  f"{'+' if delta >= 0 else '−'}{money(abs(delta))}/h")
+    console.print(
+        f"Cost per hour: {money(diff.total_cost('a'))} ({a}) → "
+        f"{money(diff.total_cost('b'))} ({b}), "
+        f"{'+' if delta >= 0 else '−'}{money(abs(delta))}/h"
+    )
     console.print("Prices per GPU-hour:")
     for p in diff.prices:
         console.print(f"  {p.gpu}: {money(p.per_gpu_hour, 3)} — {p.source} (as of {p.as_of})")

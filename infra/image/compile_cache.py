@@ -65,8 +65,11 @@ def prepare(shared: Path | None, local: Path) -> CacheStart:
     try:
         local.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return CacheStart(env={}, state="off",
-                          detail=f"cannot create {local} ({exc.strerror}); vLLM uses its default")
+        return CacheStart(
+            env={},
+            state="off",
+            detail=f"cannot create {local} ({exc.strerror}); vLLM uses its default",
+        )
     if not shared.is_dir():
         return CacheStart(env=env, state="cold", detail=f"no cache published at {shared} yet")
     try:
@@ -75,8 +78,9 @@ def prepare(shared: Path | None, local: Path) -> CacheStart:
         # A damaged copy is worse than none: start from an empty local cache.
         shutil.rmtree(local, ignore_errors=True)
         local.mkdir(parents=True, exist_ok=True)
-        return CacheStart(env=env, state="cold",
-                          detail=f"copying {shared} failed ({exc}); compiling from scratch")
+        return CacheStart(
+            env=env, state="cold", detail=f"copying {shared} failed ({exc}); compiling from scratch"
+        )
     return CacheStart(env=env, state="warm", detail=f"copied from {shared}")
 
 

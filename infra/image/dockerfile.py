@@ -60,15 +60,16 @@ def _check_inputs(vllm_version: str, base_image: str, digest: str | None) -> Non
 
 
 def _environment() -> jinja2.Environment:
-    env = add_filters(jinja2.Environment(
-        loader=template_loader(),
-        undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
-        keep_trailing_newline=True,
-        autoescape=False,  # Dockerfiles are not HTML
-    ))
+    env = add_filters(
+        jinja2.Environment(
+            loader=template_loader(),
+            undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
+            keep_trailing_newline=True,
+            autoescape=False,  # Dockerfiles are not HTML
+        )
+    )
     # The runtime contract's paths (infra/contract.py), fixed for every image.
-    env.globals.update(home=contract.HOME, plan_dir=contract.PLAN_DIR,
-                       plan_file=contract.PLAN_FILE)
+    env.globals.update(home=contract.HOME, plan_dir=contract.PLAN_DIR, plan_file=contract.PLAN_FILE)
     return env
 
 

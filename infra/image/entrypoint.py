@@ -244,15 +244,20 @@ class Entrypoint:
         # Only a replica that compiled publishes; in a thread, so a slow volume
         # never delays the health watch or a drain.
         if cache.state == "cold" and self.state.phase == "ready":
-            threading.Thread(target=self._publish_cache, name="compile-cache",
-                             daemon=True).start()
+            threading.Thread(target=self._publish_cache, name="compile-cache", daemon=True).start()
 
     def run(self, plan: Plan) -> int:
         argv = vllm_argv(self.settings, plan)
-        cache = compile_cache.prepare(self.settings.compile_cache_dir,
-                                      self.settings.compile_cache_local)
-        log_event("compile_cache", action="prepare", state=cache.state, detail=cache.detail,
-                  vllm_cache_root=cache.env.get("VLLM_CACHE_ROOT"))
+        cache = compile_cache.prepare(
+            self.settings.compile_cache_dir, self.settings.compile_cache_local
+        )
+        log_event(
+            "compile_cache",
+            action="prepare",
+            state=cache.state,
+            detail=cache.detail,
+            vllm_cache_root=cache.env.get("VLLM_CACHE_ROOT"),
+        )
         child = VllmChild(argv, {**os.environ, **cache.env}, log_event)
         try:
             pid = child.start()
@@ -267,6 +272,7 @@ class Entrypoint:
         self.state.set_vllm_args(plan.vllm_args)
         self.state.advance("load")
         log_event("load", pid=pid, argv=argv)
+
         def serve(c: VllmChild) -> int | None:
             self._after_ready(cache)
             return self._watch(c)

@@ -144,7 +144,7 @@ def _labels(text: str) -> dict[str, str]:
     while pos < len(text):
         match = _LABEL.match(text, pos)
         if match is None:
-            raise RunningReportError(f"unreadable labels near {text[pos:pos + 40]!r}")
+            raise RunningReportError(f"unreadable labels near {text[pos : pos + 40]!r}")
         out[match.group(1)] = re.sub(r"\\[\\\"n]", lambda m: _UNESCAPE[m.group(0)], match.group(2))
         pos = match.end()
     return out
@@ -228,11 +228,23 @@ def _kv_check(exp: Expectation, info: Mapping[str, str]) -> Check:
     running = kv_tokens(info)
     tolerance = f"±{KV_TOKENS_TOLERANCE:.0%}"
     if exp.kv_cache_tokens is None:
-        return Check("kv_cache_tokens", None, running, tolerance, None,
-                     "the plan carries no kv_cache_tokens figure")
+        return Check(
+            "kv_cache_tokens",
+            None,
+            running,
+            tolerance,
+            None,
+            "the plan carries no kv_cache_tokens figure",
+        )
     if running is None:
-        return Check("kv_cache_tokens", exp.kv_cache_tokens, None, tolerance, None,
-                     "vllm:cache_config_info has neither kv_cache_size_tokens nor num_gpu_blocks")
+        return Check(
+            "kv_cache_tokens",
+            exp.kv_cache_tokens,
+            None,
+            tolerance,
+            None,
+            "vllm:cache_config_info has neither kv_cache_size_tokens nor num_gpu_blocks",
+        )
     off = (running - exp.kv_cache_tokens) / exp.kv_cache_tokens
     ok = abs(off) <= KV_TOKENS_TOLERANCE
     return Check("kv_cache_tokens", exp.kv_cache_tokens, running, tolerance, ok, f"{off:+.1%}")
@@ -244,8 +256,13 @@ def _utilization(flags: Mapping[str, str | bool], info: Mapping[str, str]) -> Ch
     if planned is None or running is None:
         return _exact("gpu_memory_utilization", planned, running)
     # Compared as numbers: "0.9" and "0.90" are the same setting.
-    return Check("gpu_memory_utilization", planned, running, "exact",
-                 math.isclose(planned, running, abs_tol=1e-9))
+    return Check(
+        "gpu_memory_utilization",
+        planned,
+        running,
+        "exact",
+        math.isclose(planned, running, abs_tol=1e-9),
+    )
 
 
 def _cache_dtype(flags: Mapping[str, str | bool], info: Mapping[str, str]) -> Check:
@@ -294,8 +311,14 @@ def _models_checks(
     name_ok = None if planned_name is None else planned_name in names
     return [
         _exact("max_model_len", planned_len, length),
-        Check("served_model_name", planned_name, names[0] if len(names) == 1 else names,
-              "exact", name_ok, None if planned_name else "the plan names no model"),
+        Check(
+            "served_model_name",
+            planned_name,
+            names[0] if len(names) == 1 else names,
+            "exact",
+            name_ok,
+            None if planned_name else "the plan names no model",
+        ),
     ]
 
 

@@ -136,8 +136,9 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         drain_timeout_s=_seconds(env, "LLMPOD_DRAIN_TIMEOUT_S", 120.0),
         vllm_stop_timeout_s=_seconds(env, "LLMPOD_VLLM_STOP_TIMEOUT_S", 20.0),
         compile_cache_dir=_abs_dir(env, "LLMPOD_COMPILE_CACHE_DIR"),
-        compile_cache_local=(_abs_dir(env, "LLMPOD_COMPILE_CACHE_LOCAL")
-                             or Path("/tmp/llmpod/vllm-cache")),
+        compile_cache_local=(
+            _abs_dir(env, "LLMPOD_COMPILE_CACHE_LOCAL") or Path("/tmp/llmpod/vllm-cache")
+        ),
     )
     if settings.vllm_port == settings.status_port:
         raise SettingsError(

@@ -82,8 +82,7 @@ IDLE_TIMEOUT_S = 5.0
 CONNECTION_DEADLINE_S = 10.0
 #: Handler threads at most; kubelet and a load balancer need a handful.
 MAX_CONNECTIONS = 32
-_BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 5\r\n"
-         b"Connection: close\r\n\r\nbusy\n")
+_BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbusy\n"
 
 
 class _BoundedServer(ThreadingHTTPServer):
@@ -102,8 +101,14 @@ class _BoundedServer(ThreadingHTTPServer):
     # (over the cap a connection is closed at once), so let the queue be longer.
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *,
-                 max_connections: int, deadline_s: float) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        *,
+        max_connections: int,
+        deadline_s: float,
+    ) -> None:
         super().__init__(address, handler)
         self.max_connections = max_connections
         self.deadline_s = deadline_s
@@ -154,8 +159,12 @@ class _BoundedServer(ThreadingHTTPServer):
         # A client that resets or vanishes mid-request is routine for a probe port:
         # one JSON line in the entrypoint's log stream, never a traceback.
         exc = sys.exc_info()[1]
-        log_event("status_client_error", client=_peer(client_address),
-                  error=type(exc).__name__, detail=str(exc)[:200])
+        log_event(
+            "status_client_error",
+            client=_peer(client_address),
+            error=type(exc).__name__,
+            detail=str(exc)[:200],
+        )
 
 
 def _peer(address: Any) -> str:
@@ -167,20 +176,26 @@ def _peer(address: Any) -> str:
 class StatusServer:
     """Runs in a daemon thread; ``close()`` stops it."""
 
-    def __init__(self, state: LifecycleState, host: str, port: int, *,
-                 idle_timeout_s: float = IDLE_TIMEOUT_S,
-                 deadline_s: float = CONNECTION_DEADLINE_S,
-                 max_connections: int = MAX_CONNECTIONS) -> None:
+    def __init__(
+        self,
+        state: LifecycleState,
+        host: str,
+        port: int,
+        *,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        deadline_s: float = CONNECTION_DEADLINE_S,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         handler = _make_handler(state)
         handler.timeout = idle_timeout_s  # socket timeout for every read and write
-        self._server = _BoundedServer((host, port), handler, max_connections=max_connections,
-                                      deadline_s=deadline_s)
+        self._server = _BoundedServer(
+            (host, port), handler, max_connections=max_connections, deadline_s=deadline_s
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="llmpod-status", daemon=True
         )
-        self._reaper = threading.Thread(target=self._reap, name="llmpod-status-reaper",
-                                        daemon=True)
+        self._reaper = threading.Thread(target=self._reap, name="llmpod-status-reaper", daemon=True)
         self._reap_every = min(1.0, deadline_s / 4)
 
     @property

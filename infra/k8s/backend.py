@@ -46,5 +46,6 @@ class KubernetesBackend(Backend):
 
         from infra.components.vllm_service import VllmService
 
-        return VllmService(sp.name, sp,
-                           opts=pulumi.ResourceOptions(providers={"kubernetes": shared}))
+        return VllmService(
+            sp.name, sp, opts=pulumi.ResourceOptions(providers={"kubernetes": shared})
+        )

@@ -33,11 +33,18 @@ def compile_cache_pvc(sp: ServicePlan) -> dict[str, Any]:
     }
     if sp.spec.weights.storage_class:
         spec["storageClassName"] = sp.spec.weights.storage_class
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            # WaitForFirstConsumer classes bind when a serving pod is scheduled.
-            "metadata": metadata(sp, names_for(sp).compile_cache_pvc, "compile-cache",
-                                 annotations={"pulumi.com/skipAwait": "true"}),
-            "spec": spec}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        # WaitForFirstConsumer classes bind when a serving pod is scheduled.
+        "metadata": metadata(
+            sp,
+            names_for(sp).compile_cache_pvc,
+            "compile-cache",
+            annotations={"pulumi.com/skipAwait": "true"},
+        ),
+        "spec": spec,
+    }
 
 
 def compile_cache_volume(names: Names) -> dict[str, Any]:
@@ -49,5 +56,7 @@ def compile_cache_mount() -> dict[str, Any]:
 
 
 def compile_cache_env(sp: ServicePlan) -> dict[str, str]:
-    return {"LLMPOD_COMPILE_CACHE_DIR": compile_cache_dir(sp),
-            "LLMPOD_COMPILE_CACHE_LOCAL": COMPILE_CACHE_LOCAL}
+    return {
+        "LLMPOD_COMPILE_CACHE_DIR": compile_cache_dir(sp),
+        "LLMPOD_COMPILE_CACHE_LOCAL": COMPILE_CACHE_LOCAL,
+    }

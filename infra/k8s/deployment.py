@@ -30,8 +30,13 @@ def deployment(sp: ServicePlan) -> dict[str, Any]:
         "strategy": strategy(sp),
         "template": {
             "metadata": {"annotations": pod_annotations(sp), "labels": selector_labels(sp)},
-            "spec": pod_spec(sp, [serving_container(sp)], with_plan=True,
-                             labels=selector_labels(sp), revision_key="pod-template-hash"),
+            "spec": pod_spec(
+                sp,
+                [serving_container(sp)],
+                with_plan=True,
+                labels=selector_labels(sp),
+                revision_key="pod-template-hash",
+            ),
         },
     }
     return workload(sp, "apps/v1", "Deployment", spec)

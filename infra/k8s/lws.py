@@ -42,8 +42,12 @@ def worker_labels(sp: ServicePlan) -> dict[str, str]:
 
 def _worker_container(sp: ServicePlan) -> dict[str, Any]:
     size = pod_size(sp)
-    mounts = [{"mountPath": c.HOME, "name": "home"}, {"mountPath": "/tmp", "name": "tmp"},
-              scripts_mount(), weights_mount(read_only=True)]
+    mounts = [
+        {"mountPath": c.HOME, "name": "home"},
+        {"mountPath": "/tmp", "name": "tmp"},
+        scripts_mount(),
+        weights_mount(read_only=True),
+    ]
     if size.shm_gib:
         mounts.append({"mountPath": "/dev/shm", "name": "dshm"})
     return {
@@ -84,8 +88,9 @@ def leader_worker_set(sp: ServicePlan) -> dict[str, Any]:
             "size": size.nodes,
             "workerTemplate": {
                 "metadata": {"annotations": pod_annotations(sp), "labels": worker_labels(sp)},
-                "spec": pod_spec(sp, [_worker_container(sp)], with_plan=False,
-                                 labels=worker_labels(sp)),
+                "spec": pod_spec(
+                    sp, [_worker_container(sp)], with_plan=False, labels=worker_labels(sp)
+                ),
             },
         },
         "rolloutStrategy": rollout(sp),

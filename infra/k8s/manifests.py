@@ -22,21 +22,36 @@ def config_maps(sp: ServicePlan) -> list[dict[str, Any]]:
     if pod_size(sp).nodes > 1:
         files["ray-node.sh"] = ray_script(sp)
     return [
-        {"apiVersion": "v1", "data": {"plan.json": plan_json(sp)}, "kind": "ConfigMap",
-         "metadata": metadata(sp, n.plan_config)},
-        {"apiVersion": "v1", "data": dict(sorted(files.items())), "kind": "ConfigMap",
-         "metadata": metadata(sp, n.scripts_config)},
+        {
+            "apiVersion": "v1",
+            "data": {"plan.json": plan_json(sp)},
+            "kind": "ConfigMap",
+            "metadata": metadata(sp, n.plan_config),
+        },
+        {
+            "apiVersion": "v1",
+            "data": dict(sorted(files.items())),
+            "kind": "ConfigMap",
+            "metadata": metadata(sp, n.scripts_config),
+        },
     ]
 
 
 def build_manifests(sp: ServicePlan) -> list[dict[str, Any]]:
     """Storage and config first, then the loader, the workload and its network."""
     multi = pod_size(sp).nodes > 1
-    objects = [service_account(sp), pvc(sp), compile_cache_pvc(sp), *config_maps(sp),
-               loader_job(sp),
-               leader_worker_set(sp) if multi else deployment(sp),
-               service(sp), pod_disruption_budget(sp), network_policy(sp),
-               loader_network_policy(sp)]
+    objects = [
+        service_account(sp),
+        pvc(sp),
+        compile_cache_pvc(sp),
+        *config_maps(sp),
+        loader_job(sp),
+        leader_worker_set(sp) if multi else deployment(sp),
+        service(sp),
+        pod_disruption_budget(sp),
+        network_policy(sp),
+        loader_network_policy(sp),
+    ]
     if sp.spec.replicas.autoscale:
         objects.append(scaled_object(sp))
     if sp.spec.kubernetes.service_monitor:

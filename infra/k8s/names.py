@@ -74,17 +74,20 @@ def object_labels(sp: ServicePlan, component: str = "server") -> dict[str, str]:
     """The spec's labels, then llmpod's own (which win: selectors depend on them)."""
     labels = dict(sp.spec.labels)
     labels.update(selector_labels(sp, component))
-    labels.update({
-        "app.kubernetes.io/managed-by": PART_OF,
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/version": sp.spec.image.vllm_version,
-        "llmpod.io/environment": sp.environment,
-    })
+    labels.update(
+        {
+            "app.kubernetes.io/managed-by": PART_OF,
+            "app.kubernetes.io/part-of": PART_OF,
+            "app.kubernetes.io/version": sp.spec.image.vllm_version,
+            "llmpod.io/environment": sp.environment,
+        }
+    )
     return dict(sorted(labels.items()))
 
 
-def metadata(sp: ServicePlan, name: str, component: str = "server",
-             annotations: dict[str, str] | None = None) -> dict[str, Any]:
+def metadata(
+    sp: ServicePlan, name: str, component: str = "server", annotations: dict[str, str] | None = None
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "labels": object_labels(sp, component),
         "name": name,
@@ -98,15 +101,19 @@ def metadata(sp: ServicePlan, name: str, component: str = "server",
 def checkov_skips(skips: dict[str, str]) -> dict[str, str]:
     """checkov's per-object skip annotations (checkov.io/skipN: CHECK=reason):
     every accepted finding is explained on the object it concerns."""
-    return {f"checkov.io/skip{i}": f"{check}={reason}"
-            for i, (check, reason) in enumerate(sorted(skips.items()), 1)}
+    return {
+        f"checkov.io/skip{i}": f"{check}={reason}"
+        for i, (check, reason) in enumerate(sorted(skips.items()), 1)
+    }
 
 
 def image_skips(sp: ServicePlan) -> dict[str, str]:
     if sp.spec.image.digest:
         return {}
-    return {"CKV_K8S_43": "image.digest is not set in the spec; the tag is pinned to the "
-                          "planned vLLM version (set image.digest to pin the bytes)"}
+    return {
+        "CKV_K8S_43": "image.digest is not set in the spec; the tag is pinned to the "
+        "planned vLLM version (set image.digest to pin the bytes)"
+    }
 
 
 def pull_policy(sp: ServicePlan) -> str:

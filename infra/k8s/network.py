@@ -26,8 +26,9 @@ def service(sp: ServicePlan) -> dict[str, Any]:
         "kind": "Service",
         "metadata": metadata(sp, names_for(sp).service),
         "spec": {
-            "ports": [{"name": "http", "port": c.SERVICE_PORT, "protocol": "TCP",
-                       "targetPort": "http"}],
+            "ports": [
+                {"name": "http", "port": c.SERVICE_PORT, "protocol": "TCP", "targetPort": "http"}
+            ],
             "selector": serving_selector(sp),
             "type": "ClusterIP",
         },
@@ -69,19 +70,40 @@ def network_policy(sp: ServicePlan) -> dict[str, Any]:
     ingress: list[dict[str, Any]] = []
     allowed = sorted(set(sp.spec.kubernetes.allowed_namespaces))
     if allowed:
-        ingress.append({
-            "from": [{"namespaceSelector": {"matchExpressions": [{
-                "key": "kubernetes.io/metadata.name", "operator": "In", "values": allowed}]}}],
-            "ports": [{"port": c.VLLM_PORT, "protocol": "TCP"}],
-        })
+        ingress.append(
+            {
+                "from": [
+                    {
+                        "namespaceSelector": {
+                            "matchExpressions": [
+                                {
+                                    "key": "kubernetes.io/metadata.name",
+                                    "operator": "In",
+                                    "values": allowed,
+                                }
+                            ]
+                        }
+                    }
+                ],
+                "ports": [{"port": c.VLLM_PORT, "protocol": "TCP"}],
+            }
+        )
     if scraped(sp):
         # vLLM serves /metrics on the API port: without this rule the ServiceMonitor's
         # scrapes time out and KEDA's queue query sees no data, so nothing scales.
-        ingress.append({
-            "from": [{"namespaceSelector": {"matchLabels": {
-                "kubernetes.io/metadata.name": sp.spec.kubernetes.prometheus_namespace}}}],
-            "ports": [{"port": c.VLLM_PORT, "protocol": "TCP"}],
-        })
+        prometheus_ns = sp.spec.kubernetes.prometheus_namespace
+        ingress.append(
+            {
+                "from": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": prometheus_ns}
+                        }
+                    }
+                ],
+                "ports": [{"port": c.VLLM_PORT, "protocol": "TCP"}],
+            }
+        )
     if pod_size(sp).nodes > 1:
         ingress.append({"from": [{"podSelector": {"matchLabels": selector_labels(sp)}}]})
     return {
@@ -99,5 +121,9 @@ def network_policy(sp: ServicePlan) -> dict[str, Any]:
 def service_account(sp: ServicePlan) -> dict[str, Any]:
     """A dedicated identity (for IRSA / Workload Identity on the loader) that
     mounts no API token: nothing in these pods talks to the Kubernetes API."""
-    return {"apiVersion": "v1", "automountServiceAccountToken": False, "kind": "ServiceAccount",
-            "metadata": metadata(sp, names_for(sp).service_account)}
+    return {
+        "apiVersion": "v1",
+        "automountServiceAccountToken": False,
+        "kind": "ServiceAccount",
+        "metadata": metadata(sp, names_for(sp).service_account),
+    }

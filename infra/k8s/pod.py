@@ -65,18 +65,29 @@ def probes(sp: ServicePlan) -> dict[str, Any]:
     livenessProbe (vLLM /health): the engine is wedged or dead.
     """
     budget = startup_budget_s(sp)
+
     def health() -> dict[str, Any]:  # fresh dicts: shared ones become YAML anchors
         return {"httpGet": {"path": "/health", "port": "http"}}
 
     return {
-        "livenessProbe": {**health(), "failureThreshold": LIVENESS_FAILURES,
-                          "periodSeconds": LIVENESS_PERIOD_S, "timeoutSeconds": PROBE_TIMEOUT_S},
-        "readinessProbe": {"failureThreshold": 3,
-                           "httpGet": {"path": "/ready", "port": "status"},
-                           "periodSeconds": READINESS_PERIOD_S,
-                           "timeoutSeconds": PROBE_TIMEOUT_S},
-        "startupProbe": {**health(), "failureThreshold": budget // STARTUP_PERIOD_S,
-                         "periodSeconds": STARTUP_PERIOD_S, "timeoutSeconds": PROBE_TIMEOUT_S},
+        "livenessProbe": {
+            **health(),
+            "failureThreshold": LIVENESS_FAILURES,
+            "periodSeconds": LIVENESS_PERIOD_S,
+            "timeoutSeconds": PROBE_TIMEOUT_S,
+        },
+        "readinessProbe": {
+            "failureThreshold": 3,
+            "httpGet": {"path": "/ready", "port": "status"},
+            "periodSeconds": READINESS_PERIOD_S,
+            "timeoutSeconds": PROBE_TIMEOUT_S,
+        },
+        "startupProbe": {
+            **health(),
+            "failureThreshold": budget // STARTUP_PERIOD_S,
+            "periodSeconds": STARTUP_PERIOD_S,
+            "timeoutSeconds": PROBE_TIMEOUT_S,
+        },
     }
 
 
@@ -114,29 +125,42 @@ def writable_mounts(size: PodSize) -> list[dict[str, Any]]:
 
 
 def volumes(names: Names, size: PodSize, *, with_plan: bool) -> list[dict[str, Any]]:
-    vols = [tmp_volume("home", 16), scripts_volume(names), tmp_volume("tmp", 16),
-            weights_volume(names, read_only=True)]
+    vols = [
+        tmp_volume("home", 16),
+        scripts_volume(names),
+        tmp_volume("tmp", 16),
+        weights_volume(names, read_only=True),
+    ]
     if size.shm_gib:
-        vols.append({"emptyDir": {"medium": "Memory", "sizeLimit": f"{size.shm_gib}Gi"},
-                     "name": "dshm"})
+        vols.append(
+            {"emptyDir": {"medium": "Memory", "sizeLimit": f"{size.shm_gib}Gi"}, "name": "dshm"}
+        )
     if with_plan:  # the pod that runs the entrypoint (and vLLM's API server)
-        vols.append({"configMap": {"defaultMode": 0o444, "name": names.plan_config},
-                     "name": "plan"})
+        vols.append(
+            {"configMap": {"defaultMode": 0o444, "name": names.plan_config}, "name": "plan"}
+        )
         vols.append(compile_cache_volume(names))
     return sorted(vols, key=lambda v: v["name"])
 
 
 def serving_container(sp: ServicePlan, command: list[str] | None = None) -> dict[str, Any]:
     size = pod_size(sp)
-    mounts = [*writable_mounts(size), {"mountPath": c.PLAN_DIR, "name": "plan", "readOnly": True},
-              scripts_mount(), weights_mount(read_only=True), compile_cache_mount()]
+    mounts = [
+        *writable_mounts(size),
+        {"mountPath": c.PLAN_DIR, "name": "plan", "readOnly": True},
+        scripts_mount(),
+        weights_mount(read_only=True),
+        compile_cache_mount(),
+    ]
     container: dict[str, Any] = {
         "env": serving_env(sp),
         "image": sp.spec.image.reference,
         "imagePullPolicy": pull_policy(sp),
         "name": "vllm",
-        "ports": [{"containerPort": c.VLLM_PORT, "name": "http", "protocol": "TCP"},
-                  {"containerPort": c.STATUS_PORT, "name": "status", "protocol": "TCP"}],
+        "ports": [
+            {"containerPort": c.VLLM_PORT, "name": "http", "protocol": "TCP"},
+            {"containerPort": c.STATUS_PORT, "name": "status", "protocol": "TCP"},
+        ],
         "resources": resources(sp, size),
         "securityContext": container_security(),
         "volumeMounts": sorted(mounts, key=lambda m: m["mountPath"]),
@@ -153,8 +177,14 @@ def pod_annotations(sp: ServicePlan) -> dict[str, str]:
     return {"llmpod.io/plan-sha256": short_hash(plan_file_payload(sp))}
 
 
-def pod_spec(sp: ServicePlan, containers: list[dict[str, Any]], *, with_plan: bool,
-             labels: dict[str, str], revision_key: str | None = None) -> dict[str, Any]:
+def pod_spec(
+    sp: ServicePlan,
+    containers: list[dict[str, Any]],
+    *,
+    with_plan: bool,
+    labels: dict[str, str],
+    revision_key: str | None = None,
+) -> dict[str, Any]:
     names = names_for(sp)
     size = pod_size(sp)
     return {
@@ -178,8 +208,7 @@ def waiver_annotation(sp: ServicePlan) -> dict[str, str]:
     return {WAIVER: reason} if reason else {}
 
 
-def workload(sp: ServicePlan, api_version: str, kind: str,
-             spec: dict[str, Any]) -> dict[str, Any]:
+def workload(sp: ServicePlan, api_version: str, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     """Wrap a Deployment or LeaderWorkerSet spec: replica count, metadata, annotations."""
     if not sp.spec.replicas.autoscale:
         # With autoscaling the ScaledObject owns the count; setting it here would
@@ -188,9 +217,14 @@ def workload(sp: ServicePlan, api_version: str, kind: str,
     return {
         "apiVersion": api_version,
         "kind": kind,
-        "metadata": metadata(sp, names_for(sp).workload, annotations={
-            "pulumi.com/timeoutSeconds": str(await_timeout_s(sp)),
-            **waiver_annotation(sp),
-            **checkov_skips(image_skips(sp))}),
+        "metadata": metadata(
+            sp,
+            names_for(sp).workload,
+            annotations={
+                "pulumi.com/timeoutSeconds": str(await_timeout_s(sp)),
+                **waiver_annotation(sp),
+                **checkov_skips(image_skips(sp)),
+            },
+        ),
         "spec": spec,
     }

@@ -29,8 +29,11 @@ def scaled_object(sp: ServicePlan) -> dict[str, Any]:
     """KEDA (keda.sh/v1alpha1) scales on the queue: `threshold` is waiting
     requests per replica (the trigger's metricType defaults to AverageValue)."""
     multi = pod_size(sp).nodes > 1
-    target = ({"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet"} if multi
-              else {"apiVersion": "apps/v1", "kind": "Deployment"})
+    target = (
+        {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet"}
+        if multi
+        else {"apiVersion": "apps/v1", "kind": "Deployment"}
+    )
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
@@ -41,12 +44,16 @@ def scaled_object(sp: ServicePlan) -> dict[str, Any]:
             "minReplicaCount": sp.plan.replicas,
             "pollingInterval": POLLING_INTERVAL_S,
             "scaleTargetRef": {**target, "name": names_for(sp).workload},
-            "triggers": [{
-                "metadata": {"query": queue_query(sp),
-                             "serverAddress": sp.spec.kubernetes.prometheus_url,
-                             "threshold": str(sp.spec.replicas.queue_target)},
-                "type": "prometheus",
-            }],
+            "triggers": [
+                {
+                    "metadata": {
+                        "query": queue_query(sp),
+                        "serverAddress": sp.spec.kubernetes.prometheus_url,
+                        "threshold": str(sp.spec.replicas.queue_target),
+                    },
+                    "type": "prometheus",
+                }
+            ],
         },
     }
 

@@ -29,8 +29,13 @@ def node_affinity(sp: ServicePlan) -> dict[str, Any] | None:
         exprs.append({"key": label, "operator": "In", "values": [value]})
     if not exprs:
         return None
-    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-        "nodeSelectorTerms": [{"matchExpressions": exprs}]}}}
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": exprs}]
+            }
+        }
+    }
 
 
 def tolerations(sp: ServicePlan) -> list[dict[str, Any]]:
@@ -48,8 +53,9 @@ def max_replicas(sp: ServicePlan) -> int:
     return max(sp.plan.replicas, ceiling)
 
 
-def topology_spread(sp: ServicePlan, labels: dict[str, str], *,
-                    revision_key: str | None) -> list[dict[str, Any]]:
+def topology_spread(
+    sp: ServicePlan, labels: dict[str, str], *, revision_key: str | None
+) -> list[dict[str, Any]]:
     """Spread replicas over nodes (hard) and zones (soft) once there are two or more.
 
     Without it the scheduler may pack every replica onto one node, and a single
@@ -64,18 +70,25 @@ def topology_spread(sp: ServicePlan, labels: dict[str, str], *,
     if max_replicas(sp) < 2:
         return []
     out = []
-    for key, when in (("kubernetes.io/hostname", "DoNotSchedule"),
-                      ("topology.kubernetes.io/zone", "ScheduleAnyway")):
-        rule: dict[str, Any] = {"labelSelector": {"matchLabels": dict(sorted(labels.items()))},
-                                "maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when}
+    for key, when in (
+        ("kubernetes.io/hostname", "DoNotSchedule"),
+        ("topology.kubernetes.io/zone", "ScheduleAnyway"),
+    ):
+        rule: dict[str, Any] = {
+            "labelSelector": {"matchLabels": dict(sorted(labels.items()))},
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": when,
+        }
         if revision_key:
             rule["matchLabelKeys"] = [revision_key]
         out.append(dict(sorted(rule.items())))
     return out
 
 
-def scheduling(sp: ServicePlan, labels: dict[str, str], *,
-               revision_key: str | None = None) -> dict[str, Any]:
+def scheduling(
+    sp: ServicePlan, labels: dict[str, str], *, revision_key: str | None = None
+) -> dict[str, Any]:
     """Pod spec fields for placement (only the ones that apply); ``labels`` are
     the pod's own, which the spread constraints count."""
     out: dict[str, Any] = {}

@@ -54,22 +54,31 @@ def pod_size(sp: ServicePlan) -> PodSize:
     if e.gpus_per_replica % nodes:
         raise LlmpodError(
             code="uneven_multinode_layout",
-            message=(f"service {sp.name!r}: {e.gpus_per_replica} GPUs per replica (TP {e.tp} × "
-                     f"PP {e.pp}) do not split evenly over {nodes} nodes of "
-                     f"{e.gpu.max_gpus_per_node} {e.gpu.key}; a LeaderWorkerSet gives every "
-                     f"pod the same GPU count."),
-            suggestions=["set gpus.max_per_replica to a multiple of the node's GPU count",
-                         "set gpus.max_nodes: 1"])
+            message=(
+                f"service {sp.name!r}: {e.gpus_per_replica} GPUs per replica (TP {e.tp} × "
+                f"PP {e.pp}) do not split evenly over {nodes} nodes of "
+                f"{e.gpu.max_gpus_per_node} {e.gpu.key}; a LeaderWorkerSet gives every "
+                f"pod the same GPU count."
+            ),
+            suggestions=[
+                "set gpus.max_per_replica to a multiple of the node's GPU count",
+                "set gpus.max_nodes: 1",
+            ],
+        )
     gpus = e.gpus_per_replica // nodes
     # NCCL (and vLLM's custom all-reduce) exchange tensors through /dev/shm
     # between the worker processes of one pod; Docker's 64 MiB default fails
     # with "NCCL error: unhandled system error" once TP or PP > 1 in a pod.
     shm = 0 if gpus <= 1 else max(8, 2 * gpus)
     return PodSize(
-        gpus=gpus, nodes=nodes, shm_gib=shm,
-        cpu_request=CPU_PER_GPU * max(1, gpus), cpu_limit=2 * CPU_PER_GPU * max(1, gpus),
+        gpus=gpus,
+        nodes=nodes,
+        shm_gib=shm,
+        cpu_request=CPU_PER_GPU * max(1, gpus),
+        cpu_limit=2 * CPU_PER_GPU * max(1, gpus),
         memory_gib=vllm_memory_gib(sp, gpus) + shm,
-        gpus_per_node=e.gpu.max_gpus_per_node)
+        gpus_per_node=e.gpu.max_gpus_per_node,
+    )
 
 
 def vllm_memory_gib(sp: ServicePlan, gpus: int) -> int:

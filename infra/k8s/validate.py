@@ -148,5 +148,6 @@ def validate_object(obj: dict[str, Any], version: str = KUBERNETES_VERSION) -> N
     for tmpl in _pod_templates(obj):
         # The pod templates inside are core/v1: check them as a PodTemplate.
         meta = {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"]}
-        _core({"apiVersion": "v1", "kind": "PodTemplate", "metadata": meta, "template": tmpl},
-              version)
+        _core(
+            {"apiVersion": "v1", "kind": "PodTemplate", "metadata": meta, "template": tmpl}, version
+        )

@@ -56,8 +56,10 @@ def marker_text(sp: ServicePlan) -> str:
     """What the loader writes when done; the wait compares byte for byte, so a
     volume filled for another revision does not count as ready."""
     src = weights_source(sp)
-    return (f"llmpod-weights v1\nsource={src.uri}\nrevision={src.revision}\n"
-            f"path={sp.model.container_path}\n")
+    return (
+        f"llmpod-weights v1\nsource={src.uri}\nrevision={src.revision}\n"
+        f"path={sp.model.container_path}\n"
+    )
 
 
 def marker_path(sp: ServicePlan) -> str:
@@ -81,26 +83,39 @@ def pvc(sp: ServicePlan) -> dict[str, Any]:
         spec["storageClassName"] = sp.spec.weights.storage_class
     # WaitForFirstConsumer classes bind only once the loader pod is scheduled:
     # Pulumi must not wait for "Bound" before creating that pod.
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": metadata(sp, n.pvc, "weights",
-                                 annotations={"pulumi.com/skipAwait": "true"}),
-            "spec": spec}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": metadata(sp, n.pvc, "weights", annotations={"pulumi.com/skipAwait": "true"}),
+        "spec": spec,
+    }
 
 
 def scripts(sp: ServicePlan) -> dict[str, str]:
     """Files of the scripts ConfigMap that concern weights."""
     src = weights_source(sp)
-    common = {"marker_path": marker_path(sp), "target_dir": sp.model.container_path,
-              "expected_marker_path": f"{c.SCRIPTS_DIR}/weights-marker"}
+    common = {
+        "marker_path": marker_path(sp),
+        "target_dir": sp.model.container_path,
+        "expected_marker_path": f"{c.SCRIPTS_DIR}/weights-marker",
+    }
     files = {
         "weights-marker": marker_text(sp),
-        "weights-wait.sh": render("weights-wait.sh.j2", loader_job=loader_job_name(sp),
-                                  max_wait_rounds=MAX_WAIT_S // WAIT_INTERVAL_S, **common),
+        "weights-wait.sh": render(
+            "weights-wait.sh.j2",
+            loader_job=loader_job_name(sp),
+            max_wait_rounds=MAX_WAIT_S // WAIT_INTERVAL_S,
+            **common,
+        ),
     }
     if src.scheme == "hf":
         files["weights-loader.py"] = render(
-            "weights-loader-hf.py.j2", repo_id=src.location, revision=src.revision,
-            marker_text=marker_text(sp), **common)
+            "weights-loader-hf.py.j2",
+            repo_id=src.location,
+            revision=src.revision,
+            marker_text=marker_text(sp),
+            **common,
+        )
     else:
         files["weights-loader.sh"] = render("weights-loader-s3.sh.j2", source=src.uri, **common)
     return files
@@ -115,13 +130,14 @@ def weights_mount(read_only: bool) -> dict[str, Any]:
 
 
 def weights_volume(names: Names, read_only: bool) -> dict[str, Any]:
-    return {"name": "weights",
-            "persistentVolumeClaim": {"claimName": names.pvc, "readOnly": read_only}}
+    return {
+        "name": "weights",
+        "persistentVolumeClaim": {"claimName": names.pvc, "readOnly": read_only},
+    }
 
 
 def scripts_volume(names: Names) -> dict[str, Any]:
-    return {"configMap": {"defaultMode": 0o444, "name": names.scripts_config},
-            "name": "scripts"}
+    return {"configMap": {"defaultMode": 0o444, "name": names.scripts_config}, "name": "scripts"}
 
 
 def tmp_volume(name: str = "tmp", size_gib: int = 4) -> dict[str, Any]:
@@ -134,8 +150,10 @@ def wait_init_container(sp: ServicePlan) -> dict[str, Any]:
         "image": sp.spec.image.reference,
         "imagePullPolicy": pull_policy(sp),
         "name": "wait-for-weights",
-        "resources": {"limits": {"cpu": "100m", "memory": "64Mi"},
-                      "requests": {"cpu": "10m", "memory": "16Mi"}},
+        "resources": {
+            "limits": {"cpu": "100m", "memory": "64Mi"},
+            "requests": {"cpu": "10m", "memory": "16Mi"},
+        },
         "securityContext": container_security(),
         "volumeMounts": [scripts_mount(), weights_mount(read_only=True)],
     }
@@ -145,13 +163,25 @@ def _loader_container(sp: ServicePlan) -> dict[str, Any]:
     src = weights_source(sp)
     env: list[dict[str, Any]] = [{"name": "HOME", "value": "/tmp"}]
     if src.scheme == "hf":
-        env += [{"name": "HF_HOME", "value": "/tmp/hf"},
-                {"name": "HF_HUB_DISABLE_PROGRESS_BARS", "value": "1"},
-                {"name": "PYTHONUNBUFFERED", "value": "1"}]
+        env += [
+            {"name": "HF_HOME", "value": "/tmp/hf"},
+            {"name": "HF_HUB_DISABLE_PROGRESS_BARS", "value": "1"},
+            {"name": "PYTHONUNBUFFERED", "value": "1"},
+        ]
         if sp.spec.weights.hf_token_secret:
             # optional: public models load without the Secret existing at all.
-            env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {
-                "key": "token", "name": sp.spec.weights.hf_token_secret, "optional": True}}})
+            env.append(
+                {
+                    "name": "HF_TOKEN",
+                    "valueFrom": {
+                        "secretKeyRef": {
+                            "key": "token",
+                            "name": sp.spec.weights.hf_token_secret,
+                            "optional": True,
+                        }
+                    },
+                }
+            )
         image, command = sp.spec.image.reference, ["python3", f"{c.SCRIPTS_DIR}/weights-loader.py"]
     else:
         image, command = c.AWS_CLI_IMAGE, ["/bin/sh", f"{c.SCRIPTS_DIR}/weights-loader.sh"]
@@ -161,11 +191,16 @@ def _loader_container(sp: ServicePlan) -> dict[str, Any]:
         "image": image,
         "imagePullPolicy": pull_policy(sp) if src.scheme == "hf" else "IfNotPresent",
         "name": "loader",
-        "resources": {"limits": {"cpu": "4", "memory": "8Gi"},
-                      "requests": {"cpu": "1", "memory": "2Gi"}},
+        "resources": {
+            "limits": {"cpu": "4", "memory": "8Gi"},
+            "requests": {"cpu": "1", "memory": "2Gi"},
+        },
         "securityContext": container_security(),
-        "volumeMounts": [scripts_mount(), {"mountPath": "/tmp", "name": "tmp"},
-                         weights_mount(read_only=False)],
+        "volumeMounts": [
+            scripts_mount(),
+            {"mountPath": "/tmp", "name": "tmp"},
+            weights_mount(read_only=False),
+        ],
     }
 
 
@@ -174,8 +209,10 @@ def _loader_skips(sp: ServicePlan) -> dict[str, str]:
     if weights_source(sp).scheme == "s3":
         skips["CKV_K8S_43"] = f"{c.AWS_CLI_IMAGE} is pinned by its release tag"
     elif sp.spec.weights.hf_token_secret:
-        skips["CKV_K8S_35"] = ("huggingface_hub reads the token only from HF_TOKEN; it lives "
-                               "in the short-lived loader pod, never in serving pods")
+        skips["CKV_K8S_35"] = (
+            "huggingface_hub reads the token only from HF_TOKEN; it lives "
+            "in the short-lived loader pod, never in serving pods"
+        )
     return skips
 
 
@@ -185,8 +222,11 @@ def loader_network_policy(sp: ServicePlan) -> dict[str, Any]:
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": metadata(sp, f"{names_for(sp).service}-weights-loader", "weights-loader"),
-        "spec": {"ingress": [], "podSelector": {"matchLabels": selector_labels(
-            sp, "weights-loader")}, "policyTypes": ["Ingress"]},
+        "spec": {
+            "ingress": [],
+            "podSelector": {"matchLabels": selector_labels(sp, "weights-loader")},
+            "policyTypes": ["Ingress"],
+        },
     }
 
 
@@ -199,9 +239,12 @@ def loader_job(sp: ServicePlan) -> dict[str, Any]:
         "kind": "Job",
         # `pulumi up` must not block on a multi-hour download: serving pods wait
         # for the marker themselves (wait-for-weights).
-        "metadata": metadata(sp, loader_job_name(sp), "weights-loader",
-                             annotations={"pulumi.com/skipAwait": "true",
-                                          **checkov_skips(_loader_skips(sp))}),
+        "metadata": metadata(
+            sp,
+            loader_job_name(sp),
+            "weights-loader",
+            annotations={"pulumi.com/skipAwait": "true", **checkov_skips(_loader_skips(sp))},
+        ),
         "spec": {
             "activeDeadlineSeconds": int(math.ceil(max(3600, download_s) / 60) * 60),
             # Each retry resumes where the last stopped, so retries are cheap.
@@ -216,8 +259,11 @@ def loader_job(sp: ServicePlan) -> dict[str, Any]:
                     "restartPolicy": "Never",
                     "securityContext": pod_security(),
                     "serviceAccountName": n.service_account,
-                    "volumes": [scripts_volume(n), tmp_volume(),
-                                weights_volume(n, read_only=False)],
+                    "volumes": [
+                        scripts_volume(n),
+                        tmp_volume(),
+                        weights_volume(n, read_only=False),
+                    ],
                 },
             },
         },

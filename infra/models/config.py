@@ -16,18 +16,45 @@ from infra.errors import LlmpodError
 from infra.models.facts import LayerKind, MLAFacts, ModelFacts, MoEFacts
 from infra.models.quant_config import parse_quantization_config
 
-_KV_HEAD_KEYS = ("n_head_kv", "num_kv_heads", "num_key_value_heads", "multi_query_group_num",
-                 "num_attention_groups")
-_MAX_LEN_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
-                 "model_max_length", "max_target_positions", "max_sequence_length",
-                 "max_seq_length", "seq_len")
+_KV_HEAD_KEYS = (
+    "n_head_kv",
+    "num_kv_heads",
+    "num_key_value_heads",
+    "multi_query_group_num",
+    "num_attention_groups",
+)
+_MAX_LEN_KEYS = (
+    "max_position_embeddings",
+    "n_positions",
+    "max_seq_len",
+    "seq_length",
+    "model_max_length",
+    "max_target_positions",
+    "max_sequence_length",
+    "max_seq_length",
+    "seq_len",
+)
 _EXPERT_KEYS = ("num_experts", "moe_num_experts", "n_routed_experts", "num_local_experts")
 # Rope types whose max_position_embeddings already include the extension.
-_NO_ROPE_MULTIPLY = {"su", "longrope", "llama3", "yarn", "deepseek_yarn",
-                     "deepseek_llama_scaling", "linear_gemma3"}
+_NO_ROPE_MULTIPLY = {
+    "su",
+    "longrope",
+    "llama3",
+    "yarn",
+    "deepseek_yarn",
+    "deepseek_llama_scaling",
+    "linear_gemma3",
+}
 # Architectures with a two-matrix (non-gated) MLP.
-_PLAIN_MLP = {"PhiForCausalLM", "GPT2LMHeadModel", "GPTNeoXForCausalLM", "FalconForCausalLM",
-              "Starcoder2ForCausalLM", "GPTBigCodeForCausalLM", "OPTForCausalLM"}
+_PLAIN_MLP = {
+    "PhiForCausalLM",
+    "GPT2LMHeadModel",
+    "GPTNeoXForCausalLM",
+    "FalconForCausalLM",
+    "Starcoder2ForCausalLM",
+    "GPTBigCodeForCausalLM",
+    "OPTForCausalLM",
+}
 
 
 def _first(cfg: dict[str, Any], *keys: str) -> Any:
@@ -47,8 +74,10 @@ def _require(cfg: dict[str, Any], name: str, *keys: str) -> int:
                 + (f" (nor {', '.join(keys[1:])})" if len(keys) > 1 else "")
                 + "; llmpod needs it to size the model."
             ),
-            suggestions=["pass the model's own config.json (the file vLLM reads)",
-                         "or use a catalog name from `llmpod catalog models`"],
+            suggestions=[
+                "pass the model's own config.json (the file vLLM reads)",
+                "or use a catalog name from `llmpod catalog models`",
+            ],
         )
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         raise LlmpodError(
@@ -62,9 +91,11 @@ def _require(cfg: dict[str, Any], name: str, *keys: str) -> int:
 def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> ModelFacts:
     """Facts vLLM would use for this config (text model, plus vision weights)."""
     if not isinstance(raw, dict):
-        raise LlmpodError(code="model_config_invalid",
-                          message=f"config.json of {name!r} is not a JSON object.",
-                          suggestions=["pass the model's config.json"])
+        raise LlmpodError(
+            code="model_config_invalid",
+            message=f"config.json of {name!r} is not a JSON object.",
+            suggestions=["pass the model's config.json"],
+        )
     arch = str((raw.get("architectures") or ["unknown"])[0])
     text = raw.get("text_config") or raw.get("llm_config") or raw
     qc = raw.get("quantization_config") or text.get("quantization_config")
@@ -74,7 +105,8 @@ def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> M
     heads = _require(text, name, "num_attention_heads", "n_head", "num_heads")
     kv_heads = int(_first(text, *_KV_HEAD_KEYS) or heads)
     head_dim = int(_first(text, "head_dim") or 0) or int(
-        _first(text, "hidden_size_per_head") or hidden // heads)
+        _first(text, "hidden_size_per_head") or hidden // heads
+    )
     vocab = _require(text, name, "vocab_size", "padded_vocab_size")
     inter = int(_first(text, "intermediate_size", "ffn_dim", "n_inner") or 4 * hidden)
 
@@ -91,10 +123,16 @@ def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> M
 
     moe = _moe(text, layers, inter)
     kinds, window = _layer_kinds(text, layers)
-    dtype = str(_first(text, "torch_dtype", "dtype") or _first(raw, "torch_dtype", "dtype")
-                or "bfloat16")
-    dtype = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32",
-             "float": "float32"}.get(dtype, dtype)
+    dtype = str(
+        _first(text, "torch_dtype", "dtype") or _first(raw, "torch_dtype", "dtype") or "bfloat16"
+    )
+    dtype = {
+        "bf16": "bfloat16",
+        "fp16": "float16",
+        "half": "float16",
+        "fp32": "float32",
+        "float": "float32",
+    }.get(dtype, dtype)
     if dtype not in ("bfloat16", "float16", "float32"):
         dtype = "bfloat16"
 
@@ -111,8 +149,9 @@ def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> M
         head_dim=head_dim,
         intermediate_size=inter,
         vocab_size=vocab,
-        tie_word_embeddings=bool(raw.get("tie_word_embeddings", text.get("tie_word_embeddings",
-                                                                         False))),
+        tie_word_embeddings=bool(
+            raw.get("tie_word_embeddings", text.get("tie_word_embeddings", False))
+        ),
         max_model_len=derive_max_model_len(text),
         max_position_embeddings=int(_first(text, *_MAX_LEN_KEYS) or 0),
         dtype=dtype,  # type: ignore[arg-type]  # narrowed by the check above
@@ -122,8 +161,11 @@ def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> M
         mla=mla,
         quant=parse_quantization_config(qc, model=name) if qc else None,
         mlp_matrices=2 if arch in _PLAIN_MLP else 3,
-        attention_bias=bool(text.get("attention_bias") or text.get("qkv_bias")
-                            or text.get("model_type") in ("qwen2", "qwen2_moe")),
+        attention_bias=bool(
+            text.get("attention_bias")
+            or text.get("qkv_bias")
+            or text.get("model_type") in ("qwen2", "qwen2_moe")
+        ),
         extra_params=_vision_params(raw.get("vision_config"), hidden),
         rotary_dim=rotary,
         source=source,
@@ -145,8 +187,9 @@ def _moe(text: dict[str, Any], layers: int, inter: int) -> MoEFacts | None:
     dense += [int(i) for i in (text.get("mlp_only_layers") or [])]
     return MoEFacts(
         num_experts=int(experts),
-        experts_per_token=int(_first(text, "num_experts_per_tok", "moe_top_k",
-                                     "num_experts_per_token") or 2),
+        experts_per_token=int(
+            _first(text, "num_experts_per_tok", "moe_top_k", "num_experts_per_token") or 2
+        ),
         expert_intermediate_size=expert_inter,
         shared_intermediate_size=shared,
         dense_layers=tuple(sorted(set(dense))),
@@ -159,16 +202,16 @@ def _layer_kinds(text: dict[str, Any], layers: int) -> tuple[tuple[LayerKind, ..
     full: LayerKind = "full"
     sliding: LayerKind = "sliding"
     if isinstance(types, list) and len(types) == layers:
-        kinds = tuple(sliding if "sliding" in str(t) or "chunk" in str(t) else full
-                      for t in types)
+        kinds = tuple(sliding if "sliding" in str(t) or "chunk" in str(t) else full for t in types)
         return kinds, int(window) if window and sliding in kinds else None
     if not window or text.get("use_sliding_window") is False:
         return (full,) * layers, None
     model_type = str(text.get("model_type", ""))
     pattern = text.get("sliding_window_pattern")
     if pattern:  # Gemma 3: every pattern-th layer is global.
-        kinds_l: list[LayerKind] = ["full" if (i + 1) % int(pattern) == 0 else "sliding"
-                                    for i in range(layers)]
+        kinds_l: list[LayerKind] = [
+            "full" if (i + 1) % int(pattern) == 0 else "sliding" for i in range(layers)
+        ]
         return tuple(kinds_l), int(window)
     if model_type.startswith("gemma2") or model_type == "cohere2":
         # Gemma 2 alternates, starting with a sliding layer.

@@ -41,8 +41,16 @@ class MLAFacts:
 
 
 QuantMethod = Literal[
-    "fp8", "fp8-block", "int8", "awq", "gptq", "w4a16", "bitsandbytes-4bit",
-    "bitsandbytes-8bit", "mxfp4", "nvfp4",
+    "fp8",
+    "fp8-block",
+    "int8",
+    "awq",
+    "gptq",
+    "w4a16",
+    "bitsandbytes-4bit",
+    "bitsandbytes-8bit",
+    "mxfp4",
+    "nvfp4",
 ]
 
 

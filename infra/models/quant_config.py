@@ -21,15 +21,21 @@ def parse_quantization_config(qc: dict[str, Any], *, model: str) -> QuantFacts:
     if method == "fp8":
         block = qc.get("weight_block_size")
         if block:
-            return QuantFacts("fp8-block", "fp8", 8, block=(int(block[0]), int(block[1])),
-                              activations="fp8")
+            return QuantFacts(
+                "fp8-block", "fp8", 8, block=(int(block[0]), int(block[1])), activations="fp8"
+            )
         return QuantFacts("fp8", "fp8", 8, activations="fp8")
     if method in ("awq", "awq_marlin"):
-        return QuantFacts("awq", "awq", float(qc.get("bits", qc.get("w_bit", 4))),
-                          group_size=_group(qc.get("group_size", qc.get("q_group_size", 128))))
+        return QuantFacts(
+            "awq",
+            "awq",
+            float(qc.get("bits", qc.get("w_bit", 4))),
+            group_size=_group(qc.get("group_size", qc.get("q_group_size", 128))),
+        )
     if method in ("gptq", "gptq_marlin"):
-        return QuantFacts("gptq", "gptq", float(qc.get("bits", 4)),
-                          group_size=_group(qc.get("group_size", 128)))
+        return QuantFacts(
+            "gptq", "gptq", float(qc.get("bits", 4)), group_size=_group(qc.get("group_size", 128))
+        )
     if method == "bitsandbytes":
         if qc.get("load_in_4bit") or qc.get("_load_in_4bit"):
             return QuantFacts("bitsandbytes-4bit", "bitsandbytes", 4, group_size=64)
@@ -52,8 +58,10 @@ def parse_quantization_config(qc: dict[str, Any], *, model: str) -> QuantFacts:
             f"Model {model!r} declares quantization_config.quant_method={method!r}, which "
             f"llmpod cannot size."
         ),
-        suggestions=[f"use a checkpoint quantized with one of {', '.join(SUPPORTED)}",
-                     "or serve the unquantized checkpoint"],
+        suggestions=[
+            f"use a checkpoint quantized with one of {', '.join(SUPPORTED)}",
+            "or serve the unquantized checkpoint",
+        ],
     )
 
 
@@ -67,8 +75,9 @@ def _compressed_tensors(qc: dict[str, Any], *, model: str) -> QuantFacts:
     if not groups:
         raise LlmpodError(
             code="model_config_invalid",
-            message=(f"Model {model!r}: compressed-tensors quantization_config has no "
-                     f"config_groups."),
+            message=(
+                f"Model {model!r}: compressed-tensors quantization_config has no config_groups."
+            ),
             suggestions=["check the checkpoint's config.json"],
         )
     # All llm-compressor recipes llmpod knows use one scheme for every Linear.
@@ -93,9 +102,13 @@ def _compressed_tensors(qc: dict[str, Any], *, model: str) -> QuantFacts:
     else:
         method = "w4a16"
     return QuantFacts(
-        method, "compressed-tensors", bits, group_size=group,
+        method,
+        "compressed-tensors",
+        bits,
+        group_size=group,
         block=(int(block[0]), int(block[1])) if block else None,
-        kv_cache_fp8=kv_fp8, activations=activations,
+        kv_cache_fp8=kv_fp8,
+        activations=activations,
     )
 
 

@@ -29,8 +29,10 @@ CONFIG_FILENAME = "config.json"
 # validate_repo_id); the revision may be a branch, tag or commit and may contain "/".
 _HF_REF = re.compile(r"^hf://(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<rev>[^@\s]+))?$")
 _S3_REF = re.compile(r"^s3://(?P<bucket>[^/\s]+)(?:/(?P<prefix>.*))?$")
-_FORMS = ("a catalog name (`llmpod catalog models`), a path to config.json, "
-          "hf://org/name[@revision] or s3://bucket/prefix")
+_FORMS = (
+    "a catalog name (`llmpod catalog models`), a path to config.json, "
+    "hf://org/name[@revision] or s3://bucket/prefix"
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,11 @@ def load_model_config(ref: str, *, cache_dir: Path | None = None) -> RawModelCon
     """Find and read the config.json that ``ref`` names. ``cache_dir`` is for hf:// only."""
     text = ref.strip()
     if not text:
-        raise LlmpodError(code="unknown_model", message="The model reference is empty.",
-                          suggestions=[f"pass {_FORMS}"])
+        raise LlmpodError(
+            code="unknown_model",
+            message="The model reference is empty.",
+            suggestions=[f"pass {_FORMS}"],
+        )
     if text.lower().startswith("hf://"):
         return _from_hf(text, cache_dir)
     if text.lower().startswith("s3://"):
@@ -58,22 +63,29 @@ def load_model_config(ref: str, *, cache_dir: Path | None = None) -> RawModelCon
         scheme = text.split("://", 1)[0]
         raise LlmpodError(
             code="unknown_model",
-            message=(f"Model reference {text!r} uses the scheme {scheme!r}, "
-                     "which llmpod cannot read."),
+            message=(
+                f"Model reference {text!r} uses the scheme {scheme!r}, which llmpod cannot read."
+            ),
             suggestions=[f"pass {_FORMS}"],
         )
     if not catalog.contains(text) and _looks_like_path(text):
         return _from_file(Path(text).expanduser())
     entry = catalog.find(text)  # unknown names raise unknown_model with a "did you mean"
-    return RawModelConfig(name=entry.name, config=copy.deepcopy(entry.config),
-                          source=entry.source, revision=entry.revision, origin="catalog")
+    return RawModelConfig(
+        name=entry.name,
+        config=copy.deepcopy(entry.config),
+        source=entry.source,
+        revision=entry.revision,
+        origin="catalog",
+    )
 
 
 def _looks_like_path(text: str) -> bool:
     # Catalog names contain "/" too ("Qwen/Qwen3-8B"), so an existing path or an
     # explicit path shape decides; anything else is treated as a catalog name.
-    return (_exists(text) or text.endswith(".json")
-            or text.startswith((".", "~", "/")) or "\\" in text)
+    return (
+        _exists(text) or text.endswith(".json") or text.startswith((".", "~", "/")) or "\\" in text
+    )
 
 
 def _exists(text: str) -> bool:
@@ -94,18 +106,26 @@ def _from_file(path: Path) -> RawModelConfig:
         raise LlmpodError(
             code="model_config_missing",
             message=f"Cannot read the model config {shorten(str(path), keep_end=True)}: "
-                    f"{getattr(exc, 'strerror', None) or exc}.",
-            suggestions=["pass the path of the model's config.json (or of its directory)",
-                         "or use a catalog name from `llmpod catalog models`"]) from None
+            f"{getattr(exc, 'strerror', None) or exc}.",
+            suggestions=[
+                "pass the path of the model's config.json (or of its directory)",
+                "or use a catalog name from `llmpod catalog models`",
+            ],
+        ) from None
     if not found:
         shown_path = shorten(str(path), keep_end=True)
-        where = f"directory {shown_path} has no {CONFIG_FILENAME}" if is_dir \
+        where = (
+            f"directory {shown_path} has no {CONFIG_FILENAME}"
+            if is_dir
             else f"{shown_path} does not exist"
+        )
         raise LlmpodError(
             code="model_config_missing",
             message=f"Cannot read the model config: {where}.",
-            suggestions=["pass the path of the model's config.json (or of its directory)",
-                         "or use a catalog name from `llmpod catalog models`"],
+            suggestions=[
+                "pass the path of the model's config.json (or of its directory)",
+                "or use a catalog name from `llmpod catalog models`",
+            ],
         )
     try:
         raw = target.read_bytes()
@@ -116,9 +136,13 @@ def _from_file(path: Path) -> RawModelConfig:
             suggestions=["check the file's permissions"],
         ) from exc
     resolved = target.resolve()
-    return RawModelConfig(name=resolved.parent.name or str(resolved),
-                          config=parse_config_json(raw, where=str(resolved)),
-                          source=str(resolved), revision=None, origin="file")
+    return RawModelConfig(
+        name=resolved.parent.name or str(resolved),
+        config=parse_config_json(raw, where=str(resolved)),
+        source=str(resolved),
+        revision=None,
+        origin="file",
+    )
 
 
 def _from_hf(text: str, cache_dir: Path | None) -> RawModelConfig:
@@ -127,15 +151,22 @@ def _from_hf(text: str, cache_dir: Path | None) -> RawModelConfig:
         raise LlmpodError(
             code="unknown_model",
             message=f"Model reference {text!r} is not of the form hf://org/name[@revision].",
-            suggestions=["for example hf://Qwen/Qwen3-8B or hf://meta-llama/Llama-3.1-8B-Instruct@main"],
+            suggestions=[
+                "for example hf://Qwen/Qwen3-8B or hf://meta-llama/Llama-3.1-8B-Instruct@main"
+            ],
         )
     repo, revision = match["repo"], match["rev"] or "main"
     from infra.adaptors import hf  # lazy: keeps huggingface_hub out of import time
 
     path = hf.download_config(repo, revision, cache_dir=cache_dir)
     source = f"hf://{repo}@{revision}"
-    return RawModelConfig(name=repo, config=parse_config_json(path.read_bytes(), where=source),
-                          source=source, revision=revision, origin="hf")
+    return RawModelConfig(
+        name=repo,
+        config=parse_config_json(path.read_bytes(), where=source),
+        source=source,
+        revision=revision,
+        origin="hf",
+    )
 
 
 def _from_s3(text: str) -> RawModelConfig:
@@ -152,8 +183,13 @@ def _from_s3(text: str) -> RawModelConfig:
     source = f"s3://{bucket}/{key}"
     body = aws.read_object(bucket, key)
     name = f"{bucket}/{key.removesuffix(CONFIG_FILENAME).rstrip('/')}".rstrip("/")
-    return RawModelConfig(name=name, config=parse_config_json(body, where=source),
-                          source=source, revision=None, origin="s3")
+    return RawModelConfig(
+        name=name,
+        config=parse_config_json(body, where=source),
+        source=source,
+        revision=None,
+        origin="s3",
+    )
 
 
 def s3_config_key(prefix: str) -> str:
@@ -179,16 +215,21 @@ def parse_config_json(raw: bytes, *, where: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise LlmpodError(
             code="model_config_invalid",
-            message=(f"{where} is not valid JSON: {exc.msg} "
-                     f"at line {exc.lineno} column {exc.colno}."),
-            suggestions=["fix the JSON syntax at that position",
-                         "or download a fresh copy of the model's config.json"],
+            message=(
+                f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+            ),
+            suggestions=[
+                "fix the JSON syntax at that position",
+                "or download a fresh copy of the model's config.json",
+            ],
         ) from exc
     if not isinstance(value, dict):
         raise LlmpodError(
             code="model_config_invalid",
-            message=(f"{where} holds a JSON {type(value).__name__}, but a config.json must be "
-                     "a JSON object ({...})."),
+            message=(
+                f"{where} holds a JSON {type(value).__name__}, but a config.json must be "
+                "a JSON object ({...})."
+            ),
             suggestions=["pass the model's config.json"],
         )
     return value

@@ -17,24 +17,30 @@ def validate_request(req: PlanRequest) -> None:
     if req.max_model_len is not None and req.max_model_len > m.max_model_len:
         raise LlmpodError(
             code="context_too_long",
-            message=(f"max_model_len {req.max_model_len} is longer than the {m.max_model_len} "
-                     f"tokens {m.name} supports (derived from its config.json as vLLM does); "
-                     f"vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1."),
+            message=(
+                f"max_model_len {req.max_model_len} is longer than the {m.max_model_len} "
+                f"tokens {m.name} supports (derived from its config.json as vLLM does); "
+                f"vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1."
+            ),
             suggestions=[f"--max-model-len {m.max_model_len} or less"],
-            changes=[Suggestion("max_model_len", m.max_model_len, "or less",
-                                "the model's own limit")],
+            changes=[
+                Suggestion("max_model_len", m.max_model_len, "or less", "the model's own limit")
+            ],
         )
     if req.max_model_len is not None and req.max_model_len < 1:
-        raise LlmpodError(code="bad_max_model_len",
-                          message=f"max_model_len {req.max_model_len} must be positive.",
-                          suggestions=["e.g. --max-model-len 8192"])
+        raise LlmpodError(
+            code="bad_max_model_len",
+            message=f"max_model_len {req.max_model_len} must be positive.",
+            suggestions=["e.g. --max-model-len 8192"],
+        )
     u = req.vllm.gpu_memory_utilization
     if u is not None and not 0 < u <= 1:
         raise LlmpodError(
             code="bad_gpu_memory_utilization",
             message=f"gpu_memory_utilization {u} must be in (0, 1]: it is a fraction of the "
-                    f"GPU's total memory.",
-            suggestions=["e.g. --gpu-memory-utilization 0.9"])
+            f"GPU's total memory.",
+            suggestions=["e.g. --gpu-memory-utilization 0.9"],
+        )
     check_fixed_layout(req)
 
 
@@ -42,16 +48,23 @@ def make_plan(req: PlanRequest) -> Plan:
     validate_request(req)
     result = search(req)
     version = req.vllm_version
-    warnings = tuple(quantization_warnings(req.model,
-                                           overridden=req.online_quantization is not None))
+    warnings = tuple(
+        quantization_warnings(req.model, overridden=req.online_quantization is not None)
+    )
     if result.best is not None:
         chosen = result.best
         e = chosen.evaluation
         return Plan(
-            model=req.model.name, feasible=True, evaluation=e, replicas=chosen.replicas,
-            vllm_args=tuple(vllm_args_for(req, e).build_args()), estimates=chosen.estimates,
-            reasons=tuple(reasons_for(req, chosen, result)), price_per_gpu_hour=chosen.price,
-            vllm_version=version, warnings=warnings,
+            model=req.model.name,
+            feasible=True,
+            evaluation=e,
+            replicas=chosen.replicas,
+            vllm_args=tuple(vllm_args_for(req, e).build_args()),
+            estimates=chosen.estimates,
+            reasons=tuple(reasons_for(req, chosen, result)),
+            price_per_gpu_hour=chosen.price,
+            vllm_version=version,
+            warnings=warnings,
         )
     closest = result.closest
     changes, _longest = structured_suggestions(req, closest)
@@ -59,27 +72,60 @@ def make_plan(req: PlanRequest) -> Plan:
     if closest is None:
         error = LlmpodError(
             code="no_valid_layout",
-            message=(f"No tensor/pipeline layout of {req.model.name} on "
-                     f"{', '.join(g.key for g in req.gpus)} is one vLLM accepts within "
-                     f"{req.max_gpus_per_replica} GPUs and {req.max_nodes_per_replica} nodes: "
-                     + "; ".join(result.rejected_layouts[:4]) + "."),
-            suggestions=tips, changes=changes, exit_code=2)
-        return Plan(model=req.model.name, feasible=False, evaluation=None, replicas=0,
-                    vllm_args=(), estimates=None, reasons=(), errors=(error,),
-                    vllm_version=version, warnings=warnings)
+            message=(
+                f"No tensor/pipeline layout of {req.model.name} on "
+                f"{', '.join(g.key for g in req.gpus)} is one vLLM accepts within "
+                f"{req.max_gpus_per_replica} GPUs and {req.max_nodes_per_replica} nodes: "
+                + "; ".join(result.rejected_layouts[:4])
+                + "."
+            ),
+            suggestions=tips,
+            changes=changes,
+            exit_code=2,
+        )
+        return Plan(
+            model=req.model.name,
+            feasible=False,
+            evaluation=None,
+            replicas=0,
+            vllm_args=(),
+            estimates=None,
+            reasons=(),
+            errors=(error,),
+            vllm_version=version,
+            warnings=warnings,
+        )
     e = closest.evaluation
-    code = ("weights_do_not_fit" if not e.weights_fit else
-            "context_does_not_fit" if not e.kv_fits else "targets_not_met")
-    where = (f"TP {e.tp} × PP {e.pp} on {e.gpus_per_replica} {e.gpu.key}"
-             if (req.tp or req.pp) else
-             f"any layout up to {req.max_gpus_per_replica} GPUs / {req.max_nodes_per_replica} "
-             f"node(s) of {', '.join(g.key for g in req.gpus)} (closest: TP {e.tp} × PP {e.pp})")
+    code = (
+        "weights_do_not_fit"
+        if not e.weights_fit
+        else "context_does_not_fit"
+        if not e.kv_fits
+        else "targets_not_met"
+    )
+    where = (
+        f"TP {e.tp} × PP {e.pp} on {e.gpus_per_replica} {e.gpu.key}"
+        if (req.tp or req.pp)
+        else f"any layout up to {req.max_gpus_per_replica} GPUs / {req.max_nodes_per_replica} "
+        f"node(s) of {', '.join(g.key for g in req.gpus)} (closest: TP {e.tp} × PP {e.pp})"
+    )
     error = LlmpodError(
         code=code,
         message=f"{req.model.name} does not fit {where}: {'; '.join(closest.problems)}.",
-        suggestions=tips, changes=changes, exit_code=2)
+        suggestions=tips,
+        changes=changes,
+        exit_code=2,
+    )
     return Plan(
-        model=req.model.name, feasible=False, evaluation=e, replicas=0,
-        vllm_args=(), estimates=closest.estimates, reasons=(), errors=(error,),
-        price_per_gpu_hour=closest.price, vllm_version=version, warnings=warnings,
+        model=req.model.name,
+        feasible=False,
+        evaluation=e,
+        replicas=0,
+        vllm_args=(),
+        estimates=closest.estimates,
+        reasons=(),
+        errors=(error,),
+        price_per_gpu_hour=closest.price,
+        vllm_version=version,
+        warnings=warnings,
     )

@@ -111,47 +111,106 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
     dtype_bytes = 4 if s.served_dtype == "float32" else 2
     kv_bytes = kv.kv_dtype_bytes(s.kv_cache_dtype, dtype_bytes)
     ep_size = tp if ep else 1
-    weights = stage_weights(m, tp=tp, pp=pp, ep=ep_size, quant=s.quant,
-                            served_dtype_bytes=dtype_bytes, version=s.profile.version)
+    weights = stage_weights(
+        m,
+        tp=tp,
+        pp=pp,
+        ep=ep_size,
+        quant=s.quant,
+        served_dtype_bytes=dtype_bytes,
+        version=s.profile.version,
+    )
     ranges = stage_layer_ranges(m.num_layers, pp)
     stages, geos, caps = [], [], []
     for i, (w, layers) in enumerate(zip(weights, ranges, strict=True)):
         last = i == pp - 1
-        act = memory.activation_gib(m, tp=tp, last_stage=last, max_num_seqs=s.max_num_seqs,
-                                    max_num_batched_tokens=s.max_num_batched_tokens,
-                                    profile=s.profile)
+        act = memory.activation_gib(
+            m,
+            tp=tp,
+            last_stage=last,
+            max_num_seqs=s.max_num_seqs,
+            max_num_batched_tokens=s.max_num_batched_tokens,
+            profile=s.profile,
+        )
         st = memory.stage_memory(
-            gpu, utilization=s.utilization, weights_gib=w.gib, activation=act,
+            gpu,
+            utilization=s.utilization,
+            weights_gib=w.gib,
+            activation=act,
             non_torch=memory.non_torch_gib(gpu, tp, s.profile),
-            cuda_graph=memory.cuda_graph_gib(m, len(layers), enforce_eager=req.vllm.enforce_eager,
-                                             profile=s.profile, gpu=gpu))
-        geo = kv.geometry(m, layers, tp=tp, block=s.block_size, kv_bytes=kv_bytes,
-                          hybrid_manager=s.profile.hybrid_kv_manager)
-        cap = kv.capacity(geo, m, max(0.0, st.kv_cache_gib) * GIB, max_model_len=s.max_model_len,
-                          max_num_batched_tokens=s.max_num_batched_tokens)
+            cuda_graph=memory.cuda_graph_gib(
+                m, len(layers), enforce_eager=req.vllm.enforce_eager, profile=s.profile, gpu=gpu
+            ),
+        )
+        geo = kv.geometry(
+            m,
+            layers,
+            tp=tp,
+            block=s.block_size,
+            kv_bytes=kv_bytes,
+            hybrid_manager=s.profile.hybrid_kv_manager,
+        )
+        cap = kv.capacity(
+            geo,
+            m,
+            max(0.0, st.kv_cache_gib) * GIB,
+            max_model_len=s.max_model_len,
+            max_num_batched_tokens=s.max_num_batched_tokens,
+        )
         stages.append(st)
         geos.append(geo)
         caps.append(cap)
     # vLLM gives every rank the smallest block count among them.
     limiting = min(range(pp), key=lambda i: caps[i].num_blocks)
-    whole = kv.geometry(m, range(m.num_layers), tp=tp, block=s.block_size, kv_bytes=kv_bytes,
-                        hybrid_manager=s.profile.hybrid_kv_manager)
+    whole = kv.geometry(
+        m,
+        range(m.num_layers),
+        tp=tp,
+        block=s.block_size,
+        kv_bytes=kv_bytes,
+        hybrid_manager=s.profile.hybrid_kv_manager,
+    )
     return Evaluation(
-        gpu=gpu, tp=tp, pp=pp, expert_parallel=ep, settings=s, stages=tuple(stages),
-        limiting_stage=limiting, geometry=geos[limiting], capacity=caps[limiting],
-        perf=_perf_inputs(req, gpu, tp, pp, ep_size, s, weights[0].bytes_per_gpu * pp,
-                          whole.bytes_per_token, caps[limiting].tokens),
+        gpu=gpu,
+        tp=tp,
+        pp=pp,
+        expert_parallel=ep,
+        settings=s,
+        stages=tuple(stages),
+        limiting_stage=limiting,
+        geometry=geos[limiting],
+        capacity=caps[limiting],
+        perf=_perf_inputs(
+            req,
+            gpu,
+            tp,
+            pp,
+            ep_size,
+            s,
+            weights[0].bytes_per_gpu * pp,
+            whole.bytes_per_token,
+            caps[limiting].tokens,
+        ),
         # On disk the checkpoint keeps its own format, whatever vLLM does at load;
         # a --quantization that declares how an unconfigured checkpoint is stored
         # (awq, gptq, compressed-tensors: never applied at load) is that format.
-        checkpoint_bytes=checkpoint_bytes(m, m.quant or _declared(req.online_quantization),
-                                          m.dtype_bytes, s.profile.version),
+        checkpoint_bytes=checkpoint_bytes(
+            m, m.quant or _declared(req.online_quantization), m.dtype_bytes, s.profile.version
+        ),
     )
 
 
-def _perf_inputs(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: int, s: Settings,
-                 weight_bytes_per_gpu: float, kv_bytes_per_token: int,
-                 kv_tokens: int) -> perf.PerfInputs:
+def _perf_inputs(
+    req: PlanRequest,
+    gpu: GpuSpec,
+    tp: int,
+    pp: int,
+    ep: int,
+    s: Settings,
+    weight_bytes_per_gpu: float,
+    kv_bytes_per_token: int,
+    kv_tokens: int,
+) -> perf.PerfInputs:
     m = req.model
     h = m.hidden_size
     expert_params = 0.0
@@ -171,14 +230,22 @@ def _perf_inputs(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: int, s: S
     linear_bytes = max(0.0, weight_bytes_per_gpu - expert_bytes - head_bytes - embedding)
     math_bits = s.quant is not None and s.quant.activations in ("fp8", "int8")
     return perf.PerfInputs(
-        model=m, gpu=gpu, tp=tp, pp=pp, linear_bytes_per_gpu=linear_bytes,
-        lm_head_bytes_per_gpu=head_bytes, expert_bytes_per_gpu=expert_bytes,
+        model=m,
+        gpu=gpu,
+        tp=tp,
+        pp=pp,
+        linear_bytes_per_gpu=linear_bytes,
+        lm_head_bytes_per_gpu=head_bytes,
+        expert_bytes_per_gpu=expert_bytes,
         kv_bytes_per_token_per_gpu=kv_bytes_per_token,
-        dense_params_per_token=_dense_params(m), expert_params_per_token=active_expert_params,
+        dense_params_per_token=_dense_params(m),
+        expert_params_per_token=active_expert_params,
         weight_kernel=kernels.weight_class(s.quant),
         low_precision_math=math_bits and gpu.has_fp8_compute,
-        max_num_seqs=s.max_num_seqs, max_num_batched_tokens=s.max_num_batched_tokens,
-        kv_token_capacity=kv_tokens, cross_node=tp * pp > gpu.max_gpus_per_node,
+        max_num_seqs=s.max_num_seqs,
+        max_num_batched_tokens=s.max_num_batched_tokens,
+        kv_token_capacity=kv_tokens,
+        cross_node=tp * pp > gpu.max_gpus_per_node,
     )
 
 
@@ -188,8 +255,11 @@ def _dense_params(m: ModelFacts) -> float:
     if m.mla is not None:
         a = m.mla
         qk = a.qk_nope_head_dim + a.qk_rope_head_dim
-        attn = ((h * a.q_lora_rank + a.q_lora_rank * m.num_attention_heads * qk)
-                if a.q_lora_rank else h * m.num_attention_heads * qk)
+        attn = (
+            (h * a.q_lora_rank + a.q_lora_rank * m.num_attention_heads * qk)
+            if a.q_lora_rank
+            else h * m.num_attention_heads * qk
+        )
         attn += h * (a.kv_lora_rank + a.qk_rope_head_dim)
         attn += a.kv_lora_rank * m.num_attention_heads * (a.qk_nope_head_dim + a.v_head_dim)
         attn += m.num_attention_heads * a.v_head_dim * h

@@ -48,13 +48,17 @@ def reasons_for(req: PlanRequest, chosen: Candidate, result: SearchResult) -> li
         + (", MLA latent KV cache" if m.mla else "")
         + (", hybrid sliding-window layers" if m.is_hybrid else "")
         + f"; {e.checkpoint_bytes / GIB:.1f} GiB of weights"
-        + (f" ({s.quant.method})" if s.quant else f" ({s.served_dtype})") + ".",
+        + (f" ({s.quant.method})" if s.quant else f" ({s.served_dtype})")
+        + ".",
         f"{g.display}: vLLM {s.profile.text} requests ceil({g.memory_gib} GiB × "
         f"{s.utilization:g}) = {e.limiting.requested_gib:.2f} GiB per GPU; the KV cache gets "
         f"what weights ({e.limiting.weights_gib:.2f}), activation peak "
         f"({e.limiting.activation_gib:.2f}), non-torch ({e.limiting.non_torch_gib:.2f})"
-        + (f" and CUDA graphs ({e.limiting.cuda_graph_gib:.2f})"
-           if e.limiting.cuda_graph_gib > 0 else "")
+        + (
+            f" and CUDA graphs ({e.limiting.cuda_graph_gib:.2f})"
+            if e.limiting.cuda_graph_gib > 0
+            else ""
+        )
         + f" leave: {e.limiting.kv_cache_gib:.2f} GiB.",
         f"KV cache: {geo.bytes_per_token:,} bytes per token per GPU "
         f"({s.kv_cache_dtype if s.kv_cache_dtype != 'auto' else s.served_dtype}), "
@@ -69,23 +73,34 @@ def reasons_for(req: PlanRequest, chosen: Candidate, result: SearchResult) -> li
             f"requests at once (KV blocks and max_num_seqs {s.max_num_seqs}); the targets ask "
             f"for {req.targets.concurrency} concurrent"
             + (f" and {req.targets.kv_tokens:,} KV tokens" if req.targets.kv_tokens else "")
-            + (f" and {req.targets.throughput_tokens_per_s:,.0f} tokens/s"
-               if req.targets.throughput_tokens_per_s else "") + ".")
+            + (
+                f" and {req.targets.throughput_tokens_per_s:,.0f} tokens/s"
+                if req.targets.throughput_tokens_per_s
+                else ""
+            )
+            + "."
+        )
     if e.expert_parallel:
-        out.append("Expert parallelism: each GPU holds whole experts instead of a slice of "
-                   "every expert, which vLLM needs when the expert width does not split.")
-    out.append(f"Cost: {chosen.replicas} × {e.gpus_per_replica} × {g.key} at "
-               f"${chosen.price:.2f}/GPU-hour = ${chosen.cost:.2f}/hour ({g.price_source}, "
-               f"{g.price_as_of}).")
+        out.append(
+            "Expert parallelism: each GPU holds whole experts instead of a slice of "
+            "every expert, which vLLM needs when the expert width does not split."
+        )
+    out.append(
+        f"Cost: {chosen.replicas} × {e.gpus_per_replica} × {g.key} at "
+        f"${chosen.price:.2f}/GPU-hour = ${chosen.cost:.2f}/hour ({g.price_source}, "
+        f"{g.price_as_of})."
+    )
     out.append("Throughput and latency figures are roofline estimates, not measurements.")
     return out
 
 
 def _layout_reason(e: Evaluation, result: SearchResult) -> str:
-    text = (f"Layout TP {e.tp} × PP {e.pp} on {e.gpus_per_replica} {e.gpu.key} "
-            f"({e.nodes_per_replica} node{'s' if e.nodes_per_replica > 1 else ''}): the cheapest "
-            f"of {result.considered} layouts vLLM accepts that meets the targets; one node is "
-            f"preferred to several and TP to PP within a node.")
+    text = (
+        f"Layout TP {e.tp} × PP {e.pp} on {e.gpus_per_replica} {e.gpu.key} "
+        f"({e.nodes_per_replica} node{'s' if e.nodes_per_replica > 1 else ''}): the cheapest "
+        f"of {result.considered} layouts vLLM accepts that meets the targets; one node is "
+        f"preferred to several and TP to PP within a node."
+    )
     if e.gpu.interconnect == "pcie" and e.tp > 1:
         text += " These GPUs talk over PCIe, so each all-reduce costs more than on NVLink."
     if result.rejected_layouts:

@@ -116,13 +116,19 @@ TABLE: dict[Generation, dict[KernelClass, Efficiency]] = {
 #: expert, block alignment, the fused-MoE launches): 35 µs fit on Qwen3-30B-A3B,
 #: whose 48 MoE layers spend 1.7 ms of a 4.1 ms step on it at one request.
 MOE_LAYER_S: dict[Generation, float] = {
-    "hopper": 35e-6, "blackwell": 35e-6, "ada": 35e-6, "ampere": 35e-6, "amd": 35e-6,
+    "hopper": 35e-6,
+    "blackwell": 35e-6,
+    "ada": 35e-6,
+    "ampere": 35e-6,
+    "amd": 35e-6,
     "cpu": 35e-6,
 }
 
 SOURCES: dict[str, str] = {
-    "hopper": ("fit to benchmarks/throughput_h200.csv (gpu-data runs, vLLM 0.26.0, one H200; "
-               "raw results in benchmarks/h200/runs)"),
+    "hopper": (
+        "fit to benchmarks/throughput_h200.csv (gpu-data runs, vLLM 0.26.0, one H200; "
+        "raw results in benchmarks/h200/runs)"
+    ),
     "ampere, ada, blackwell": "Hopper figures carried over (not measured)",
     "amd, cpu": "roofline defaults (not measured)",
 }

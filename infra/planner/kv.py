@@ -53,8 +53,9 @@ def block_size_for(m: ModelFacts, compute_capability: str, requested: int | None
     return 16  # CacheConfig.DEFAULT_BLOCK_SIZE
 
 
-def geometry(m: ModelFacts, layers: range, *, tp: int, block: int, kv_bytes: int,
-             hybrid_manager: bool) -> KvGeometry:
+def geometry(
+    m: ModelFacts, layers: range, *, tp: int, block: int, kv_bytes: int, hybrid_manager: bool
+) -> KvGeometry:
     page = page_bytes_per_layer(m, tp, block, kv_bytes)
     kinds = Counter(m.layer_kinds[i] for i in layers)
     per_token = page * len(layers) // block
@@ -67,8 +68,9 @@ def geometry(m: ModelFacts, layers: range, *, tp: int, block: int, kv_bytes: int
     return KvGeometry(block, page * group_size, per_token, groups)
 
 
-def blocks_per_request(g: KvGeometry, m: ModelFacts, max_model_len: int,
-                       max_num_batched_tokens: int) -> int:
+def blocks_per_request(
+    g: KvGeometry, m: ModelFacts, max_model_len: int, max_num_batched_tokens: int
+) -> int:
     need = 0
     for kind, count in g.groups:
         if kind == "sliding" and m.sliding_window:
@@ -87,8 +89,14 @@ class KvCapacity:
     blocks_per_request: int
 
 
-def capacity(g: KvGeometry, m: ModelFacts, kv_bytes_available: float, *, max_model_len: int,
-             max_num_batched_tokens: int) -> KvCapacity:
+def capacity(
+    g: KvGeometry,
+    m: ModelFacts,
+    kv_bytes_available: float,
+    *,
+    max_model_len: int,
+    max_num_batched_tokens: int,
+) -> KvCapacity:
     blocks = max(0, int(kv_bytes_available // g.bytes_per_block))
     need = blocks_per_request(g, m, max_model_len, max_num_batched_tokens)
     concurrency = blocks / need if need else 0.0
@@ -100,8 +108,9 @@ def capacity(g: KvGeometry, m: ModelFacts, kv_bytes_available: float, *, max_mod
     return KvCapacity(blocks, tokens, concurrency, need)
 
 
-def longest_context_that_fits(g: KvGeometry, m: ModelFacts, blocks: int,
-                              max_num_batched_tokens: int, upper: int) -> int:
+def longest_context_that_fits(
+    g: KvGeometry, m: ModelFacts, blocks: int, max_num_batched_tokens: int, upper: int
+) -> int:
     """Largest max_model_len (multiple of the block size) one request can use."""
     lo, hi = 0, upper
     while lo < hi:

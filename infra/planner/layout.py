@@ -18,14 +18,19 @@ from __future__ import annotations
 from infra.models.facts import ModelFacts, QuantFacts
 
 
-def tp_violation(m: ModelFacts, tp: int, *, expert_parallel: bool = False,
-                 quant: QuantFacts | None = None) -> str | None:
+def tp_violation(
+    m: ModelFacts, tp: int, *, expert_parallel: bool = False, quant: QuantFacts | None = None
+) -> str | None:
     if m.num_attention_heads % tp:
-        return (f"{m.num_attention_heads} attention heads are not divisible by tensor parallel "
-                f"size {tp}")
+        return (
+            f"{m.num_attention_heads} attention heads are not divisible by tensor parallel "
+            f"size {tp}"
+        )
     if m.mla is None and m.num_kv_heads % tp and tp % m.num_kv_heads:
-        return (f"{m.num_kv_heads} KV heads and tensor parallel size {tp}: neither divides the "
-                f"other, so vLLM can neither shard nor replicate them")
+        return (
+            f"{m.num_kv_heads} KV heads and tensor parallel size {tp}: neither divides the "
+            f"other, so vLLM can neither shard nor replicate them"
+        )
     if m.padded_vocab % tp:
         return f"the padded vocabulary ({m.padded_vocab}) is not divisible by {tp}"
     dense_sizes = [m.intermediate_size] if (m.moe is None or m.moe.dense_layers) else []
@@ -33,16 +38,19 @@ def tp_violation(m: ModelFacts, tp: int, *, expert_parallel: bool = False,
         if size % tp:
             return f"the MLP width {size} is not divisible by tensor parallel size {tp}"
     if m.moe is not None and not expert_parallel and m.moe.expert_intermediate_size % tp:
-        return (f"the expert MLP width {m.moe.expert_intermediate_size} is not divisible by "
-                f"tensor parallel size {tp} (enable expert parallelism to shard whole experts)")
+        return (
+            f"the expert MLP width {m.moe.expert_intermediate_size} is not divisible by "
+            f"tensor parallel size {tp} (enable expert parallelism to shard whole experts)"
+        )
     q = quant or m.quant
     if q is not None and tp > 1:
         return _quant_shard_violation(m, tp, q, expert_parallel)
     return None
 
 
-def _quant_shard_violation(m: ModelFacts, tp: int, q: QuantFacts,
-                           expert_parallel: bool) -> str | None:
+def _quant_shard_violation(
+    m: ModelFacts, tp: int, q: QuantFacts, expert_parallel: bool
+) -> str | None:
     shards: list[tuple[str, int]] = []
     if m.moe is None or m.moe.dense_layers:
         shards.append(("MLP", m.intermediate_size // tp))
@@ -53,13 +61,17 @@ def _quant_shard_violation(m: ModelFacts, tp: int, q: QuantFacts,
         block_n, block_k = q.block
         for what, size in shards:
             if size % block_n or size % block_k:
-                return (f"the {what} shard ({size}) is not divisible by the checkpoint's fp8 "
-                        f"block size {block_n}×{block_k} at tensor parallel size {tp}")
+                return (
+                    f"the {what} shard ({size}) is not divisible by the checkpoint's fp8 "
+                    f"block size {block_n}×{block_k} at tensor parallel size {tp}"
+                )
     if q.group_size and not q.experts_only:
         for what, size in shards:
             if size % q.group_size:
-                return (f"the {what} shard ({size}) is not a whole number of "
-                        f"{q.group_size}-element quantization groups at tensor parallel size {tp}")
+                return (
+                    f"the {what} shard ({size}) is not a whole number of "
+                    f"{q.group_size}-element quantization groups at tensor parallel size {tp}"
+                )
     return None
 
 
@@ -96,5 +108,8 @@ def kv_heads_per_gpu(m: ModelFacts, tp: int) -> int:
 
 
 def valid_tp_sizes(m: ModelFacts, limit: int, *, expert_parallel: bool = False) -> list[int]:
-    return [tp for tp in range(1, limit + 1)
-            if tp_violation(m, tp, expert_parallel=expert_parallel) is None]
+    return [
+        tp
+        for tp in range(1, limit + 1)
+        if tp_violation(m, tp, expert_parallel=expert_parallel) is None
+    ]

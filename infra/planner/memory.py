@@ -43,27 +43,44 @@ class StageMemory:
 
     @property
     def kv_cache_gib(self) -> float:
-        return (self.requested_gib - self.weights_gib - self.activation_gib
-                - self.non_torch_gib - self.cuda_graph_gib)
+        return (
+            self.requested_gib
+            - self.weights_gib
+            - self.activation_gib
+            - self.non_torch_gib
+            - self.cuda_graph_gib
+        )
 
 
-def activation_gib(m: ModelFacts, *, tp: int, last_stage: bool, max_num_seqs: int,
-                   max_num_batched_tokens: int, profile: VersionProfile,
-                   act_bytes: int = 2) -> float:
+def activation_gib(
+    m: ModelFacts,
+    *,
+    tp: int,
+    last_stage: bool,
+    max_num_seqs: int,
+    max_num_batched_tokens: int,
+    profile: VersionProfile,
+    act_bytes: int = 2,
+) -> float:
     tokens = max_num_batched_tokens
     if m.moe is not None:
-        mlp_width = max(m.moe.shared_intermediate_size,
-                        m.intermediate_size if m.moe.dense_layers else 0) / tp
+        mlp_width = (
+            max(m.moe.shared_intermediate_size, m.intermediate_size if m.moe.dense_layers else 0)
+            / tp
+        )
     else:
         mlp_width = m.intermediate_size / tp
     mlp_tensors = FORWARD_MLP_TENSORS if m.mlp_matrices == 3 else 2
-    forward = tokens * act_bytes * (mlp_tensors * mlp_width
-                                    + FORWARD_HIDDEN_TENSORS * m.hidden_size)
+    forward = (
+        tokens * act_bytes * (mlp_tensors * mlp_width + FORWARD_HIDDEN_TENSORS * m.hidden_size)
+    )
     peak = forward / GIB
     if last_stage:
         reqs = min(max_num_seqs, max_num_batched_tokens)
-        sampler = (profile.sampler_bytes_per_logit * reqs * m.padded_vocab
-                   + SAMPLER_HIDDEN_TENSORS * tokens * m.hidden_size * act_bytes) / GIB
+        sampler = (
+            profile.sampler_bytes_per_logit * reqs * m.padded_vocab
+            + SAMPLER_HIDDEN_TENSORS * tokens * m.hidden_size * act_bytes
+        ) / GIB
         peak = max(peak, sampler)
     if m.moe is not None:
         # fused-MoE workspaces (tokens × top-k × [gate_up + act + down widths]);
@@ -83,8 +100,9 @@ def non_torch_gib(gpu: GpuSpec, tp: int, profile: VersionProfile) -> float:
     return profile.non_torch_tp_pcie_gib
 
 
-def cuda_graph_gib(m: ModelFacts, stage_layers: int, *, enforce_eager: bool,
-                   profile: VersionProfile, gpu: GpuSpec) -> float:
+def cuda_graph_gib(
+    m: ModelFacts, stage_layers: int, *, enforce_eager: bool, profile: VersionProfile, gpu: GpuSpec
+) -> float:
     """Estimated CUDA-graph pool (only subtracted from 0.21 on).
 
     Fit to the estimates logged by v0.19 on H100: ~0.3 GiB plus ~17.5 MiB per
@@ -96,7 +114,14 @@ def cuda_graph_gib(m: ModelFacts, stage_layers: int, *, enforce_eager: bool,
     return 0.3 + 0.0175 * stage_layers + (0.35 if m.moe is not None else 0.0)
 
 
-def stage_memory(gpu: GpuSpec, *, utilization: float, weights_gib: float, activation: float,
-                 non_torch: float, cuda_graph: float) -> StageMemory:
+def stage_memory(
+    gpu: GpuSpec,
+    *,
+    utilization: float,
+    weights_gib: float,
+    activation: float,
+    non_torch: float,
+    cuda_graph: float,
+) -> StageMemory:
     requested = math.ceil(gpu.memory_gib * GIB * utilization) / GIB  # v0.33 rounds up bytes
     return StageMemory(gpu.memory_gib, requested, weights_gib, activation, non_torch, cuda_graph)

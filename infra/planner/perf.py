@@ -120,8 +120,7 @@ def _bandwidth(p: PerfInputs, kernel: KernelClass) -> float:
     return p.gpu.hbm_bandwidth_gbs * 1e9 * kernels.efficiency(p.gpu, kernel).bandwidth
 
 
-def _gemm_s(p: PerfInputs, kernel: KernelClass, bytes_: float, params: float,
-            tokens: int) -> float:
+def _gemm_s(p: PerfInputs, kernel: KernelClass, bytes_: float, params: float, tokens: int) -> float:
     """One class's GEMMs of one stage: memory- or compute-bound, whichever is slower."""
     memory = bytes_ / p.pp / _bandwidth(p, kernel)
     compute = 2 * params * tokens / (p.tp * p.pp) / _peak_flops(p, kernel)
@@ -145,11 +144,17 @@ def _weights_s(p: PerfInputs, tokens: int) -> float:
     lm_head = m.padded_vocab * m.hidden_size
     dense = max(0.0, p.dense_params_per_token - lm_head)
     head_kernel: KernelClass = "dense"
-    t = (_gemm_s(p, p.weight_kernel, p.linear_bytes_per_gpu, dense, tokens)
-         + _gemm_s(p, head_kernel, p.lm_head_bytes_per_gpu, lm_head, tokens))
+    t = _gemm_s(p, p.weight_kernel, p.linear_bytes_per_gpu, dense, tokens) + _gemm_s(
+        p, head_kernel, p.lm_head_bytes_per_gpu, lm_head, tokens
+    )
     if p.expert_bytes_per_gpu:
-        t += _gemm_s(p, "moe", p.expert_bytes_per_gpu * expert_fraction(m, tokens),
-                     p.expert_params_per_token, tokens)
+        t += _gemm_s(
+            p,
+            "moe",
+            p.expert_bytes_per_gpu * expert_fraction(m, tokens),
+            p.expert_params_per_token,
+            tokens,
+        )
     return t
 
 
@@ -174,8 +179,7 @@ def prefill_s(p: PerfInputs, tokens: int) -> float:
     attn_flops = 2 * m.num_layers * m.num_attention_heads * m.head_dim * tokens * PROMPT
     attn_s = attn_flops / p.tp / _peak_flops(p, "dense")
     # All stages in sequence: a prompt passes every layer once.
-    return (p.pp * _weights_s(p, tokens) + attn_s + _allreduce_s(p, tokens) * p.pp
-            + STEP_OVERHEAD_S)
+    return p.pp * _weights_s(p, tokens) + attn_s + _allreduce_s(p, tokens) * p.pp + STEP_OVERHEAD_S
 
 
 def ttft_s(p: PerfInputs, prompt: int = PROMPT) -> float:
@@ -191,8 +195,10 @@ def benchmark_tokens_per_s(p: PerfInputs, concurrency: int) -> float:
     batch = min(concurrency, fits)
     prefill_tokens = batch * PROMPT
     chunks = math.ceil(prefill_tokens / p.max_num_batched_tokens)
-    prefill = sum(prefill_s(p, min(p.max_num_batched_tokens, prefill_tokens - i *
-                                   p.max_num_batched_tokens)) for i in range(chunks))
+    prefill = sum(
+        prefill_s(p, min(p.max_num_batched_tokens, prefill_tokens - i * p.max_num_batched_tokens))
+        for i in range(chunks)
+    )
     decode = OUTPUT * decode_step_s(p, batch, PROMPT + OUTPUT // 2)
     wave_s = prefill + decode + REQUEST_OVERHEAD_S
     return concurrency * OUTPUT / (waves * wave_s)
@@ -200,12 +206,15 @@ def benchmark_tokens_per_s(p: PerfInputs, concurrency: int) -> float:
 
 def estimates(p: PerfInputs) -> PerfEstimates:
     return {
-        "decode_tokens_per_s": {str(c): round(benchmark_tokens_per_s(p, c), 1)
-                                for c in CONCURRENCIES},
+        "decode_tokens_per_s": {
+            str(c): round(benchmark_tokens_per_s(p, c), 1) for c in CONCURRENCIES
+        },
         "ttft_s_512": round(ttft_s(p), 4),
         "inter_token_latency_s": round(decode_step_s(p, 1, PROMPT + OUTPUT // 2), 5),
-        "method": ("estimate, not a measurement: per kernel class (dense, fp8, int8, int4, "
-                   "fused MoE) max(bytes / achievable HBM bandwidth, FLOPs / achievable peak) "
-                   "+ all-reduce + step, layer and MoE-routing overheads; efficiencies fit to "
-                   "vLLM 0.26.0 H200 runs (benchmarks/h200)"),
+        "method": (
+            "estimate, not a measurement: per kernel class (dense, fp8, int8, int4, "
+            "fused MoE) max(bytes / achievable HBM bandwidth, FLOPs / achievable peak) "
+            "+ all-reduce + step, layer and MoE-routing overheads; efficiencies fit to "
+            "vLLM 0.26.0 H200 runs (benchmarks/h200)"
+        ),
     }

@@ -7,8 +7,16 @@ from infra.models.facts import ModelFacts, QuantFacts
 from infra.models.quant_config import ONLINE
 from infra.planner.name_hints import declared_storage, quantization_hint
 
-_CHECKPOINT_ONLY = ("awq", "awq_marlin", "gptq", "gptq_marlin", "compressed-tensors", "mxfp4",
-                    "modelopt", "modelopt_fp4")
+_CHECKPOINT_ONLY = (
+    "awq",
+    "awq_marlin",
+    "gptq",
+    "gptq_marlin",
+    "compressed-tensors",
+    "mxfp4",
+    "modelopt",
+    "modelopt_fp4",
+)
 
 
 def online_quantization(requested: str | None, m: ModelFacts) -> QuantFacts | None:
@@ -21,9 +29,11 @@ def online_quantization(requested: str | None, m: ModelFacts) -> QuantFacts | No
             return None  # the checkpoint already is what was asked for
         raise LlmpodError(
             code="quantization_mismatch",
-            message=(f"{m.name} is already quantized ({m.quant.method}, vLLM "
-                     f"--quantization {m.quant.vllm_name}); --quantization {requested} "
-                     f"cannot be applied on top."),
+            message=(
+                f"{m.name} is already quantized ({m.quant.method}, vLLM "
+                f"--quantization {m.quant.vllm_name}); --quantization {requested} "
+                f"cannot be applied on top."
+            ),
             suggestions=[f"drop --quantization or pass {m.quant.vllm_name}"],
         )
     if q in ONLINE:
@@ -37,16 +47,22 @@ def online_quantization(requested: str | None, m: ModelFacts) -> QuantFacts | No
     if q in _CHECKPOINT_ONLY:
         raise LlmpodError(
             code="quantization_needs_checkpoint",
-            message=(f"--quantization {requested} needs a checkpoint quantized that way, but "
-                     f"{m.name} is an unquantized {m.dtype} checkpoint."),
-            suggestions=[f"point --model at a {requested} checkpoint (see `llmpod catalog "
-                         f"models`)", "or use --quantization fp8 (vLLM quantizes at load time)"],
+            message=(
+                f"--quantization {requested} needs a checkpoint quantized that way, but "
+                f"{m.name} is an unquantized {m.dtype} checkpoint."
+            ),
+            suggestions=[
+                f"point --model at a {requested} checkpoint (see `llmpod catalog models`)",
+                "or use --quantization fp8 (vLLM quantizes at load time)",
+            ],
         )
     raise LlmpodError(
         code="unknown_quantization",
         message=f"Unknown quantization {requested!r}.",
-        suggestions=["use fp8 or bitsandbytes on an unquantized checkpoint, or a pre-quantized "
-                     "awq / gptq / compressed-tensors / fp8 checkpoint"],
+        suggestions=[
+            "use fp8 or bitsandbytes on an unquantized checkpoint, or a pre-quantized "
+            "awq / gptq / compressed-tensors / fp8 checkpoint"
+        ],
     )
 
 
@@ -56,9 +72,15 @@ def quantization_warnings(m: ModelFacts, *, overridden: bool) -> list[str]:
     hint = quantization_hint(m.name)
     if m.quant is not None or hint is None or overridden:
         return []
-    flag = {"awq": "awq", "gptq": "gptq", "fp8": "compressed-tensors", "int8": "compressed-tensors",
-            "w4a16": "compressed-tensors"}.get(hint)
-    how = (f"; if it is, pass --quantization {flag} (spec: quantization: {flag})" if flag
-           else "")
-    return [f"{m.name}: the name suggests {hint} weights, but its config.json has no "
-            f"quantization_config, so it is sized as unquantized {m.dtype}{how}"]
+    flag = {
+        "awq": "awq",
+        "gptq": "gptq",
+        "fp8": "compressed-tensors",
+        "int8": "compressed-tensors",
+        "w4a16": "compressed-tensors",
+    }.get(hint)
+    how = f"; if it is, pass --quantization {flag} (spec: quantization: {flag})" if flag else ""
+    return [
+        f"{m.name}: the name suggests {hint} weights, but its config.json has no "
+        f"quantization_config, so it is sized as unquantized {m.dtype}{how}"
+    ]

@@ -42,8 +42,16 @@ class Candidate:
     def rank(self, preference: int) -> tuple[object, ...]:
         e = self.evaluation
         single_node = e.nodes_per_replica == 1
-        return (not single_node, single_node and e.pp > 1, round(self.cost, 4),
-                e.gpus_per_replica, e.pp, e.expert_parallel, preference, e.tp)
+        return (
+            not single_node,
+            single_node and e.pp > 1,
+            round(self.cost, 4),
+            e.gpus_per_replica,
+            e.pp,
+            e.expert_parallel,
+            preference,
+            e.tp,
+        )
 
 
 def layouts(req: PlanRequest, gpu: GpuSpec) -> tuple[list[tuple[int, int, bool]], list[str]]:
@@ -62,8 +70,9 @@ def layouts(req: PlanRequest, gpu: GpuSpec) -> tuple[list[tuple[int, int, bool]]
         if m.moe is not None and req.vllm.expert_parallel is None and tp > 1:
             ep_options.append(True)
         for ep in ep_options:
-            bad = layout.tp_violation(m, tp, expert_parallel=bool(ep),
-                                      quant=req.online_quantization or m.quant)
+            bad = layout.tp_violation(
+                m, tp, expert_parallel=bool(ep), quant=req.online_quantization or m.quant
+            )
             if bad:
                 if not ep:
                     rejected.append(f"TP {tp}: {bad}")
@@ -73,8 +82,9 @@ def layouts(req: PlanRequest, gpu: GpuSpec) -> tuple[list[tuple[int, int, bool]]
                 nodes = math.ceil(gpus / per_node)
                 if layout.pp_violation(m, pp) or gpus > req.max_gpus_per_replica:
                     continue
-                if nodes > req.max_nodes_per_replica or (nodes > 1 and (gpus % per_node
-                                                                        or per_node % tp)):
+                if nodes > req.max_nodes_per_replica or (
+                    nodes > 1 and (gpus % per_node or per_node % tp)
+                ):
                     continue
                 if tp > per_node:
                     continue
@@ -89,19 +99,23 @@ def price_of(req: PlanRequest, gpu: GpuSpec) -> float:
 def assess(req: PlanRequest, e: Evaluation) -> Candidate:
     t = req.targets
     problems: list[str] = []
-    est: Estimates = {**perf.estimates(e.perf),
-                      "startup_s": startup_estimate(startup_inputs(req, e))}
+    est: Estimates = {
+        **perf.estimates(e.perf),
+        "startup_s": startup_estimate(startup_inputs(req, e)),
+    }
     s = e.settings
     replicas = req.min_replicas
     if not e.weights_fit:
         problems.append(
             f"weights ({e.limiting.weights_gib:.1f} GiB per GPU) plus activations and runtime "
             f"overhead leave no room for a KV cache in {e.limiting.requested_gib:.1f} GiB "
-            f"({s.utilization:g} × {e.gpu.memory_gib} GiB)")
+            f"({s.utilization:g} × {e.gpu.memory_gib} GiB)"
+        )
     elif not e.kv_fits:
         problems.append(
             f"the KV cache holds {e.capacity.tokens:,} tokens but one {s.max_model_len:,}-token "
-            f"request needs {e.capacity.blocks_per_request * e.geometry.block_size:,}")
+            f"request needs {e.capacity.blocks_per_request * e.geometry.block_size:,}"
+        )
     else:
         per_replica = max(1, e.concurrent_requests)
         replicas = max(replicas, math.ceil(t.concurrency / per_replica))
@@ -111,16 +125,21 @@ def assess(req: PlanRequest, e: Evaluation) -> Candidate:
             tps = perf.benchmark_tokens_per_s(e.perf, min(per_replica, 128))
             replicas = max(replicas, math.ceil(t.throughput_tokens_per_s / tps))
         if replicas > req.max_replicas:
-            problems.append(f"meeting the targets needs {replicas} replicas "
-                            f"(max_replicas is {req.max_replicas})")
+            problems.append(
+                f"meeting the targets needs {replicas} replicas "
+                f"(max_replicas is {req.max_replicas})"
+            )
         ttft = est["ttft_s_512"]
         if t.ttft_s is not None and ttft > t.ttft_s:
-            problems.append(f"estimated TTFT {ttft * 1000:.0f} ms exceeds the "
-                            f"{t.ttft_s * 1000:.0f} ms target")
+            problems.append(
+                f"estimated TTFT {ttft * 1000:.0f} ms exceeds the {t.ttft_s * 1000:.0f} ms target"
+            )
         itl = est["inter_token_latency_s"]
         if t.inter_token_latency_s is not None and itl > t.inter_token_latency_s:
-            problems.append(f"estimated inter-token latency {itl * 1000:.1f} ms exceeds the "
-                            f"{t.inter_token_latency_s * 1000:.1f} ms target")
+            problems.append(
+                f"estimated inter-token latency {itl * 1000:.1f} ms exceeds the "
+                f"{t.inter_token_latency_s * 1000:.1f} ms target"
+            )
     return Candidate(e, replicas, price_of(req, e.gpu), tuple(problems), est)
 
 
@@ -165,31 +184,45 @@ def check_fixed_layout(req: PlanRequest) -> None:
         return
     m, gpu = req.model, req.gpus[0]
     tp, pp = req.tp or 1, req.pp or 1
-    bad = layout.tp_violation(m, tp, expert_parallel=bool(req.vllm.expert_parallel),
-                              quant=req.online_quantization or m.quant)
+    bad = layout.tp_violation(
+        m,
+        tp,
+        expert_parallel=bool(req.vllm.expert_parallel),
+        quant=req.online_quantization or m.quant,
+    )
     if bad and m.moe is not None and req.vllm.expert_parallel is None:
-        bad = layout.tp_violation(m, tp, expert_parallel=True,
-                                  quant=req.online_quantization or m.quant)
+        bad = layout.tp_violation(
+            m, tp, expert_parallel=True, quant=req.online_quantization or m.quant
+        )
     if bad:
-        good = layout.valid_tp_sizes(m, gpu.max_gpus_per_node,
-                                     expert_parallel=bool(req.vllm.expert_parallel))
+        good = layout.valid_tp_sizes(
+            m, gpu.max_gpus_per_node, expert_parallel=bool(req.vllm.expert_parallel)
+        )
         raise LlmpodError(
             code="invalid_tensor_parallel_size",
             message=f"vLLM would refuse --tensor-parallel-size {tp} for {m.name}: {bad}.",
-            suggestions=[f"use a tensor parallel size in {good} on {gpu.key}",
-                         "or drop --tp and let the planner choose"],
+            suggestions=[
+                f"use a tensor parallel size in {good} on {gpu.key}",
+                "or drop --tp and let the planner choose",
+            ],
         )
     bad = layout.pp_violation(m, pp)
     if bad:
-        raise LlmpodError(code="invalid_pipeline_parallel_size",
-                          message=f"vLLM would refuse --pipeline-parallel-size {pp}: {bad}.",
-                          suggestions=[f"use a pipeline parallel size ≤ {m.num_layers}"])
+        raise LlmpodError(
+            code="invalid_pipeline_parallel_size",
+            message=f"vLLM would refuse --pipeline-parallel-size {pp}: {bad}.",
+            suggestions=[f"use a pipeline parallel size ≤ {m.num_layers}"],
+        )
     if tp > gpu.max_gpus_per_node:
         raise LlmpodError(
             code="invalid_tensor_parallel_size",
-            message=(f"--tensor-parallel-size {tp} exceeds the {gpu.max_gpus_per_node} "
-                     f"{gpu.key} GPUs of one node; tensor parallelism across nodes is too "
-                     f"slow to plan."),
-            suggestions=[f"use --tp {gpu.max_gpus_per_node} --pp "
-                         f"{math.ceil(tp / gpu.max_gpus_per_node) * (req.pp or 1)}"],
+            message=(
+                f"--tensor-parallel-size {tp} exceeds the {gpu.max_gpus_per_node} "
+                f"{gpu.key} GPUs of one node; tensor parallelism across nodes is too "
+                f"slow to plan."
+            ),
+            suggestions=[
+                f"use --tp {gpu.max_gpus_per_node} --pp "
+                f"{math.ceil(tp / gpu.max_gpus_per_node) * (req.pp or 1)}"
+            ],
         )

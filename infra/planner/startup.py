@@ -36,9 +36,11 @@ if TYPE_CHECKING:
     from infra.planner.evaluate import Evaluation
     from infra.planner.request import PlanRequest
 
-STARTUP_SOURCE = ("vLLM 0.26.0 engine logs on one H200 (gpu-data runs, benchmarks/h200/runs/"
-                  "*/summary.json): torch.compile, graph capture and init-engine phases of 11 "
-                  "models/settings, cold and with a warm compile cache")
+STARTUP_SOURCE = (
+    "vLLM 0.26.0 engine logs on one H200 (gpu-data runs, benchmarks/h200/runs/"
+    "*/summary.json): torch.compile, graph capture and init-engine phases of 11 "
+    "models/settings, cold and with a warm compile cache"
+)
 
 #: Imports, CUDA init and worker start before loading, i.e. the entrypoint's
 #: "health after" minus vLLM's model loading and init engine: 35-40 s when the
@@ -103,11 +105,17 @@ class StartupInputs:
 
 def startup_inputs(req: PlanRequest, e: Evaluation) -> StartupInputs:
     return StartupInputs(
-        checkpoint_bytes=e.checkpoint_bytes, read_mb_s=req.weights_read_mb_s,
-        stage_layers=math.ceil(req.model.num_layers / e.pp), ranks=e.gpus_per_replica,
-        nodes=e.nodes_per_replica, max_num_seqs=e.settings.max_num_seqs,
-        enforce_eager=req.vllm.enforce_eager, bf16_tflops=e.gpu.bf16_tflops,
-        gpu_vendor=e.gpu.vendor, moe=req.model.moe is not None)
+        checkpoint_bytes=e.checkpoint_bytes,
+        read_mb_s=req.weights_read_mb_s,
+        stage_layers=math.ceil(req.model.num_layers / e.pp),
+        ranks=e.gpus_per_replica,
+        nodes=e.nodes_per_replica,
+        max_num_seqs=e.settings.max_num_seqs,
+        enforce_eager=req.vllm.enforce_eager,
+        bf16_tflops=e.gpu.bf16_tflops,
+        gpu_vendor=e.gpu.vendor,
+        moe=req.model.moe is not None,
+    )
 
 
 def _process_start_s(p: StartupInputs) -> float:
@@ -121,7 +129,7 @@ def _capture_s(p: StartupInputs) -> float:
     speed = REFERENCE_BF16_TFLOPS / p.bf16_tflops if p.bf16_tflops else 1.0
     # Launch-bound, not FLOP-bound: a slower GPU is slower, but not in proportion.
     # typeshed types float ** float as Any (a negative base gives a complex); speed is positive.
-    root: float = speed ** 0.5
+    root: float = speed**0.5
     scale = max(1.0, root)
     per_layer = CAPTURE_PER_SIZE_LAYER_S * (CAPTURE_MOE_FACTOR if p.moe else 1.0)
     return per_layer * capture_sizes(p.max_num_seqs) * p.stage_layers * scale
@@ -152,6 +160,8 @@ def startup_estimate(p: StartupInputs) -> StartupEstimate:
         "total_warm_cache": round(start + read + warm, 1),
         "checkpoint_gib": round(p.checkpoint_bytes / GIB, 2),
         "read_mb_s": p.read_mb_s,
-        "method": ("estimate, not a measurement: checkpoint / volume read bandwidth + "
-                   "engine init modelled per layer and capture size; " + STARTUP_SOURCE),
+        "method": (
+            "estimate, not a measurement: checkpoint / volume read bandwidth + "
+            "engine init modelled per layer and capture size; " + STARTUP_SOURCE
+        ),
     }

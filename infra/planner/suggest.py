@@ -27,8 +27,10 @@ HIGH_UTILIZATION = 0.95
 
 def _describe(c: Candidate) -> str:
     e = c.evaluation
-    return (f"{c.replicas}×{e.gpus_per_replica} {e.gpu.key} (TP {e.tp}, PP {e.pp}), "
-            f"{e.capacity.tokens:,} KV tokens per replica")
+    return (
+        f"{c.replicas}×{e.gpus_per_replica} {e.gpu.key} (TP {e.tp}, PP {e.pp}), "
+        f"{e.capacity.tokens:,} KV tokens per replica"
+    )
 
 
 def _tuning(req: PlanRequest) -> list[tuple[Suggestion, PlanRequest]]:
@@ -37,65 +39,120 @@ def _tuning(req: PlanRequest) -> list[tuple[Suggestion, PlanRequest]]:
     the card for vLLM."""
     out = []
     if not req.vllm.enforce_eager:
-        out.append((Suggestion("enforce_eager", True, "", "skip CUDA graphs (slower decode)"),
-                    replace(req, vllm=req.vllm.model_copy(update={"enforce_eager": True}))))
-    current = (req.vllm.gpu_memory_utilization
-               or profile_for(req.vllm_version).gpu_memory_utilization)
+        out.append(
+            (
+                Suggestion("enforce_eager", True, "", "skip CUDA graphs (slower decode)"),
+                replace(req, vllm=req.vllm.model_copy(update={"enforce_eager": True})),
+            )
+        )
+    current = (
+        req.vllm.gpu_memory_utilization or profile_for(req.vllm_version).gpu_memory_utilization
+    )
     if current < HIGH_UTILIZATION:
-        out.append((Suggestion("gpu_memory_utilization", HIGH_UTILIZATION, "",
-                               "a higher memory share (nothing else may use the GPU)"),
-                    replace(req, vllm=req.vllm.model_copy(
-                        update={"gpu_memory_utilization": HIGH_UTILIZATION}))))
+        out.append(
+            (
+                Suggestion(
+                    "gpu_memory_utilization",
+                    HIGH_UTILIZATION,
+                    "",
+                    "a higher memory share (nothing else may use the GPU)",
+                ),
+                replace(
+                    req,
+                    vllm=req.vllm.model_copy(update={"gpu_memory_utilization": HIGH_UTILIZATION}),
+                ),
+            )
+        )
     return out
 
 
-def structured_suggestions(req: PlanRequest,
-                           closest: Candidate | None) -> tuple[list[Suggestion], int | None]:
+def structured_suggestions(
+    req: PlanRequest, closest: Candidate | None
+) -> tuple[list[Suggestion], int | None]:
     """(ranked suggestions, longest max_model_len that fits the closest layout)."""
     tips: list[Suggestion] = []
     longest = None
     if closest is not None and closest.evaluation.weights_fit:
         e = closest.evaluation
         longest = kv.longest_context_that_fits(
-            e.geometry, req.model, e.capacity.num_blocks - 1,
-            e.settings.max_num_batched_tokens, e.settings.max_model_len)
+            e.geometry,
+            req.model,
+            e.capacity.num_blocks - 1,
+            e.settings.max_num_batched_tokens,
+            e.settings.max_model_len,
+        )
         if 0 < longest < e.settings.max_model_len:
-            tips.append(Suggestion("max_model_len", longest,
-                                   f"fits on {e.gpus_per_replica} {e.gpu.key} "
-                                   f"(TP {e.tp}, PP {e.pp})", "a shorter context"))
+            tips.append(
+                Suggestion(
+                    "max_model_len",
+                    longest,
+                    f"fits on {e.gpus_per_replica} {e.gpu.key} (TP {e.tp}, PP {e.pp})",
+                    "a shorter context",
+                )
+            )
         if req.targets.concurrency > 1 and e.kv_fits:
-            tips.append(Suggestion("concurrency", e.concurrent_requests,
-                                   "full-context requests is what one replica holds",
-                                   "lower concurrency"))
+            tips.append(
+                Suggestion(
+                    "concurrency",
+                    e.concurrent_requests,
+                    "full-context requests is what one replica holds",
+                    "lower concurrency",
+                )
+            )
     variants: list[tuple[Suggestion, PlanRequest]] = []
     if req.kv_cache_dtype == "auto":
-        variants.append((Suggestion("kv_cache_dtype", "fp8", "", "an fp8 KV cache"),
-                         replace(req, kv_cache_dtype="fp8")))
+        variants.append(
+            (
+                Suggestion("kv_cache_dtype", "fp8", "", "an fp8 KV cache"),
+                replace(req, kv_cache_dtype="fp8"),
+            )
+        )
     if req.model.quant is None and req.online_quantization is None:
-        variants.append((Suggestion("quantization", "fp8", "(or an fp8/AWQ checkpoint)",
-                                    "fp8 weights"),
-                         replace(req, online_quantization=ONLINE["fp8"])))
+        variants.append(
+            (
+                Suggestion("quantization", "fp8", "(or an fp8/AWQ checkpoint)", "fp8 weights"),
+                replace(req, online_quantization=ONLINE["fp8"]),
+            )
+        )
     variants += _tuning(req)
     for tip, variant in variants:
         found = search(variant).best
         if found is not None:
             text = f"{tip.text} → {_describe(found)}".strip()
             tips.append(replace(tip, text=text))
-    bigger = tuple(g for g in all_gpus() if g.vendor != "cpu" and g not in req.gpus
-                   and g.memory_gib > max(x.memory_gib for x in req.gpus))
+    bigger = tuple(
+        g
+        for g in all_gpus()
+        if g.vendor != "cpu"
+        and g not in req.gpus
+        and g.memory_gib > max(x.memory_gib for x in req.gpus)
+    )
     if bigger:
         found = search(replace(req, gpus=bigger, tp=None, pp=None)).best
         if found is not None:
-            tips.append(Suggestion("gpu", found.evaluation.gpu.key, f"→ {_describe(found)}",
-                                   "larger GPUs"))
-    more = search(replace(req, tp=None, pp=None, max_nodes_per_replica=max(
-        4, req.max_nodes_per_replica * 2), max_gpus_per_replica=128)).best
+            tips.append(
+                Suggestion("gpu", found.evaluation.gpu.key, f"→ {_describe(found)}", "larger GPUs")
+            )
+    more = search(
+        replace(
+            req,
+            tp=None,
+            pp=None,
+            max_nodes_per_replica=max(4, req.max_nodes_per_replica * 2),
+            max_gpus_per_replica=128,
+        )
+    ).best
     if more is not None:
         e = more.evaluation
-        tip = (Suggestion("max_nodes", e.nodes_per_replica, f"→ {_describe(more)}",
-                          "more GPUs / another node") if e.nodes_per_replica > 1 else
-               Suggestion("max_gpus", e.gpus_per_replica, f"→ {_describe(more)}",
-                          "more GPUs / another node"))
+        tip = (
+            Suggestion(
+                "max_nodes", e.nodes_per_replica, f"→ {_describe(more)}", "more GPUs / another node"
+            )
+            if e.nodes_per_replica > 1
+            else Suggestion(
+                "max_gpus", e.gpus_per_replica, f"→ {_describe(more)}", "more GPUs / another node"
+            )
+        )
         tips.append(tip)
     if req.targets != Targets() and not tips:
         tips.append(Suggestion("targets", None, "relax the latency/throughput targets"))

@@ -35,8 +35,10 @@ def parse_version(text: str) -> tuple[int, int, int]:
     if version < OLDEST_SUPPORTED:
         raise LlmpodError(
             code="bad_vllm_version",
-            message=(f"vLLM {text} predates the V1 engine defaults llmpod models "
-                     f"(oldest supported: {'.'.join(map(str, OLDEST_SUPPORTED))})."),
+            message=(
+                f"vLLM {text} predates the V1 engine defaults llmpod models "
+                f"(oldest supported: {'.'.join(map(str, OLDEST_SUPPORTED))})."
+            ),
             suggestions=[f"use --vllm-version {DEFAULT_VLLM_VERSION} or newer than 0.10"],
         )
     return version
@@ -110,9 +112,13 @@ class VersionProfile:
 
 #: MoE architectures that vLLM 0.26 still runs on Model Runner V2 by default
 #: (``DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES`` in ``vllm/config/vllm.py``).
-V2_RUNNER_MOE_ARCHITECTURES = frozenset({
-    "DeepseekV2ForCausalLM", "GraniteMoeForCausalLM", "Qwen2MoeForCausalLM",
-})
+V2_RUNNER_MOE_ARCHITECTURES = frozenset(
+    {
+        "DeepseekV2ForCausalLM",
+        "GraniteMoeForCausalLM",
+        "Qwen2MoeForCausalLM",
+    }
+)
 
 
 @cache

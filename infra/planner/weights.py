@@ -64,8 +64,11 @@ def _attention_params(m: ModelFacts, tp: int) -> tuple[float, float]:
     if m.mla is not None:
         a = m.mla
         qk = a.qk_nope_head_dim + a.qk_rope_head_dim
-        q = (h * a.q_lora_rank + a.q_lora_rank * m.num_attention_heads * qk / tp
-             if a.q_lora_rank else h * m.num_attention_heads * qk / tp)
+        q = (
+            h * a.q_lora_rank + a.q_lora_rank * m.num_attention_heads * qk / tp
+            if a.q_lora_rank
+            else h * m.num_attention_heads * qk / tp
+        )
         kv_a = h * (a.kv_lora_rank + a.qk_rope_head_dim)  # replicated on every rank
         kv_b = a.kv_lora_rank * m.num_attention_heads * (a.qk_nope_head_dim + a.v_head_dim) / tp
         o = m.num_attention_heads * a.v_head_dim * h / tp
@@ -77,8 +80,14 @@ def _attention_params(m: ModelFacts, tp: int) -> tuple[float, float]:
     return params, bias
 
 
-def _mlp_params(m: ModelFacts, layer: int, tp: int, ep: int, quant: QuantFacts | None,
-                version: tuple[int, int, int]) -> tuple[float, float, float]:
+def _mlp_params(
+    m: ModelFacts,
+    layer: int,
+    tp: int,
+    ep: int,
+    quant: QuantFacts | None,
+    version: tuple[int, int, int],
+) -> tuple[float, float, float]:
     """(dense-quantizable params, expert params, unquantized router params) per GPU."""
     h = m.hidden_size
     moe = m.moe
@@ -101,9 +110,16 @@ def _mlp_params(m: ModelFacts, layer: int, tp: int, ep: int, quant: QuantFacts |
     return shared, experts, router
 
 
-def stage_weights(m: ModelFacts, *, tp: int, pp: int, ep: int = 1,
-                  quant: QuantFacts | None, served_dtype_bytes: int,
-                  version: tuple[int, int, int]) -> list[StageWeights]:
+def stage_weights(
+    m: ModelFacts,
+    *,
+    tp: int,
+    pp: int,
+    ep: int = 1,
+    quant: QuantFacts | None,
+    served_dtype_bytes: int,
+    version: tuple[int, int, int],
+) -> list[StageWeights]:
     """Bytes each GPU of each pipeline stage holds after loading."""
     linear_b = quant_bytes_per_param(quant, served_dtype_bytes)
     experts_b = linear_b
@@ -131,15 +147,21 @@ def stage_weights(m: ModelFacts, *, tp: int, pp: int, ep: int = 1,
             raw += embed
         if last:
             raw += m.hidden_size
-        total_bytes = (raw * served_dtype_bytes + quantized_dense * dense_b
-                       + quantized_experts * experts_b + rotary)
+        total_bytes = (
+            raw * served_dtype_bytes
+            + quantized_dense * dense_b
+            + quantized_experts * experts_b
+            + rotary
+        )
         out.append(StageWeights(total_bytes, raw + quantized_dense + quantized_experts))
     return out
 
 
-def checkpoint_bytes(m: ModelFacts, quant: QuantFacts | None, served_dtype_bytes: int,
-                     version: tuple[int, int, int]) -> float:
+def checkpoint_bytes(
+    m: ModelFacts, quant: QuantFacts | None, served_dtype_bytes: int, version: tuple[int, int, int]
+) -> float:
     """Unsharded weight bytes: what the shared weights volume must hold (≈ safetensors size)."""
-    (stage,) = stage_weights(m, tp=1, pp=1, quant=quant, served_dtype_bytes=served_dtype_bytes,
-                             version=version)
+    (stage,) = stage_weights(
+        m, tp=1, pp=1, quant=quant, served_dtype_bytes=served_dtype_bytes, version=version
+    )
     return stage.bytes_per_gpu

@@ -4,5 +4,4 @@ from pulumi_policy import EnforcementLevel, PolicyPack
 
 from infra.policy.pack import PACK_NAME, build_policies
 
-PolicyPack(name=PACK_NAME, policies=build_policies(),
-           enforcement_level=EnforcementLevel.MANDATORY)
+PolicyPack(name=PACK_NAME, policies=build_policies(), enforcement_level=EnforcementLevel.MANDATORY)

@@ -84,18 +84,24 @@ def check_cost_cap(resources: Sequence[Resource], config: Mapping[str, Any]) -> 
     total_gpus = sum(u.gpus for u in uses)
     out = []
     if max_gpus is not None and total_gpus > int(max_gpus):
-        out.append(f"the stack can run {total_gpus} GPUs at its replica ceilings, above the "
-                   f"cap maxGpus={max_gpus} ({total_gpus} GPU-hours per hour); lower "
-                   f"replicas.max or raise the cap in the policy config.")
+        out.append(
+            f"the stack can run {total_gpus} GPUs at its replica ceilings, above the "
+            f"cap maxGpus={max_gpus} ({total_gpus} GPU-hours per hour); lower "
+            f"replicas.max or raise the cap in the policy config."
+        )
     if max_cost is not None:
         unpriced = sorted({u.urn or "(unnamed)" for u in uses if u.price is None})
         if unpriced:
-            out.append(f"cannot price the GPUs of {', '.join(unpriced)}: no "
-                       f"nvidia.com/gpu.product node selector the catalog knows; add one or set "
-                       f"pricePerGpuHour in the policy config.")
+            out.append(
+                f"cannot price the GPUs of {', '.join(unpriced)}: no "
+                f"nvidia.com/gpu.product node selector the catalog knows; add one or set "
+                f"pricePerGpuHour in the policy config."
+            )
         cost = round(sum(u.gpus * (u.price or 0.0) for u in uses), 2)
         if cost > float(max_cost):
-            out.append(f"the stack can cost ${cost:,.2f}/hour at its replica ceilings, above "
-                       f"the cap maxCostPerHour=${float(max_cost):,.2f}; lower replicas.max or "
-                       f"raise llmpod:costCapPerHour and the policy config together.")
+            out.append(
+                f"the stack can cost ${cost:,.2f}/hour at its replica ceilings, above "
+                f"the cap maxCostPerHour=${float(max_cost):,.2f}; lower replicas.max or "
+                f"raise llmpod:costCapPerHour and the policy config together."
+            )
     return out

@@ -32,16 +32,20 @@ def check_gpu_limits(resource_type: str, props: Mapping[str, Any]) -> list[str]:
             continue
         where = f"{name_of(resource_type, props)} ({t.role} pod template)"
         if not any(gpu_limit(c) >= 1 for c in containers(t.spec, init=False)):
-            out.append(f"{where} is a GPU pod ({why}) but no container sets "
-                       f"resources.limits['nvidia.com/gpu'] (or amd.com/gpu); without it the "
-                       f"device plugin gives the container no GPU. Set the limit to the plan's "
-                       f"GPUs per pod.")
+            out.append(
+                f"{where} is a GPU pod ({why}) but no container sets "
+                f"resources.limits['nvidia.com/gpu'] (or amd.com/gpu); without it the "
+                f"device plugin gives the container no GPU. Set the limit to the plan's "
+                f"GPUs per pod."
+            )
         for c in containers(t.spec):
             requests = dig(c, "resources", "requests") or {}
             limits = dig(c, "resources", "limits") or {}
             for res in GPU_RESOURCES:
                 if res in requests and str(requests[res]) != str(limits.get(res)):
-                    out.append(f"{where}: container {c.get('name')!r} requests {res}="
-                               f"{requests[res]} but limits it to {limits.get(res)}; GPUs "
-                               f"cannot be overcommitted, set requests equal to limits.")
+                    out.append(
+                        f"{where}: container {c.get('name')!r} requests {res}="
+                        f"{requests[res]} but limits it to {limits.get(res)}; GPUs "
+                        f"cannot be overcommitted, set requests equal to limits."
+                    )
     return out

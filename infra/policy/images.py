@@ -23,8 +23,9 @@ def parse_image(ref: str) -> tuple[str, str | None, str | None]:
     return name, None, digest or None
 
 
-def check_images_pinned(resource_type: str, props: Mapping[str, Any],
-                        environment: str | None = None) -> list[str]:
+def check_images_pinned(
+    resource_type: str, props: Mapping[str, Any], environment: str | None = None
+) -> list[str]:
     out = []
     for t in pod_templates(resource_type, props):
         for c in containers(t.spec):
@@ -32,10 +33,14 @@ def check_images_pinned(resource_type: str, props: Mapping[str, Any],
             where = f"{name_of(resource_type, props)}: container {c.get('name')!r} image {image!r}"
             _, tag, digest = parse_image(image)
             if digest is None and tag in (None, "latest"):
-                out.append(f"{where} is not pinned ({'no tag' if tag is None else ':latest'} "
-                           f"moves); use a version tag, e.g. :v0.32.0, plus @sha256:… in "
-                           f"production.")
+                out.append(
+                    f"{where} is not pinned ({'no tag' if tag is None else ':latest'} "
+                    f"moves); use a version tag, e.g. :v0.32.0, plus @sha256:… in "
+                    f"production."
+                )
             elif digest is None and environment == "production":
-                out.append(f"{where} has no digest; production requires "
-                           f"image@sha256:<digest> (set image.digest in the stack spec).")
+                out.append(
+                    f"{where} has no digest; production requires "
+                    f"image@sha256:<digest> (set image.digest in the stack spec)."
+                )
     return out

@@ -29,8 +29,12 @@ def _resource_policy(rule: ResourceRule) -> Any:
         for message in rule.check(args.resource_type, args.props, args.get_config()):
             report_violation(message)
 
-    return ResourceValidationPolicy(name=rule.name, description=rule.description,
-                                    validate=validate, config_schema=_schema(rule.config_schema))
+    return ResourceValidationPolicy(
+        name=rule.name,
+        description=rule.description,
+        validate=validate,
+        config_schema=_schema(rule.config_schema),
+    )
 
 
 def _resources(args: Any) -> Sequence[Resource]:
@@ -44,10 +48,16 @@ def _stack_policy(rule: StackRule) -> Any:
         for urn, message in rule.check(_resources(args), args.get_config()):
             report_violation(message, urn)
 
-    return StackValidationPolicy(name=rule.name, description=rule.description, validate=validate,
-                                 config_schema=_schema(rule.config_schema))
+    return StackValidationPolicy(
+        name=rule.name,
+        description=rule.description,
+        validate=validate,
+        config_schema=_schema(rule.config_schema),
+    )
 
 
 def build_policies() -> list[Any]:
-    return [*(_resource_policy(r) for r in RESOURCE_RULES),
-            *(_stack_policy(r) for r in STACK_RULES)]
+    return [
+        *(_resource_policy(r) for r in RESOURCE_RULES),
+        *(_stack_policy(r) for r in STACK_RULES),
+    ]

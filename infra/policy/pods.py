@@ -16,7 +16,9 @@ GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
 LWS = "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet"
 #: Workloads whose pods serve traffic (probes and read-only weights apply).
 SERVING_KINDS = {
-    "kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", LWS,
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    LWS,
 }
 _TEMPLATE_PATHS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "kubernetes:apps/v1:Deployment": (("pod", ("spec", "template")),),
@@ -28,8 +30,10 @@ _TEMPLATE_PATHS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "kubernetes:core/v1:Pod": (("pod", ()),),
     # leaderTemplate is optional: without it the leader runs the worker template
     # (LeaderWorkerSet v1 API, lws v0.6).
-    LWS: (("leader", ("spec", "leaderWorkerTemplate", "leaderTemplate")),
-          ("worker", ("spec", "leaderWorkerTemplate", "workerTemplate"))),
+    LWS: (
+        ("leader", ("spec", "leaderWorkerTemplate", "leaderTemplate")),
+        ("worker", ("spec", "leaderWorkerTemplate", "workerTemplate")),
+    ),
 }
 
 
@@ -89,14 +93,25 @@ def gpu_product_labels(spec: Mapping[str, Any]) -> list[str]:
     catalog's labels, so e.g. both H200 label spellings match); hand-written
     manifests often use a plain nodeSelector. Both count.
     """
-    out = [str(v) for k, v in sorted((dig(spec, "nodeSelector") or {}).items())
-           if str(k).endswith("gpu.product")]
-    terms = dig(spec, "affinity", "nodeAffinity",
-                "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")
+    out = [
+        str(v)
+        for k, v in sorted((dig(spec, "nodeSelector") or {}).items())
+        if str(k).endswith("gpu.product")
+    ]
+    terms = dig(
+        spec,
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "nodeSelectorTerms",
+    )
     for term in seq(terms):
         for expr in seq(dig(term, "matchExpressions")):
-            if (isinstance(expr, Mapping) and str(expr.get("key", "")).endswith("gpu.product")
-                    and expr.get("operator") == "In"):
+            if (
+                isinstance(expr, Mapping)
+                and str(expr.get("key", "")).endswith("gpu.product")
+                and expr.get("operator") == "In"
+            ):
                 out += [str(v) for v in seq(expr.get("values"))]
     return out
 

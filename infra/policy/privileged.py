@@ -21,12 +21,15 @@ def check_not_privileged(resource_type: str, props: Mapping[str, Any]) -> list[s
         for c in containers(t.spec):
             where = f"{name_of(resource_type, props)}: container {c.get('name')!r}"
             if dig(c, "securityContext", "privileged") is True:
-                out.append(f"{where} is privileged; remove securityContext.privileged (GPUs "
-                           f"come from the device plugin).")
-            added = {str(x).upper() for x in seq(dig(c, "securityContext", "capabilities",
-                                                      "add"))}
+                out.append(
+                    f"{where} is privileged; remove securityContext.privileged (GPUs "
+                    f"come from the device plugin)."
+                )
+            added = {str(x).upper() for x in seq(dig(c, "securityContext", "capabilities", "add"))}
             bad = sorted(added & _ESCALATING_CAPS)
             if bad:
-                out.append(f"{where} adds capabilities {', '.join(bad)}, which amounts to "
-                           f"privileged; drop them.")
+                out.append(
+                    f"{where} adds capabilities {', '.join(bad)}, which amounts to "
+                    f"privileged; drop them."
+                )
     return out

@@ -29,8 +29,10 @@ def check_probes(resource_type: str, props: Mapping[str, Any]) -> list[str]:
                 continue
             missing = [p for p in PROBES if not isinstance(c.get(p), Mapping)]
             if missing:
-                out.append(f"{name_of(resource_type, props)}: serving container "
-                           f"{c.get('name')!r} has no {', '.join(missing)}. Add them: a "
-                           f"startupProbe sized to the weight load time, readiness after "
-                           f"warmup, liveness on /health.")
+                out.append(
+                    f"{name_of(resource_type, props)}: serving container "
+                    f"{c.get('name')!r} has no {', '.join(missing)}. Add them: a "
+                    f"startupProbe sized to the weight load time, readiness after "
+                    f"warmup, liveness on /health."
+                )
     return out

@@ -20,8 +20,9 @@ from infra.policy.scaling import WORKLOAD_KINDS, Resource, scale_of
 WAIVER = "llmpod.dev/pdb-waiver"
 
 
-def check_production_replicas(resources: Sequence[Resource],
-                              environment: str | None) -> list[tuple[str, str]]:
+def check_production_replicas(
+    resources: Sequence[Resource], environment: str | None
+) -> list[tuple[str, str]]:
     """(urn, message) per production GPU workload with fewer than 2 replicas and no waiver."""
     if environment != "production":
         return []
@@ -38,7 +39,12 @@ def check_production_replicas(resources: Sequence[Resource],
         if waiver:
             continue
         via = f" (its {scale.autoscaler} minimum)" if scale.autoscaler else ""
-        out.append((r.urn, f"{name_of(r.type, r.props)} runs {scale.floor} replica(s){via} in "
-                           f"production; set replicas.min ≥ 2, or annotate the workload "
-                           f"{WAIVER}: \"<reason>\" if a single replica is accepted."))
+        out.append(
+            (
+                r.urn,
+                f"{name_of(r.type, r.props)} runs {scale.floor} replica(s){via} in "
+                f"production; set replicas.min ≥ 2, or annotate the workload "
+                f'{WAIVER}: "<reason>" if a single replica is accepted.',
+            )
+        )
     return out

@@ -49,39 +49,59 @@ class StackRule:
     config_schema: dict[str, Any] = field(default_factory=dict)
 
 
-def _replicas(resources: Sequence[Resource],
-              config: Mapping[str, Any]) -> list[tuple[str | None, str]]:
-    return [(urn or None, message)
-            for urn, message in check_production_replicas(resources, config.get("environment"))]
+def _replicas(
+    resources: Sequence[Resource], config: Mapping[str, Any]
+) -> list[tuple[str | None, str]]:
+    return [
+        (urn or None, message)
+        for urn, message in check_production_replicas(resources, config.get("environment"))
+    ]
 
 
-def _cost(resources: Sequence[Resource],
-          config: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+def _cost(resources: Sequence[Resource], config: Mapping[str, Any]) -> list[tuple[str | None, str]]:
     return [(None, message) for message in check_cost_cap(resources, config)]
 
 
 RESOURCE_RULES: tuple[ResourceRule, ...] = (
-    ResourceRule("llmpod-gpu-limits", "GPU pods set nvidia.com/gpu limits (= requests)",
-                 lambda t, p, _c: check_gpu_limits(t, p)),
-    ResourceRule("llmpod-serving-probes",
-                 "serving containers have startup, readiness and liveness probes",
-                 lambda t, p, _c: check_probes(t, p)),
-    ResourceRule("llmpod-weights-read-only", "serving pods mount weights read-only",
-                 lambda t, p, _c: check_weights_read_only(t, p)),
-    ResourceRule("llmpod-images-pinned",
-                 "images use a version tag (not latest); production needs a digest",
-                 lambda t, p, c: check_images_pinned(t, p, c.get("environment")),
-                 ENVIRONMENT_SCHEMA),
-    ResourceRule("llmpod-no-privileged", "no privileged containers",
-                 lambda t, p, _c: check_not_privileged(t, p)),
+    ResourceRule(
+        "llmpod-gpu-limits",
+        "GPU pods set nvidia.com/gpu limits (= requests)",
+        lambda t, p, _c: check_gpu_limits(t, p),
+    ),
+    ResourceRule(
+        "llmpod-serving-probes",
+        "serving containers have startup, readiness and liveness probes",
+        lambda t, p, _c: check_probes(t, p),
+    ),
+    ResourceRule(
+        "llmpod-weights-read-only",
+        "serving pods mount weights read-only",
+        lambda t, p, _c: check_weights_read_only(t, p),
+    ),
+    ResourceRule(
+        "llmpod-images-pinned",
+        "images use a version tag (not latest); production needs a digest",
+        lambda t, p, c: check_images_pinned(t, p, c.get("environment")),
+        ENVIRONMENT_SCHEMA,
+    ),
+    ResourceRule(
+        "llmpod-no-privileged",
+        "no privileged containers",
+        lambda t, p, _c: check_not_privileged(t, p),
+    ),
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
-    StackRule("llmpod-production-replicas",
-              "production GPU workloads have ≥ 2 replicas or an llmpod.dev/pdb-waiver annotation",
-              _replicas, ENVIRONMENT_SCHEMA),
-    StackRule("llmpod-stack-cost-cap",
-              "GPUs and GPU cost per hour at replica ceilings stay under the caps",
-              _cost, COST_CAP_SCHEMA),
+    StackRule(
+        "llmpod-production-replicas",
+        "production GPU workloads have ≥ 2 replicas or an llmpod.dev/pdb-waiver annotation",
+        _replicas,
+        ENVIRONMENT_SCHEMA,
+    ),
+    StackRule(
+        "llmpod-stack-cost-cap",
+        "GPUs and GPU cost per hour at replica ceilings stay under the caps",
+        _cost,
+        COST_CAP_SCHEMA,
+    ),
 )
-

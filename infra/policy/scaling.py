@@ -14,8 +14,10 @@ from typing import Any
 from infra.policy.pods import LWS, dig
 
 WORKLOAD_KINDS = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", LWS}
-HPA_TYPES = ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-             "kubernetes:autoscaling/v1:HorizontalPodAutoscaler")
+HPA_TYPES = (
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
+)
 KEDA = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 # KEDA v2 defaults (keda.sh/docs/2.x/reference/scaledobject-spec): min 0, max 100.
 _KEDA_MIN, _KEDA_MAX = 0, 100
@@ -58,9 +60,15 @@ def scale_of(workload: Resource, resources: Sequence[Resource]) -> Scale:
         if ref.get("name") != name or ref.get("kind", "Deployment") != kind:
             continue
         if r.type in HPA_TYPES:
-            return Scale(_int(dig(r.props, "spec", "minReplicas"), 1),
-                         _int(dig(r.props, "spec", "maxReplicas"), replicas), "HPA")
+            return Scale(
+                _int(dig(r.props, "spec", "minReplicas"), 1),
+                _int(dig(r.props, "spec", "maxReplicas"), replicas),
+                "HPA",
+            )
         if r.type == KEDA:
-            return Scale(_int(dig(r.props, "spec", "minReplicaCount"), _KEDA_MIN),
-                         _int(dig(r.props, "spec", "maxReplicaCount"), _KEDA_MAX), "ScaledObject")
+            return Scale(
+                _int(dig(r.props, "spec", "minReplicaCount"), _KEDA_MIN),
+                _int(dig(r.props, "spec", "maxReplicaCount"), _KEDA_MAX),
+                "ScaledObject",
+            )
     return Scale(replicas, replicas, None)

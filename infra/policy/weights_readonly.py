@@ -36,8 +36,7 @@ def check_weights_read_only(resource_type: str, props: Mapping[str, Any]) -> lis
     for t in pod_templates(resource_type, props):
         if not is_serving(resource_type, t) and t.role != "worker":
             continue
-        volumes = {v.get("name"): v for v in seq(t.spec.get("volumes"))
-                   if isinstance(v, Mapping)}
+        volumes = {v.get("name"): v for v in seq(t.spec.get("volumes")) if isinstance(v, Mapping)}
         for c in containers(t.spec):
             for m in seq(c.get("volumeMounts")):
                 if not isinstance(m, Mapping):
@@ -45,11 +44,15 @@ def check_weights_read_only(resource_type: str, props: Mapping[str, Any]) -> lis
                 volume = volumes.get(m.get("name"))
                 if not _is_weights_mount(m, volume):
                     continue
-                if m.get("readOnly") is True or dig(volume, "persistentVolumeClaim",
-                                                    "readOnly") is True:
+                if (
+                    m.get("readOnly") is True
+                    or dig(volume, "persistentVolumeClaim", "readOnly") is True
+                ):
                     continue
-                out.append(f"{name_of(resource_type, props)} ({t.role} pod template): "
-                           f"container {c.get('name')!r} mounts weights volume "
-                           f"{m.get('name')!r} at {m.get('mountPath')} writable; set "
-                           f"readOnly: true (only the loader Job writes weights).")
+                out.append(
+                    f"{name_of(resource_type, props)} ({t.role} pod template): "
+                    f"container {c.get('name')!r} mounts weights volume "
+                    f"{m.get('name')!r} at {m.get('mountPath')} writable; set "
+                    f"readOnly: true (only the loader Job writes weights)."
+                )
     return out

@@ -31,8 +31,10 @@ class ServiceSummary:
     details: tuple[str, ...] = ()
 
     def line(self) -> str:
-        return (f"{self.name}: {self.backend}, {self.layout} on {self.gpu}, "
-                f"{self.replicas} replica(s), ${self.cost_per_hour:.2f}/h, {self.files} files")
+        return (
+            f"{self.name}: {self.backend}, {self.layout} on {self.gpu}, "
+            f"{self.replicas} replica(s), ${self.cost_per_hour:.2f}/h, {self.files} files"
+        )
 
     def report(self) -> str:
         return "\n".join([self.line(), *(f"    {d}" for d in self.details)])
@@ -66,9 +68,15 @@ def _summary(sp: ServicePlan, files: dict[str, str]) -> ServiceSummary:
         "files: " + ", ".join(p.split("/", 1)[1] for p in own),
     )
     return ServiceSummary(
-        name=sp.name, backend=sp.spec.backend, gpu=e.gpu.key, layout=layout,
-        replicas=sp.plan.replicas, cost_per_hour=sp.cost_per_hour, files=len(own),
-        details=details)
+        name=sp.name,
+        backend=sp.spec.backend,
+        gpu=e.gpu.key,
+        layout=layout,
+        replicas=sp.plan.replicas,
+        cost_per_hour=sp.cost_per_hour,
+        files=len(own),
+        details=details,
+    )
 
 
 def render_stack(stack: str, stacks_dir: Path | None = None) -> RenderResult:
@@ -82,8 +90,14 @@ def render_stack(stack: str, stacks_dir: Path | None = None) -> RenderResult:
     llmpod_config = {k: v for k, v in config.items() if ":" not in k or k.startswith("llmpod:")}
     llmpod_config = {(k if ":" in k else f"llmpod:{k}"): v for k, v in llmpod_config.items()}
     # Offline: no AWS preflight (it needs credentials); `llmpod preflight` runs it.
-    plans, regs = run_under_mocks(lambda: run_program(preflight=False), llmpod_config,
-                                  project=PROJECT, stack=stack)
+    plans, regs = run_under_mocks(
+        lambda: run_program(preflight=False), llmpod_config, project=PROJECT, stack=stack
+    )
     files = collect_files(regs)
-    return RenderResult(files, [_summary(sp, files) for sp in plans], stack_path=path.resolve(),
-                        spec=spec, objects=rendered_objects(regs))
+    return RenderResult(
+        files,
+        [_summary(sp, files) for sp in plans],
+        stack_path=path.resolve(),
+        spec=spec,
+        objects=rendered_objects(regs),
+    )

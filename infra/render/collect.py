@@ -106,7 +106,8 @@ def collect_files(regs: list[Registration]) -> dict[str, str]:
             continue
         package = reg.type.split(":", 1)[0]
         others[f"{service}/{package}-resources.json"].append(
-            {"inputs": dict(sorted(reg.inputs.items())), "name": reg.name, "type": reg.type})
+            {"inputs": dict(sorted(reg.inputs.items())), "name": reg.name, "type": reg.type}
+        )
         user_data = _decoded_user_data(reg.inputs.get("userData"))
         if user_data is not None:
             scripts[service].append((reg.name, user_data))

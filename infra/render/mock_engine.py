@@ -43,8 +43,12 @@ class Registration:
 #: Provider-computed attributes that components commonly read back (an ARN for
 #: a policy, a DNS name for a mount): placeholders so such reads yield strings
 #: that say where they come from, instead of None breaking an apply().
-COMPUTED = {"arn": "mock-arn:{name}", "dnsName": "{name}.mock.internal",
-            "mountName": "{name}", "latestVersion": "1"}
+COMPUTED = {
+    "arn": "mock-arn:{name}",
+    "dnsName": "{name}.mock.internal",
+    "mountName": "{name}",
+    "latestVersion": "1",
+}
 
 
 class EchoMocks(pulumi_mocks.Mocks):
@@ -69,10 +73,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != STACK_TYPE:
             inputs = rpc.deserialize_properties(request.object)
-            self.registrations.append(Registration(
-                type=request.type, name=request.name, urn=response.urn,
-                parent_urn=request.parent, custom=bool(request.custom),
-                inputs=plain(inputs)))
+            self.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent_urn=request.parent,
+                    custom=bool(request.custom),
+                    inputs=plain(inputs),
+                )
+            )
         return response
 
 
@@ -90,8 +100,9 @@ def plain(value: Any) -> Any:
     return value
 
 
-def run_under_mocks(program: Callable[[], T], config: dict[str, Any], *, project: str,
-                    stack: str) -> tuple[T, list[Registration]]:
+def run_under_mocks(
+    program: Callable[[], T], config: dict[str, Any], *, project: str, stack: str
+) -> tuple[T, list[Registration]]:
     """Run ``program`` as stack ``stack``; return its result and the registrations.
 
     ``config`` maps full keys (``llmpod:services``) to values; non-strings are
@@ -103,8 +114,9 @@ def run_under_mocks(program: Callable[[], T], config: dict[str, Any], *, project
         set_all_config(strings)
         # preview=False: the mocks "create" every resource, so outputs that feed
         # other inputs (ids, ARNs) are known values rather than preview unknowns.
-        pulumi_mocks.set_mocks(EchoMocks(), project=project, stack=stack, preview=False,
-                               monitor=monitor)
+        pulumi_mocks.set_mocks(
+            EchoMocks(), project=project, stack=stack, preview=False, monitor=monitor
+        )
         SETTINGS.rpc_manager.clear()
         SETTINGS.outputs.clear()
         box: list[T] = []

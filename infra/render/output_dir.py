@@ -21,17 +21,21 @@ from pathlib import Path
 from infra.errors import LlmpodError, shorten
 
 MARKER = ".llmpod-render"
-MARKER_TEXT = ("Written by `llmpod render`. The next render replaces this whole directory;\n"
-               "keep files of your own elsewhere.\n")
+MARKER_TEXT = (
+    "Written by `llmpod render`. The next render replaces this whole directory;\n"
+    "keep files of your own elsewhere.\n"
+)
 #: Files whose presence marks a directory as a project root, never an output.
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml", ".git", "pyproject.toml")
 
 
 def _refuse(out: Path, why: str, fix: str) -> LlmpodError:
-    return LlmpodError(code="unsafe_output_dir",
-                       message=f"Refusing to render into {shorten(str(out), 200)}: {why}. "
-                               f"Nothing was written or deleted.",
-                       suggestions=[fix])
+    return LlmpodError(
+        code="unsafe_output_dir",
+        message=f"Refusing to render into {shorten(str(out), 200)}: {why}. "
+        f"Nothing was written or deleted.",
+        suggestions=[fix],
+    )
 
 
 def _project_roots(start: Path) -> list[Path]:
@@ -69,33 +73,50 @@ def check_replaceable(out: Path) -> None:
     except FileNotFoundError:
         return
     if stat.S_ISLNK(st.st_mode):
-        raise _refuse(out, "it is a symbolic link", "pass the directory it points to, or a "
-                      "new directory")
+        raise _refuse(
+            out, "it is a symbolic link", "pass the directory it points to, or a new directory"
+        )
     if not stat.S_ISDIR(st.st_mode):
-        raise _refuse(out, "it is an existing file, not a directory",
-                      "pass a directory path (default: build/<stack>)")
+        raise _refuse(
+            out,
+            "it is an existing file, not a directory",
+            "pass a directory path (default: build/<stack>)",
+        )
     if not is_ours(out):
-        raise _refuse(out, f"it is a non-empty directory that llmpod did not create (no "
-                      f"{MARKER} marker), and a render replaces its whole content",
-                      "pass a new or empty directory, e.g. build/<stack>; or move the files "
-                      "you want to keep out of it and delete it")
+        raise _refuse(
+            out,
+            f"it is a non-empty directory that llmpod did not create (no "
+            f"{MARKER} marker), and a render replaces its whole content",
+            "pass a new or empty directory, e.g. build/<stack>; or move the files "
+            "you want to keep out of it and delete it",
+        )
 
 
 def check_output_dir(out: Path, stacks_dir: Path) -> Path:
     """The resolved directory to render into, or an LlmpodError saying why not."""
     if out.is_symlink():
-        raise _refuse(out, "it is a symbolic link (a render would replace what it points "
-                      "to)", "pass the directory it points to, or a new directory")
+        raise _refuse(
+            out,
+            "it is a symbolic link (a render would replace what it points to)",
+            "pass the directory it points to, or a new directory",
+        )
     target = out.resolve()
     for protected, what in sorted(protected_dirs(stacks_dir).items()):
         if target == protected:
             raise _refuse(out, f"it is {what}", "pass a subdirectory such as build/<stack>")
         if protected.is_relative_to(target):
-            raise _refuse(out, f"it contains {what} ({protected})",
-                          "pass a subdirectory such as build/<stack>")
+            raise _refuse(
+                out,
+                f"it contains {what} ({protected})",
+                "pass a subdirectory such as build/<stack>",
+            )
     if target.is_dir() and any((target / name).exists() for name in PROJECT_FILES):
-        raise _refuse(out, "it looks like a project (it holds "
-                      + ", ".join(n for n in PROJECT_FILES if (target / n).exists()) + ")",
-                      "pass a subdirectory such as build/<stack>")
+        raise _refuse(
+            out,
+            "it looks like a project (it holds "
+            + ", ".join(n for n in PROJECT_FILES if (target / n).exists())
+            + ")",
+            "pass a subdirectory such as build/<stack>",
+        )
     check_replaceable(target)
     return target

@@ -45,8 +45,9 @@ def _config_file(project_root: Path | None, stack: str) -> Path | None:
     return None
 
 
-def policy_config(spec: StackSpec, stack: str,
-                  project_root: Path | None) -> dict[str, dict[str, Any]]:
+def policy_config(
+    spec: StackSpec, stack: str, project_root: Path | None
+) -> dict[str, dict[str, Any]]:
     """Per-policy config: what the stack says, then the project's config file."""
     config: dict[str, dict[str, Any]] = {}
     rules: list[ResourceRule | StackRule] = [*RESOURCE_RULES, *STACK_RULES]
@@ -62,21 +63,26 @@ def policy_config(spec: StackSpec, stack: str,
         try:
             overlay = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise LlmpodError(code="policy_config_invalid",
-                              message=f"{path} is not readable JSON: {str(exc)[:200]}.",
-                              suggestions=[f"fix or remove {path}"]) from None
+            raise LlmpodError(
+                code="policy_config_invalid",
+                message=f"{path} is not readable JSON: {str(exc)[:200]}.",
+                suggestions=[f"fix or remove {path}"],
+            ) from None
         if not isinstance(overlay, dict):
-            raise LlmpodError(code="policy_config_invalid",
-                              message=f"{path} must be a JSON object of policy name → config.",
-                              suggestions=[f"fix or remove {path}"])
+            raise LlmpodError(
+                code="policy_config_invalid",
+                message=f"{path} must be a JSON object of policy name → config.",
+                suggestions=[f"fix or remove {path}"],
+            )
         for name, values in overlay.items():
             if name in config and isinstance(values, dict):
                 config[name].update(values)
     return config
 
 
-def digest_fix(spec: StackSpec, stack: str, service: str,
-               origin_services: Sequence[str] | None = None) -> str:
+def digest_fix(
+    spec: StackSpec, stack: str, service: str, origin_services: Sequence[str] | None = None
+) -> str:
     """How to set image.digest for ``service``: the command, and which stack file.
 
     image.digest is promotable, so a production service that staging also runs
@@ -90,13 +96,20 @@ def digest_fix(spec: StackSpec, stack: str, service: str,
     origin = "staging" if promoted else stack
     where = f"llmpod:services[{names.index(service)}].image.digest"
     tail = f", then `llmpod promote staging {stack}`" if promoted else ""
-    return (f" Set it: `crane digest {image}` (or `docker buildx imagetools inspect {image}`), "
-            f"then `pulumi config set --path -s {origin} '{where}' sha256:<digest>`{tail}.")
+    return (
+        f" Set it: `crane digest {image}` (or `docker buildx imagetools inspect {image}`), "
+        f"then `pulumi config set --path -s {origin} '{where}' sha256:<digest>`{tail}."
+    )
 
 
-def run_policies(objects: Sequence[RenderedObject], config: dict[str, dict[str, Any]], *,
-                 spec: StackSpec, stack: str,
-                 origin_services: Sequence[str] | None = None) -> list[Violation]:
+def run_policies(
+    objects: Sequence[RenderedObject],
+    config: dict[str, dict[str, Any]],
+    *,
+    spec: StackSpec,
+    stack: str,
+    origin_services: Sequence[str] | None = None,
+) -> list[Violation]:
     out: list[Violation] = []
     for obj in objects:
         for rule in RESOURCE_RULES:
@@ -114,8 +127,15 @@ def run_policies(objects: Sequence[RenderedObject], config: dict[str, dict[str, 
 
 
 def report_json(violations: Sequence[Violation]) -> str:
-    return json.dumps({"violations": [asdict(v) for v in violations]}, indent=2,
-                      sort_keys=True, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            {"violations": [asdict(v) for v in violations]},
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
 
 
 def summary(violations: Sequence[Violation], report: Path) -> list[str]:
@@ -123,8 +143,10 @@ def summary(violations: Sequence[Violation], report: Path) -> list[str]:
     if not violations:
         return [f"policy: {checked} policies, no violations ({report})"]
     policies = sorted({v.policy for v in violations})
-    lines = [f"policy: {len(violations)} violation(s) of {len(policies)} of {checked} "
-             f"policies (details: {report}):"]
+    lines = [
+        f"policy: {len(violations)} violation(s) of {len(policies)} of {checked} "
+        f"policies (details: {report}):"
+    ]
     for policy in policies:
         found = [v for v in violations if v.policy == policy]
         services = sorted({v.resource.split("/", 1)[0] for v in found})

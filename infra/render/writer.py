@@ -68,11 +68,12 @@ def _locked(directory: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LlmpodError(code="output_dir_busy",
-                              message=f"Another llmpod render is writing into {directory} "
-                                      f"right now. Nothing was written.",
-                              suggestions=["wait for it to finish, then run this render "
-                                           "again"]) from None
+            raise LlmpodError(
+                code="output_dir_busy",
+                message=f"Another llmpod render is writing into {directory} "
+                f"right now. Nothing was written.",
+                suggestions=["wait for it to finish, then run this render again"],
+            ) from None
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -83,9 +84,10 @@ def _remove_ours(path: Path) -> None:
         raise LlmpodError(
             code="unsafe_output_dir",
             message=f"{path} is in the way of the render's staging names but was not made "
-                    f"by llmpod (no {MARKER} marker); it was left alone and nothing was "
-                    f"written.",
-            suggestions=[f"move {path} somewhere else"])
+            f"by llmpod (no {MARKER} marker); it was left alone and nothing was "
+            f"written.",
+            suggestions=[f"move {path} somewhere else"],
+        )
     shutil.rmtree(path)
 
 
@@ -99,8 +101,10 @@ def recover(out: Path) -> list[str]:
             done.append(f"removed {backup.name} (the previous output, already replaced)")
         else:
             os.rename(backup, out)
-            done.append(f"restored {out.name} from {backup.name} (a render was killed "
-                        f"between its two renames)")
+            done.append(
+                f"restored {out.name} from {backup.name} (a render was killed "
+                f"between its two renames)"
+            )
     if staging.is_dir() and not staging.is_symlink():
         _remove_ours(staging)
         done.append(f"removed {staging.name} (left by an interrupted render)")
@@ -120,9 +124,13 @@ def _stage(staging: Path, files: dict[str, str]) -> None:
         path.write_text(content, encoding="utf-8")
 
 
-def write_tree(out: Path, files: dict[str, str], *,
-               checkpoint: Callable[[str], None] = lambda step: None,
-               exchange: bool = True) -> list[str]:
+def write_tree(
+    out: Path,
+    files: dict[str, str],
+    *,
+    checkpoint: Callable[[str], None] = lambda step: None,
+    exchange: bool = True,
+) -> list[str]:
     """Replace ``out`` with exactly ``files`` (plus the marker); returns recovery notes.
 
     ``checkpoint(step)`` runs after each step ("staged", "exchanged", "old-moved",

@@ -15,8 +15,9 @@ def _literal_ok(text: str) -> bool:
     space or blank line that would change the block's indentation) keeps the
     double-quoted form, whose escapes can hold any string."""
     lines = text.split("\n")
-    return (all(line.replace("\t", " ").isprintable() and line == line.rstrip() for line in lines)
-            and not text.startswith((" ", "\n")))
+    return all(
+        line.replace("\t", " ").isprintable() and line == line.rstrip() for line in lines
+    ) and not text.startswith((" ", "\n"))
 
 
 def _prepare(value: Any) -> Any:

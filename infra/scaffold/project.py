@@ -25,8 +25,9 @@ def project_name(directory: Path, explicit: str | None = None) -> str:
             raise LlmpodError(
                 code="bad_argument",
                 message=f"--name {explicit[:100]!r} is not a Pulumi project name (letters, "
-                        f"digits, '_', '.', '-'; at most 100 characters).",
-                suggestions=[f"e.g. --name {re.sub(r'[^A-Za-z0-9_.-]+', '-', explicit)[:100]}"])
+                f"digits, '_', '.', '-'; at most 100 characters).",
+                suggestions=[f"e.g. --name {re.sub(r'[^A-Za-z0-9_.-]+', '-', explicit)[:100]}"],
+            )
         return explicit
     derived = re.sub(r"[^A-Za-z0-9_.-]+", "-", directory.resolve().name).strip("-.")[:100]
     return derived or "llmpod-project"
@@ -44,27 +45,30 @@ def scaffold_files(name: str, version: str) -> dict[str, str]:
         text = path.read_text(encoding="utf-8")
         out[rel] = text.replace("@PROJECT_NAME@", name).replace("@LLMPOD_VERSION@", version)
     if "Pulumi.yaml" not in out:
-        raise LlmpodError(code="broken_install",
-                          message=f"llmpod's project files are missing from {FILES_DIR}.",
-                          suggestions=["reinstall: python -m pip install --force-reinstall "
-                                       "llmpod"])
+        raise LlmpodError(
+            code="broken_install",
+            message=f"llmpod's project files are missing from {FILES_DIR}.",
+            suggestions=["reinstall: python -m pip install --force-reinstall llmpod"],
+        )
     return out
 
 
 def write_project(directory: Path, files: dict[str, str]) -> list[Path]:
     """Write every file, or none when any exists already (listed in the error)."""
     if directory.exists() and not directory.is_dir():
-        raise LlmpodError(code="bad_argument",
-                          message=f"{directory} exists and is not a directory.",
-                          suggestions=["pass a new or existing directory"])
+        raise LlmpodError(
+            code="bad_argument",
+            message=f"{directory} exists and is not a directory.",
+            suggestions=["pass a new or existing directory"],
+        )
     existing = sorted(rel for rel in files if (directory / rel).exists())
     if existing:
         raise LlmpodError(
             code="init_would_overwrite",
             message=f"Refusing to initialise {directory}: {len(existing)} file(s) exist "
-                    f"already: {', '.join(existing)}. Nothing was written.",
-            suggestions=["move or remove those files, or run `llmpod init` in another "
-                         "directory"])
+            f"already: {', '.join(existing)}. Nothing was written.",
+            suggestions=["move or remove those files, or run `llmpod init` in another directory"],
+        )
     written = []
     for rel, text in files.items():
         target = directory / rel

@@ -41,14 +41,27 @@ def _hash(value: object) -> str:
 
 def compile_cache_key(sp: ServicePlan) -> str:
     e = sp.evaluation
-    parts = {"vllm": sp.spec.image.vllm_version, "model": sp.plan.model,
-             "revision": sp.spec.revision or "unpinned", "tp": e.tp, "pp": e.pp,
-             "gpu": e.gpu.key, "args": list(sp.plan.vllm_args)}
+    parts = {
+        "vllm": sp.spec.image.vllm_version,
+        "model": sp.plan.model,
+        "revision": sp.spec.revision or "unpinned",
+        "tp": e.tp,
+        "pp": e.pp,
+        "gpu": e.gpu.key,
+        "args": list(sp.plan.vllm_args),
+    }
     # The hash covers the raw parts too, so two models whose names sanitize
     # alike ("org/name" and "org-name") never share a directory.
-    return "_".join([f"vllm-{_part(sp.spec.image.vllm_version)}", _part(sp.plan.model),
-                     f"rev-{_part(sp.spec.revision or 'unpinned')}", f"tp{e.tp}-pp{e.pp}",
-                     _part(e.gpu.key), _hash(parts)])
+    return "_".join(
+        [
+            f"vllm-{_part(sp.spec.image.vllm_version)}",
+            _part(sp.plan.model),
+            f"rev-{_part(sp.spec.revision or 'unpinned')}",
+            f"tp{e.tp}-pp{e.pp}",
+            _part(e.gpu.key),
+            _hash(parts),
+        ]
+    )
 
 
 def compile_cache_dir(sp: ServicePlan) -> str:

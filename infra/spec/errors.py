@@ -49,8 +49,9 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return sorted(getattr(current, "model_fields", {}))
 
 
-def spec_error(exc: ValidationError, model: type[BaseModel], *, where: str,
-               prefix: str = "") -> LlmpodError:
+def spec_error(
+    exc: ValidationError, model: type[BaseModel], *, where: str, prefix: str = ""
+) -> LlmpodError:
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -58,12 +59,13 @@ def spec_error(exc: ValidationError, model: type[BaseModel], *, where: str,
         if err["type"] == "extra_forbidden":
             key = str(loc[-1])
             valid = _fields_at(model, loc[:-1])
-            lines.append(f"{path}: unknown key {shown(key, 40)}.{hint(key[:80], valid)}"
-                         + (f" Valid keys here: {', '.join(valid)}." if valid else ""))
+            lines.append(
+                f"{path}: unknown key {shown(key, 40)}.{hint(key[:80], valid)}"
+                + (f" Valid keys here: {', '.join(valid)}." if valid else "")
+            )
             continue
         # Validators quote the value in their message too: cut it like the echo below.
-        msg = shorten(str(err["msg"]).removeprefix("Value error, ").rstrip("."), 300,
-                      quote=False)
+        msg = shorten(str(err["msg"]).removeprefix("Value error, ").rstrip("."), 300, quote=False)
         value = err.get("input")
         got = "" if isinstance(value, dict | list) or value is None else f" (got {shown(value)})"
         if err["type"] == "missing":
@@ -73,6 +75,7 @@ def spec_error(exc: ValidationError, model: type[BaseModel], *, where: str,
     return LlmpodError(
         code="invalid_spec",
         message=f"{where} is not a valid llmpod spec: " + " ".join(lines),
-        suggestions=["fix the keys named above; `llmpod schema` prints every field with "
-                     "its meaning"],
+        suggestions=[
+            "fix the keys named above; `llmpod schema` prints every field with its meaning"
+        ],
     )

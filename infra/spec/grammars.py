@@ -21,8 +21,10 @@ from infra.errors import shown
 
 __all__ = ["shown"]  # re-exported: the spec's error formatting uses it from here
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069"
-                      r"\ufeff]")
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069"
+    r"\ufeff]"
+)
 
 
 def _control(value: str) -> str | None:
@@ -51,8 +53,10 @@ def dns_label_problem(value: str, max_len: int = 63) -> str | None:
         return f"it is {len(value)} characters long (at most {max_len})"
     if not _DNS_LABEL.match(value):
         return _control(value) or (
-            "it must start and end with a letter or digit" if value[0] == "-" or value[-1] == "-"
-            else _first_bad(value, "-a-z0-9"))
+            "it must start and end with a letter or digit"
+            if value[0] == "-" or value[-1] == "-"
+            else _first_bad(value, "-a-z0-9")
+        )
     return None
 
 
@@ -64,7 +68,9 @@ def dns_subdomain_problem(value: str) -> str | None:
     if not _DNS_SUBDOMAIN.match(value):
         return _control(value) or (
             "every dot-separated part must start and end with a letter or digit"
-            if re.fullmatch(r"[-a-z0-9.]+", value) else _first_bad(value, "-a-z0-9."))
+            if re.fullmatch(r"[-a-z0-9.]+", value)
+            else _first_bad(value, "-a-z0-9.")
+        )
     return None
 
 
@@ -105,9 +111,11 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 #: Key characters AWS lists as safe, minus '*' (an IAM wildcard); '/' separates.
 _KEY_CHARS = "-A-Za-z0-9!_.'()/=+@,"
 _KEY = re.compile(f"^[{_KEY_CHARS}]+$")
-_AWS_IDS = {"vpc": re.compile(r"^vpc-[0-9a-f]{8,17}$"),
-            "subnet": re.compile(r"^subnet-[0-9a-f]{8,17}$"),
-            "ami": re.compile(r"^ami-[0-9a-f]{8,17}$")}
+_AWS_IDS = {
+    "vpc": re.compile(r"^vpc-[0-9a-f]{8,17}$"),
+    "subnet": re.compile(r"^subnet-[0-9a-f]{8,17}$"),
+    "ami": re.compile(r"^ami-[0-9a-f]{8,17}$"),
+}
 
 
 def region_problem(value: str) -> str | None:
@@ -121,14 +129,18 @@ def bucket_problem(value: str) -> str | None:
     if not 3 <= len(value) <= 63:
         return f"it has {len(value)} characters (3 to 63)"
     if not _BUCKET.match(value):
-        return _control(value) or (_first_bad(value, "a-z0-9.-") if re.search(
-            r"[^a-z0-9.-]", value) else "it must start and end with a letter or digit")
+        return _control(value) or (
+            _first_bad(value, "a-z0-9.-")
+            if re.search(r"[^a-z0-9.-]", value)
+            else "it must start and end with a letter or digit"
+        )
     if ".." in value or ".-" in value or "-." in value:
         return "it has '..', '.-' or '-.'"
     if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
         return "it is formatted as an IP address"
     if value.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or value.endswith(
-            ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")):
+        ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+    ):
         return "it uses a prefix or suffix S3 reserves"
     return None
 
@@ -201,8 +213,10 @@ def image_repository_problem(value: str) -> str | None:
         if colon and part is parts[-1] and _PATH_PART.match(name) and _TAG.match(tag):
             return "it carries a tag; the tag comes from image.vllm_version"
         if not _PATH_PART.match(part):
-            return (f"its path component {part[:40]!r} is not lower-case letters and digits "
-                    f"separated by '.', '_', '__' or '-'")
+            return (
+                f"its path component {part[:40]!r} is not lower-case letters and digits "
+                f"separated by '.', '_', '__' or '-'"
+            )
     return None
 
 
@@ -215,8 +229,11 @@ def digest_problem(value: str) -> str | None:
 
 
 def version_problem(value: str) -> str | None:
-    return None if _VERSION.match(value) else (
-        _control(value) or "it is not a release version such as 0.32.0")
+    return (
+        None
+        if _VERSION.match(value)
+        else (_control(value) or "it is not a release version such as 0.32.0")
+    )
 
 
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
@@ -261,8 +278,10 @@ def hub_repo_problem(value: str) -> str | None:
     if len(value) > 96:
         return f"it is {len(value)} characters long (at most 96)"
     if not _HUB_ID.match(value):
-        return _control(value) or ("it is not org/name of letters, digits, '-', '_' and '.', "
-                                   "each part starting and ending with a letter or digit")
+        return _control(value) or (
+            "it is not org/name of letters, digits, '-', '_' and '.', "
+            "each part starting and ending with a letter or digit"
+        )
     if "--" in value or ".." in value or value.endswith(".git") or value.endswith((".", "-")):
         return "it contains '--' or '..', or ends with '.git', '.' or '-'"
     return None
@@ -365,51 +384,124 @@ def _typed(what: str, problem: Callable[[str], str | None], fix: str) -> AfterVa
         if found:
             raise ValueError(f"must be {what}, but {found}; {fix}")
         return value
+
     return AfterValidator(check)
 
 
-DnsLabel = Annotated[str, _typed(
-    "a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)",
-    dns_label_problem, "e.g. 'llm-prod'")]
-DnsSubdomain = Annotated[str, _typed(
-    "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', at most 253 characters)",
-    dns_subdomain_problem, "e.g. 'efs-sc' or 'llama.example.com'")]
-LabelKey = Annotated[str, _typed(
-    "a Kubernetes label key ([dns.prefix/]name, the name at most 63 of A-Z a-z 0-9 - _ .)",
-    label_key_problem, "e.g. 'team' or 'example.com/team'")]
-LabelValue = Annotated[str, _typed(
-    "a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., starting and ending "
-    "with a letter or digit)", label_value_problem, "e.g. 'ml-platform'")]
+DnsLabel = Annotated[
+    str,
+    _typed(
+        "a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)",
+        dns_label_problem,
+        "e.g. 'llm-prod'",
+    ),
+]
+DnsSubdomain = Annotated[
+    str,
+    _typed(
+        "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', at most 253 characters)",
+        dns_subdomain_problem,
+        "e.g. 'efs-sc' or 'llama.example.com'",
+    ),
+]
+LabelKey = Annotated[
+    str,
+    _typed(
+        "a Kubernetes label key ([dns.prefix/]name, the name at most 63 of A-Z a-z 0-9 - _ .)",
+        label_key_problem,
+        "e.g. 'team' or 'example.com/team'",
+    ),
+]
+LabelValue = Annotated[
+    str,
+    _typed(
+        "a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., starting and ending "
+        "with a letter or digit)",
+        label_value_problem,
+        "e.g. 'ml-platform'",
+    ),
+]
 AwsRegion = Annotated[str, _typed("an AWS region", region_problem, "e.g. 'us-east-1'")]
-VpcId = Annotated[str, _typed("a VPC id", lambda v: aws_id_problem("vpc", v),
-                              "copy it from the VPC console (vpc-0123456789abcdef0)")]
-SubnetId = Annotated[str, _typed("a subnet id", lambda v: aws_id_problem("subnet", v),
-                                 "use ids of the form subnet-0123456789abcdef0")]
-AmiId = Annotated[str, _typed("an AMI id", lambda v: aws_id_problem("ami", v),
-                              "use ami-0123456789abcdef0, or leave it out for the DLAMI")]
-Cidr = Annotated[str, _typed("a network CIDR", cidr_problem,
-                             "write address/prefix with the host bits zero, e.g. 10.0.0.0/8")]
-ImageRepository = Annotated[str, _typed(
-    "an OCI repository name ([registry[:port]/]path, lower case, no tag or digest)",
-    image_repository_problem, "e.g. 'ghcr.io/llmpod/vllm'")]
-ImageDigest = Annotated[str, _typed("an image digest", digest_problem,
-                                    "copy it from `docker buildx imagetools inspect IMAGE`")]
-VllmVersion = Annotated[str, _typed("a vLLM release version", version_problem,
-                                    "e.g. '0.32.0'")]
-GitRevision = Annotated[str, _typed(
-    "a git revision (a commit sha, or a branch/tag name git check-ref-format accepts)",
-    git_revision_problem, "e.g. 'main' or a 40-digit commit sha")]
-ModelRef = Annotated[str, _typed(
-    "a catalog name, hf://org/name[@revision], s3://bucket/prefix or a path to a "
-    "config.json", model_ref_problem,
-    "see `llmpod catalog models`; paths may use letters, digits and - _ . + @ = ~ , /")]
-WeightsSource = Annotated[str, _typed(
-    "hf://org/name[@revision] or s3://bucket/prefix (a bucket name and a key prefix "
-    "without wildcards, '..' or control characters)", weights_source_problem,
-    "e.g. 's3://llmpod-models/meta-llama/Llama-3.1-8B-Instruct'")]
-HttpUrl = Annotated[str, _typed("an http(s) URL", url_problem,
-                                "e.g. 'http://prometheus-operated.monitoring.svc:9090'")]
-OneLineText = Annotated[str, _typed("one line of printable text (at most 512 characters)",
-                                    text_problem, "write it on one line")]
-OutputDir = Annotated[str, _typed("a directory path", dir_problem,
-                                  "e.g. 'build/dev-rendered'")]
+VpcId = Annotated[
+    str,
+    _typed(
+        "a VPC id",
+        lambda v: aws_id_problem("vpc", v),
+        "copy it from the VPC console (vpc-0123456789abcdef0)",
+    ),
+]
+SubnetId = Annotated[
+    str,
+    _typed(
+        "a subnet id",
+        lambda v: aws_id_problem("subnet", v),
+        "use ids of the form subnet-0123456789abcdef0",
+    ),
+]
+AmiId = Annotated[
+    str,
+    _typed(
+        "an AMI id",
+        lambda v: aws_id_problem("ami", v),
+        "use ami-0123456789abcdef0, or leave it out for the DLAMI",
+    ),
+]
+Cidr = Annotated[
+    str,
+    _typed(
+        "a network CIDR",
+        cidr_problem,
+        "write address/prefix with the host bits zero, e.g. 10.0.0.0/8",
+    ),
+]
+ImageRepository = Annotated[
+    str,
+    _typed(
+        "an OCI repository name ([registry[:port]/]path, lower case, no tag or digest)",
+        image_repository_problem,
+        "e.g. 'ghcr.io/llmpod/vllm'",
+    ),
+]
+ImageDigest = Annotated[
+    str,
+    _typed(
+        "an image digest", digest_problem, "copy it from `docker buildx imagetools inspect IMAGE`"
+    ),
+]
+VllmVersion = Annotated[str, _typed("a vLLM release version", version_problem, "e.g. '0.32.0'")]
+GitRevision = Annotated[
+    str,
+    _typed(
+        "a git revision (a commit sha, or a branch/tag name git check-ref-format accepts)",
+        git_revision_problem,
+        "e.g. 'main' or a 40-digit commit sha",
+    ),
+]
+ModelRef = Annotated[
+    str,
+    _typed(
+        "a catalog name, hf://org/name[@revision], s3://bucket/prefix or a path to a config.json",
+        model_ref_problem,
+        "see `llmpod catalog models`; paths may use letters, digits and - _ . + @ = ~ , /",
+    ),
+]
+WeightsSource = Annotated[
+    str,
+    _typed(
+        "hf://org/name[@revision] or s3://bucket/prefix (a bucket name and a key prefix "
+        "without wildcards, '..' or control characters)",
+        weights_source_problem,
+        "e.g. 's3://llmpod-models/meta-llama/Llama-3.1-8B-Instruct'",
+    ),
+]
+HttpUrl = Annotated[
+    str,
+    _typed("an http(s) URL", url_problem, "e.g. 'http://prometheus-operated.monitoring.svc:9090'"),
+]
+OneLineText = Annotated[
+    str,
+    _typed(
+        "one line of printable text (at most 512 characters)", text_problem, "write it on one line"
+    ),
+]
+OutputDir = Annotated[str, _typed("a directory path", dir_problem, "e.g. 'build/dev-rendered'")]

@@ -82,11 +82,18 @@ def add_vllm_option_flags(p: argparse.ArgumentParser | argparse._ArgumentGroup) 
 
 
 def add_plan_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True,
-                   help="catalog name, hf://org/name[@rev], s3://bucket/prefix or config.json path")
-    p.add_argument("--gpu", required=True, action="append",
-                   help="GPU type (H100, H100-PCIE, H200, B200, A100-80GB, A100-40GB, L40S, L4, "
-                        "A10G, RTX-4090, RTX-3090, MI300X); repeat for an ordered preference")
+    p.add_argument(
+        "--model",
+        required=True,
+        help="catalog name, hf://org/name[@rev], s3://bucket/prefix or config.json path",
+    )
+    p.add_argument(
+        "--gpu",
+        required=True,
+        action="append",
+        help="GPU type (H100, H100-PCIE, H200, B200, A100-80GB, A100-40GB, L40S, L4, "
+        "A10G, RTX-4090, RTX-3090, MI300X); repeat for an ordered preference",
+    )
     p.add_argument("--tp", type=_positive_int, help="evaluate this tensor parallel size")
     p.add_argument("--pp", type=_positive_int, help="evaluate this pipeline parallel size")
     p.add_argument("--max-model-len", type=_positive_int)
@@ -94,20 +101,31 @@ def add_plan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="auto", choices=[*get_args(Dtype), *DTYPE_ALIASES])
     p.add_argument("--quantization", help="awq, gptq, fp8, compressed-tensors, bitsandbytes, …")
     p.add_argument("--vllm-version", help="vLLM version whose defaults and accounting to use")
-    p.add_argument("--concurrency", type=_positive_int, default=1,
-                   help="simultaneous full-context requests to hold (sets replicas)")
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=1,
+        help="simultaneous full-context requests to hold (sets replicas)",
+    )
     add_vllm_option_flags(p.add_argument_group("vLLM engine options (the spec's vllm: section)"))
     p.add_argument("--max-gpus", type=_positive_int, default=64, help="per replica")
     p.add_argument("--max-nodes", type=_positive_int, default=4, help="per replica")
     p.add_argument("--ttft-ms", type=float, help="target time to first token (512-token prompt)")
-    p.add_argument("--load-bandwidth-mb-s", type=_positive_float, default=400.0,
-                   help="weights volume read bandwidth (MiB/s) for the startup estimate")
+    p.add_argument(
+        "--load-bandwidth-mb-s",
+        type=_positive_float,
+        default=400.0,
+        help="weights volume read bandwidth (MiB/s) for the startup estimate",
+    )
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
 
 
 def vllm_options_from_args(ns: argparse.Namespace) -> VllmOptions:
-    given = {name: getattr(ns, name) for name in VllmOptions.model_fields
-             if getattr(ns, name, None) is not None}
+    given = {
+        name: getattr(ns, name)
+        for name in VllmOptions.model_fields
+        if getattr(ns, name, None) is not None
+    }
     try:
         return VllmOptions.model_validate(given)
     except ValidationError as exc:
@@ -115,10 +133,15 @@ def vllm_options_from_args(ns: argparse.Namespace) -> VllmOptions:
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else "?"
             flag = "--" + name.replace("_", "-")
-            problems.append(f"{flag} {str(err.get('input'))[:40]!r}: "
-                            f"{str(err['msg']).removeprefix('Value error, ')}")
-        raise LlmpodError(code="bad_flag", message="; ".join(problems) + ".",
-                          suggestions=["`llmpod plan --help` gives each flag's range"]) from None
+            problems.append(
+                f"{flag} {str(err.get('input'))[:40]!r}: "
+                f"{str(err['msg']).removeprefix('Value error, ')}"
+            )
+        raise LlmpodError(
+            code="bad_flag",
+            message="; ".join(problems) + ".",
+            suggestions=["`llmpod plan --help` gives each flag's range"],
+        ) from None
 
 
 def request_from_args(ns: argparse.Namespace) -> PlanRequest:
@@ -147,8 +170,9 @@ def request_from_args(ns: argparse.Namespace) -> PlanRequest:
         vllm_version=version,
         max_gpus_per_replica=ns.max_gpus,
         max_nodes_per_replica=ns.max_nodes,
-        targets=Targets(concurrency=ns.concurrency,
-                        ttft_s=ns.ttft_ms / 1000 if ns.ttft_ms else None),
+        targets=Targets(
+            concurrency=ns.concurrency, ttft_s=ns.ttft_ms / 1000 if ns.ttft_ms else None
+        ),
         revision=model.raw.revision if model.raw.origin == "hf" else None,
         weights_read_mb_s=ns.load_bandwidth_mb_s,
     )

@@ -74,8 +74,9 @@ def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
             concurrency=t.concurrency,
             kv_tokens=t.kv_tokens,
             ttft_s=t.ttft_ms / 1000 if t.ttft_ms else None,
-            inter_token_latency_s=(t.inter_token_latency_ms / 1000
-                                   if t.inter_token_latency_ms else None),
+            inter_token_latency_s=(
+                t.inter_token_latency_ms / 1000 if t.inter_token_latency_ms else None
+            ),
             throughput_tokens_per_s=t.throughput_tokens_per_s,
         ),
         price_per_gpu_hour=dict(spec.gpus.price_per_gpu_hour),
@@ -90,8 +91,13 @@ def plan_service(spec: ServingSpec, environment: str) -> ServicePlan:
     err = plan.errors[0]
     # A stack file is edited, not a command line: ways out as spec keys.
     tips = [c.as_spec() for c in err.changes] if err.changes else err.suggestions
-    raise LlmpodError(code=err.code, message=f"service {spec.name!r}: {err.message}",
-                      suggestions=tips, changes=err.changes, exit_code=2)
+    raise LlmpodError(
+        code=err.code,
+        message=f"service {spec.name!r}: {err.message}",
+        suggestions=tips,
+        changes=err.changes,
+        exit_code=2,
+    )
 
 
 def plan_stack(stack: StackSpec) -> list[ServicePlan]:
@@ -102,9 +108,13 @@ def plan_stack(stack: StackSpec) -> list[ServicePlan]:
     if cap is not None and total > cap:
         raise LlmpodError(
             code="cost_cap_exceeded",
-            message=(f"the {stack.environment} stack would cost ${total:.2f}/hour, above its "
-                     f"llmpod:costCapPerHour of ${cap:.2f}: "
-                     + ", ".join(f"{p.name} ${p.cost_per_hour:.2f}" for p in plans) + "."),
+            message=(
+                f"the {stack.environment} stack would cost ${total:.2f}/hour, above its "
+                f"llmpod:costCapPerHour of ${cap:.2f}: "
+                + ", ".join(f"{p.name} ${p.cost_per_hour:.2f}" for p in plans)
+                + "."
+            ),
             suggestions=["lower replicas or targets", "raise llmpod:costCapPerHour"],
-            exit_code=2)
+            exit_code=2,
+        )
     return plans

@@ -29,8 +29,9 @@ STARTUP_PERIOD_S = 10
 
 def warmup_config(sp: ServicePlan) -> dict[str, Any]:
     e = sp.evaluation
-    per_replica = max(1, min(e.concurrent_requests,
-                             math.ceil(sp.spec.targets.concurrency / sp.plan.replicas)))
+    per_replica = max(
+        1, min(e.concurrent_requests, math.ceil(sp.spec.targets.concurrency / sp.plan.replicas))
+    )
     return {
         "enabled": True,
         "prompt_tokens": sorted(set(sp.spec.warmup.prompt_lengths)),
@@ -71,9 +72,11 @@ def plan_file_text(payload: Mapping[str, Any]) -> str:
             list(payload["vllm_args"]), payload.get("warmup"), payload.get("expected")
         )
     except PlanFileError as exc:
-        raise LlmpodError(code="invalid_plan_file", message=str(exc),
-                          suggestions=["this is a bug in llmpod's planner; please report it"]
-                          ) from None
+        raise LlmpodError(
+            code="invalid_plan_file",
+            message=str(exc),
+            suggestions=["this is a bug in llmpod's planner; please report it"],
+        ) from None
 
 
 def startup_estimate_s(sp: ServicePlan) -> float:

@@ -141,8 +141,9 @@ class Replicas(SpecModel):
     @model_validator(mode="after")
     def _bounds(self) -> Replicas:
         if self.max < self.min:
-            raise ValueError(f"replicas.max ({self.max}) is below replicas.min ({self.min}); "
-                             f"set max ≥ min")
+            raise ValueError(
+                f"replicas.max ({self.max}) is below replicas.min ({self.min}); set max ≥ min"
+            )
         return self
 
 
@@ -227,9 +228,11 @@ class ServingSpec(SpecModel):
         if len(value) > 40 or not _DNS_LABEL.match(value):
             example = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:40]
             # 40, not 63: derived names add up to 17 characters (-weights-<hash>).
-            raise ValueError(f"must be a DNS label: lower-case letters, digits and '-', "
-                             f"starting with a letter, at most 40 characters "
-                             f"(e.g. {shown(example or 'chat')})")
+            raise ValueError(
+                f"must be a DNS label: lower-case letters, digits and '-', "
+                f"starting with a letter, at most 40 characters "
+                f"(e.g. {shown(example or 'chat')})"
+            )
         return value
 
     @field_validator("model", mode="before")
@@ -250,8 +253,10 @@ class ServingSpec(SpecModel):
         backend_for(self.backend).check_spec(self)
         for other in BACKENDS.values():
             if other.name != self.backend and other.section_given(self):
-                raise ValueError(f"an {other.section!r} section is only read with backend: "
-                                 f"{other.name}; remove it or set backend: {other.name}")
+                raise ValueError(
+                    f"an {other.section!r} section is only read with backend: "
+                    f"{other.name}; remove it or set backend: {other.name}"
+                )
         return self
 
     @property

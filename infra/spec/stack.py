@@ -19,8 +19,12 @@ from infra.spec.grammars import OutputDir
 from infra.spec.service import ServingSpec
 
 #: Stack config keys llmpod reads (namespace "llmpod:"), camelCase as Pulumi config is.
-CONFIG_KEYS = {"environment": "environment", "services": "services",
-               "renderDir": "render_dir", "costCapPerHour": "cost_cap_per_hour"}
+CONFIG_KEYS = {
+    "environment": "environment",
+    "services": "services",
+    "renderDir": "render_dir",
+    "costCapPerHour": "cost_cap_per_hour",
+}
 
 Environment = Literal["dev", "staging", "production"]
 
@@ -45,7 +49,8 @@ class StackSpec(SpecModel):
                     raise ValueError(
                         f"service {s.name!r}: aws.allowed_cidrs contains 0.0.0.0/0 in "
                         f"production; list the client CIDRs, or set aws.allow_public: true "
-                        f"if the endpoint really is public")
+                        f"if the endpoint really is public"
+                    )
         return self
 
     @classmethod
@@ -60,8 +65,9 @@ class StackSpec(SpecModel):
                 raise LlmpodError(
                     code="invalid_spec",
                     message=f"{where}: unknown config key 'llmpod:{name}'."
-                            f"{hint(name, CONFIG_KEYS)}",
-                    suggestions=[f"use one of {', '.join('llmpod:' + k for k in CONFIG_KEYS)}"])
+                    f"{hint(name, CONFIG_KEYS)}",
+                    suggestions=[f"use one of {', '.join('llmpod:' + k for k in CONFIG_KEYS)}"],
+                )
             data[CONFIG_KEYS[name]] = value
         try:
             return cls.model_validate(data)
@@ -77,8 +83,10 @@ def stack_file(stack: str, stacks_dir: Path | None = None) -> Path:
     directory = project_stacks_dir(stacks_dir)
     path = directory / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml")
-                       for p in directory.glob("Pulumi.*.yaml"))
+        known = sorted(
+            p.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            for p in directory.glob("Pulumi.*.yaml")
+        )
         raise LlmpodError(
             code="unknown_stack",
             message=f"No stack {stack!r}: {path} does not exist.{hint(stack, known)}",
@@ -92,9 +100,11 @@ def read_stack_config(path: Path) -> dict[str, Any]:
 
     doc = load_yaml(read_limited(path), path)
     if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
-        raise LlmpodError(code="stack_yaml_invalid",
-                          message=f"{path} must be a mapping with a 'config:' mapping.",
-                          suggestions=["see `llmpod init` for the layout of a stack file"])
+        raise LlmpodError(
+            code="stack_yaml_invalid",
+            message=f"{path} must be a mapping with a 'config:' mapping.",
+            suggestions=["see `llmpod init` for the layout of a stack file"],
+        )
     return dict(doc.get("config") or {})
 
 

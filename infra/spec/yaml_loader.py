@@ -61,13 +61,16 @@ def _int_value(text: str) -> int:
         return 0  # a form ruamel reads differently; its own constructor decides
 
 
-def yaml_error(path: Path | str, line: int | None, where: str, problem: str,
-               fix: str) -> LlmpodError:
+def yaml_error(
+    path: Path | str, line: int | None, where: str, problem: str, fix: str
+) -> LlmpodError:
     at = f" line {line}" if line is not None else ""
     field_part = f" ({where})" if where else ""
-    return LlmpodError(code="stack_yaml_invalid",
-                       message=f"{path}{at}{field_part}: {problem}. Nothing was written.",
-                       suggestions=[fix])
+    return LlmpodError(
+        code="stack_yaml_invalid",
+        message=f"{path}{at}{field_part}: {problem}. Nothing was written.",
+        suggestions=[fix],
+    )
 
 
 def yaml_syntax_error(path: Path | str, exc: Exception, *, note: str = "") -> LlmpodError:
@@ -89,10 +92,14 @@ def yaml_syntax_error(path: Path | str, exc: Exception, *, note: str = "") -> Ll
 
 
 def _too_big(path: Path | str, size: int) -> LlmpodError:
-    return yaml_error(path, None, "", f"the file is {size:,} bytes; stack files are limited "
-                      f"to {MAX_BYTES:,} bytes",
-                      "keep the stack file to its services' settings (model weights, configs "
-                      "and data belong elsewhere)")
+    return yaml_error(
+        path,
+        None,
+        "",
+        f"the file is {size:,} bytes; stack files are limited to {MAX_BYTES:,} bytes",
+        "keep the stack file to its services' settings (model weights, configs "
+        "and data belong elsewhere)",
+    )
 
 
 def decode_utf8(raw: bytes, path: Path | str) -> str:
@@ -102,9 +109,13 @@ def decode_utf8(raw: bytes, path: Path | str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise yaml_error(path, line, "", f"byte {exc.start} ({raw[exc.start:exc.start + 1]!r}) "
-                         f"is not UTF-8 ({exc.reason})",
-                         "save the file as UTF-8 text") from None
+        raise yaml_error(
+            path,
+            line,
+            "",
+            f"byte {exc.start} ({raw[exc.start : exc.start + 1]!r}) is not UTF-8 ({exc.reason})",
+            "save the file as UTF-8 text",
+        ) from None
 
 
 def read_limited(path: Path) -> bytes:
@@ -116,9 +127,11 @@ def read_limited(path: Path) -> bytes:
                 raise _too_big(path, max(os.fstat(fh.fileno()).st_size, len(raw)))
             return raw
     except OSError as exc:
-        raise LlmpodError(code="stack_yaml_unreadable",
-                          message=f"cannot read {path}: {exc.strerror or exc}.",
-                          suggestions=["check the path and its permissions"]) from None
+        raise LlmpodError(
+            code="stack_yaml_unreadable",
+            message=f"cannot read {path}: {exc.strerror or exc}.",
+            suggestions=["check the path and its permissions"],
+        ) from None
 
 
 @dataclass
@@ -172,13 +185,18 @@ class _Checker:
     def _grow(self, count: int, height: int, line: int) -> None:
         self.expanded += count
         if self.expanded > MAX_NODES:
-            raise self.fail(line, f"the document expands to more than {MAX_NODES:,} values "
-                            f"through its aliases (an alias bomb, 'billion laughs')",
-                            "write the values out instead of nesting aliases (*name) of "
-                            "aliases")
+            raise self.fail(
+                line,
+                f"the document expands to more than {MAX_NODES:,} values "
+                f"through its aliases (an alias bomb, 'billion laughs')",
+                "write the values out instead of nesting aliases (*name) of aliases",
+            )
         if len(self.frames) + height > MAX_DEPTH:
-            raise self.fail(line, f"values are nested more than {MAX_DEPTH} levels deep",
-                            "flatten the structure; stack files need a handful of levels")
+            raise self.fail(
+                line,
+                f"values are nested more than {MAX_DEPTH} levels deep",
+                "flatten the structure; stack files need a handful of levels",
+            )
         if self.frames:
             parent = self.frames[-1]
             parent.count += count
@@ -186,42 +204,58 @@ class _Checker:
 
     def _check_tag(self, event: Any, line: int) -> None:
         if event.tag is not None and str(event.tag) not in _ALLOWED_TAGS:
-            raise self.fail(line, f"explicit YAML tag {shorten(str(event.tag), 40)} is not "
-                            f"used in stack files", "remove the tag (the text after '!')")
+            raise self.fail(
+                line,
+                f"explicit YAML tag {shorten(str(event.tag), 40)} is not used in stack files",
+                "remove the tag (the text after '!')",
+            )
 
     def _check_number(self, tag: str, value: str, line: int) -> None:
         if tag.endswith(":int"):
             digits = len(value.lstrip("+-").replace("_", ""))
             if digits > MAX_INT_DIGITS:
-                raise self.fail(line, f"an integer with {digits:,} digits "
-                                f"({shorten(value, 30, quote=False)})",
-                                f"use a number below {MAX_MAGNITUDE:.0e}")
+                raise self.fail(
+                    line,
+                    f"an integer with {digits:,} digits ({shorten(value, 30, quote=False)})",
+                    f"use a number below {MAX_MAGNITUDE:.0e}",
+                )
             number: float = float(_int_value(value))
         elif tag.endswith(":float"):
             if _SPECIAL_FLOAT.match(value):
-                raise self.fail(line, f"{value} is not a finite number",
-                                "write a finite number (or leave the key out for its "
-                                "default)")
+                raise self.fail(
+                    line,
+                    f"{value} is not a finite number",
+                    "write a finite number (or leave the key out for its default)",
+                )
             number = float(value.replace("_", ""))
         else:
             return
         if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
-            raise self.fail(line, f"{shorten(value, 30, quote=False)} is too large (numbers "
-                            f"in a stack file are at most {MAX_MAGNITUDE:.0e})",
-                            "use a realistic value; sizes are in GiB, rates per second")
+            raise self.fail(
+                line,
+                f"{shorten(value, 30, quote=False)} is too large (numbers "
+                f"in a stack file are at most {MAX_MAGNITUDE:.0e})",
+                "use a realistic value; sizes are in GiB, rates per second",
+            )
 
     def _key(self, event: Any, line: int) -> None:
         from ruamel.yaml.events import ScalarEvent
 
         frame = self.frames[-1]
         if not isinstance(event, ScalarEvent):
-            raise self.fail(line, "a mapping key is a list, mapping or alias; keys must be "
-                            "plain strings", "use a string key such as 'name:'")
+            raise self.fail(
+                line,
+                "a mapping key is a list, mapping or alias; keys must be plain strings",
+                "use a string key such as 'name:'",
+            )
         tag = self._tag(event)
         if not tag.endswith((":str", ":merge")):  # "<<: *base" merges are ordinary YAML
-            raise self.fail(line, f"mapping key {shorten(event.value, 40)} is read as "
-                            f"{tag.rsplit(':', 1)[-1]}, not a string",
-                            "quote the key ('1': ...) or use a field name")
+            raise self.fail(
+                line,
+                f"mapping key {shorten(event.value, 40)} is read as "
+                f"{tag.rsplit(':', 1)[-1]}, not a string",
+                "quote the key ('1': ...) or use a field name",
+            )
         frame.key = event.value
         frame.expect_key = False
 
@@ -239,8 +273,7 @@ class _Checker:
 
         line = (event.start_mark.line + 1) if event.start_mark else 0
         is_node = isinstance(event, ev.ScalarEvent | ev.AliasEvent | ev.CollectionStartEvent)
-        if is_node and self.frames and self.frames[-1].kind == "map" \
-                and self.frames[-1].expect_key:
+        if is_node and self.frames and self.frames[-1].kind == "map" and self.frames[-1].expect_key:
             self._grow(1, 1, line)
             self._key(event, line)
             return
@@ -253,21 +286,30 @@ class _Checker:
         elif isinstance(event, ev.AliasEvent):
             name = str(event.anchor)
             if name in self.open_anchors:
-                raise self.fail(line, f"alias *{shorten(name, 30, quote=False)} refers to "
-                                f"a value that contains it (a recursive structure)",
-                                "write the value out instead of referring to itself")
+                raise self.fail(
+                    line,
+                    f"alias *{shorten(name, 30, quote=False)} refers to "
+                    f"a value that contains it (a recursive structure)",
+                    "write the value out instead of referring to itself",
+                )
             if name not in self.anchors:
-                raise self.fail(line, f"alias *{shorten(name, 30, quote=False)} has no "
-                                f"anchor &{shorten(name, 30, quote=False)} before it",
-                                "define the anchor before using it, or write the value out")
+                raise self.fail(
+                    line,
+                    f"alias *{shorten(name, 30, quote=False)} has no "
+                    f"anchor &{shorten(name, 30, quote=False)} before it",
+                    "define the anchor before using it, or write the value out",
+                )
             count, height = self.anchors[name]
             self._grow(count, height, line)
             self._value_done()
         elif isinstance(event, ev.CollectionStartEvent):
             self._check_tag(event, line)
             if len(self.frames) + 1 > MAX_DEPTH:
-                raise self.fail(line, f"values are nested more than {MAX_DEPTH} levels deep",
-                                "flatten the structure; stack files need a handful of levels")
+                raise self.fail(
+                    line,
+                    f"values are nested more than {MAX_DEPTH} levels deep",
+                    "flatten the structure; stack files need a handful of levels",
+                )
             self.expanded += 1
             kind = "map" if isinstance(event, ev.MappingStartEvent) else "seq"
             if event.anchor is not None:
@@ -300,8 +342,9 @@ def check_limits(text: str, path: Path | str) -> None:
         checker.event(event)
 
 
-def load_yaml(raw: bytes, path: Path | str, *, round_trip: bool = False,
-              yaml: Any = None, note: str = "") -> Any:
+def load_yaml(
+    raw: bytes, path: Path | str, *, round_trip: bool = False, yaml: Any = None, note: str = ""
+) -> Any:
     """Decode, check and load one YAML document; every failure is an LlmpodError.
 
     ``round_trip`` keeps comments and key order (promote writes the file back);

@@ -54,8 +54,9 @@ def _from_planner_output(raw: dict[str, Any], path: Path) -> Expectation:
         )
     args = raw.get("vllm_args")
     if not isinstance(args, list) or not args or not all(isinstance(a, str) for a in args):
-        raise _bad(path, f"'vllm_args' must be a non-empty list of strings, got {str(args)[:80]}",
-                   _FIX)
+        raise _bad(
+            path, f"'vllm_args' must be a non-empty list of strings, got {str(args)[:80]}", _FIX
+        )
     tokens = _count(raw, "kv_cache_tokens", path) or None
     blocks = _count(raw, "kv_cache_blocks", path) or None
     # The planner computes tokens = blocks × block size; the block size is not a

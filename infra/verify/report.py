@@ -27,9 +27,7 @@ def _show(value: Any) -> str:
 def write_text(plan_label: str, server: str, checks: Sequence[Check], out: IO[str]) -> None:
     result = outcome(checks)
     differs = result["differs"]
-    head = (
-        "MATCHES THE PLAN" if not differs else f"DIFFERS FROM THE PLAN: {', '.join(differs)}"
-    )
+    head = "MATCHES THE PLAN" if not differs else f"DIFFERS FROM THE PLAN: {', '.join(differs)}"
     out.write(f"{head}\n  plan: {plan_label}\n  server: {server}\n")
     rows = [("check", "planned", "running", "tolerance", "")]
     for c in checks:

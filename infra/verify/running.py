@@ -95,8 +95,12 @@ def from_url(url: str, status_url: str | None, timeout_s: float) -> Running:
     models = _fetch_json(f"{base}/v1/models", "vLLM's /v1/models", timeout_s)
     status = None
     if status_url is not None:
-        status = _status(_fetch_json(f"{base_url(status_url)}/status",
-                                     "the llmpod entrypoint's /status", timeout_s), status_url)
+        status = _status(
+            _fetch_json(
+                f"{base_url(status_url)}/status", "the llmpod entrypoint's /status", timeout_s
+            ),
+            status_url,
+        )
     return Running(base, metrics, models, status)
 
 
@@ -117,8 +121,10 @@ def _read_json(path: Path) -> Any:
         raise LlmpodError(
             code="bad_scrape_file",
             message=f"{path}: not readable JSON ({str(exc)[:120]}).",
-            suggestions=[f"{MODELS_FILE} holds the body of GET /v1/models, {STATUS_FILE} that"
-                         " of the entrypoint's GET /status"],
+            suggestions=[
+                f"{MODELS_FILE} holds the body of GET /v1/models, {STATUS_FILE} that"
+                " of the entrypoint's GET /status"
+            ],
         ) from None
 
 

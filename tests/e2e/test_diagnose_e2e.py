@@ -206,7 +206,9 @@ def test_one_seat_server_idle_then_queued_and_verified(
                       "--json"])  # fmt: skip
         assert bad.returncode == 3, bad.stdout + bad.stderr
         assert json.loads(bad.stdout)["differs"] == [
-            "kv_cache_tokens", "max_model_len", "launched:--max-model-len"
+            "kv_cache_tokens",
+            "max_model_len",
+            "launched:--max-model-len",
         ]
         # The same server saved as a recording directory verifies the same way.
         rec = tmp_path / "rec"

@@ -14,8 +14,7 @@ from hypothesis import settings
 # reproducible and never flaky) and without hypothesis' per-example deadline,
 # which a busy two-core runner would trip. HYPOTHESIS_PROFILE=explore searches
 # afresh on a developer's machine.
-settings.register_profile("ci", derandomize=True, deadline=None, database=None,
-                          print_blob=True)
+settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True)
 settings.register_profile("explore", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -11,18 +11,26 @@ from infra.spec.service import ServingSpec
 #: One spec per plan shape the backend must handle (layout checked in the tests).
 SHAPES: dict[str, dict[str, Any]] = {
     # 7B on one L4: TP 1, one GPU per pod, a partial node.
-    "tp1": {"model": "Qwen/Qwen2.5-7B-Instruct", "max_model_len": 8192,
-            "gpus": {"types": ["L4"]}},
+    "tp1": {"model": "Qwen/Qwen2.5-7B-Instruct", "max_model_len": 8192, "gpus": {"types": ["L4"]}},
     # 70B with a 40 ms TTFT target: TP 8, the whole H100 node.
-    "tp8": {"model": "meta-llama/Llama-3.1-70B-Instruct", "max_model_len": 16384,
-            "targets": {"concurrency": 16, "ttft_ms": 40},
-            "gpus": {"types": ["H100"], "max_per_replica": 8, "max_nodes": 1}},
+    "tp8": {
+        "model": "meta-llama/Llama-3.1-70B-Instruct",
+        "max_model_len": 16384,
+        "targets": {"concurrency": 16, "ttft_ms": 40},
+        "gpus": {"types": ["H100"], "max_per_replica": 8, "max_nodes": 1},
+    },
     # A pre-quantized AWQ checkpoint.
-    "quantized": {"model": "Qwen/Qwen2.5-7B-Instruct-AWQ", "max_model_len": 8192,
-                  "gpus": {"types": ["L4"]}},
+    "quantized": {
+        "model": "Qwen/Qwen2.5-7B-Instruct-AWQ",
+        "max_model_len": 8192,
+        "gpus": {"types": ["L4"]},
+    },
     # 405B in bf16 does not fit one 8×H100 node: two nodes per replica.
-    "multinode": {"model": "meta-llama/Llama-3.1-405B-Instruct", "max_model_len": 8192,
-                  "gpus": {"types": ["H100"], "max_per_replica": 16, "max_nodes": 2}},
+    "multinode": {
+        "model": "meta-llama/Llama-3.1-405B-Instruct",
+        "max_model_len": 8192,
+        "gpus": {"types": ["H100"], "max_per_replica": 16, "max_nodes": 2},
+    },
 }
 
 

@@ -18,16 +18,26 @@ from infra.spec.planning import ServicePlan, plan_service
 from infra.spec.runtime import plan_file_payload
 from infra.spec.service import ServingSpec
 
-AWS = {"region": "eu-west-1", "vpc_id": "vpc-0a1b2c3d4e5f60718",
-       "subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"]}
+AWS = {
+    "region": "eu-west-1",
+    "vpc_id": "vpc-0a1b2c3d4e5f60718",
+    "subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
+}
 
 
 def plan(**overrides: Any) -> ServicePlan:
     doc: dict[str, Any] = {
-        "name": "chat", "model": "llama-3.1-8b", "max_model_len": 8192, "revision": "abc123",
-        "targets": {"concurrency": 64}, "gpus": {"types": ["L4"], "max_per_replica": 2},
-        "replicas": {"min": 4, "max": 4}, "backend": "aws",
-        "weights": {"source": "s3://models/llama-8b"}, "aws": AWS}
+        "name": "chat",
+        "model": "llama-3.1-8b",
+        "max_model_len": 8192,
+        "revision": "abc123",
+        "targets": {"concurrency": 64},
+        "gpus": {"types": ["L4"], "max_per_replica": 2},
+        "replicas": {"min": 4, "max": 4},
+        "backend": "aws",
+        "weights": {"source": "s3://models/llama-8b"},
+        "aws": AWS,
+    }
     doc.update(overrides)
     return plan_service(ServingSpec.model_validate(doc), "staging")
 
@@ -63,54 +73,77 @@ def test_packed_slots_pin_gpus_and_ports_and_mount_weights_read_only() -> None:
         assert "ExecStop=/usr/bin/docker stop --time 150 " in unit
     # The plan file is the one the Kubernetes backend mounts from its ConfigMap.
     import json
+
     assert json.loads(out["/etc/llmpod/plan.json"]) == plan_file_payload(sp)
     mount = out["/usr/local/sbin/llmpod-mount-weights"]
     assert "\nfstype=nfs4\noptions=nfsvers=4.1," in mount
     assert "\nsource=fs-0abc.efs.eu-west-1.amazonaws.com:/\n" in mount
     assert 'mount -t "$fstype" -o "$options" "$source" "$host_dir"' in mount
     # Both units start without blocking cloud-init.
-    assert doc["runcmd"][-1][:6] == ["systemctl", "start", "--no-block",
-                                     "llmpod-weights.service", "llmpod-serve-0.service",
-                                     "llmpod-serve-1.service"]
+    assert doc["runcmd"][-1][:6] == [
+        "systemctl",
+        "start",
+        "--no-block",
+        "llmpod-weights.service",
+        "llmpod-serve-0.service",
+        "llmpod-serve-1.service",
+    ]
 
 
 def test_loader_copies_once_per_revision_under_a_lock() -> None:
     desc = describe_service(plan())
-    out = files(cloud_config(render_user_data(desc.user_data, "serve",
-                                              efs_mount("fs-0abc", "eu-west-1"))))
+    out = files(
+        cloud_config(render_user_data(desc.user_data, "serve", efs_mount("fs-0abc", "eu-west-1")))
+    )
     loader = out["/usr/local/sbin/llmpod-load-weights"]
     assert "flock 9" in loader
     assert "want=s3://models/llama-8b@abc123" in loader
     assert "\nregion=eu-west-1\nsource=s3://models/llama-8b/\n" in loader
-    assert "\ntarget=\"$host_dir/\"meta-llama/Llama-3.1-8B-Instruct/\n" in loader
-    assert ('aws s3 sync --region "$region" --only-show-errors --no-progress '
-            '"$source" "$target"' in loader)
+    assert '\ntarget="$host_dir/"meta-llama/Llama-3.1-8B-Instruct/\n' in loader
+    assert (
+        'aws s3 sync --region "$region" --only-show-errors --no-progress '
+        '"$source" "$target"' in loader
+    )
     # The marker is written only after the copy, atomically.
     assert loader.index("aws s3 sync") < loader.index('mv "$marker.tmp" "$marker"')
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
 def test_every_script_parses_with_bash(tmp_path: Path) -> None:
-    desc = describe_service(plan(gpus={"types": ["H100"], "max_per_replica": 16, "max_nodes": 2},
-                                 model="llama-3.1-405b", max_model_len=32768, targets={},
-                                 replicas={"min": 1, "max": 1}))
+    desc = describe_service(
+        plan(
+            gpus={"types": ["H100"], "max_per_replica": 16, "max_nodes": 2},
+            model="llama-3.1-405b",
+            max_model_len=32768,
+            targets={},
+            replicas={"min": 1, "max": 1},
+        )
+    )
     assert desc.layout.multi_instance, "this plan must span instances to cover Ray scripts"
     for role in ("head", "worker"):
-        out = files(cloud_config(render_user_data(desc.user_data, role,
-                                                  lustre_mount("fs.example", "abcd"))))
+        out = files(
+            cloud_config(render_user_data(desc.user_data, role, lustre_mount("fs.example", "abcd")))
+        )
         for path, content in out.items():
             if content.startswith("#!/bin/bash"):
                 script = tmp_path / Path(path).name
                 script.write_text(content)
-                result = subprocess.run(["bash", "-n", str(script)], capture_output=True,
-                                        text=True, check=False)
+                result = subprocess.run(
+                    ["bash", "-n", str(script)], capture_output=True, text=True, check=False
+                )
                 assert result.returncode == 0, (path, result.stderr)
 
 
 def test_multi_instance_head_and_worker_roles() -> None:
-    desc = describe_service(plan(gpus={"types": ["H100"], "max_per_replica": 16, "max_nodes": 2},
-                                 model="llama-3.1-405b", max_model_len=32768, targets={},
-                                 replicas={"min": 1, "max": 1}))
+    desc = describe_service(
+        plan(
+            gpus={"types": ["H100"], "max_per_replica": 16, "max_nodes": 2},
+            model="llama-3.1-405b",
+            max_model_len=32768,
+            targets={},
+            replicas={"min": 1, "max": 1},
+        )
+    )
     mount = lustre_mount("fs-1.fsx.eu-west-1.amazonaws.com", "abcd")
     head = files(cloud_config(render_user_data(desc.user_data, "head", mount)))
     ray_head = head["/etc/llmpod/ray-head.sh"]
@@ -128,20 +161,23 @@ def test_multi_instance_head_and_worker_roles() -> None:
     assert "\nrole_tag=llmpod-role\n" in find_head
     assert '"Name=tag:$role_tag,Values=head"' in find_head
     mount_script = worker["/usr/local/sbin/llmpod-mount-weights"]
-    assert ("\nfstype=lustre\noptions=relatime,flock\n"
-            "source=fs-1.fsx.eu-west-1.amazonaws.com@tcp:/abcd\n") in mount_script
+    assert (
+        "\nfstype=lustre\noptions=relatime,flock\n"
+        "source=fs-1.fsx.eu-west-1.amazonaws.com@tcp:/abcd\n"
+    ) in mount_script
 
 
 def test_compile_cache_is_shared_writable_and_keyed_while_weights_stay_read_only() -> None:
     import re
+
     sp = plan()
     desc = describe_service(sp)
-    out = files(cloud_config(render_user_data(desc.user_data, "serve",
-                                              efs_mount("fs-0abc", "eu-west-1"))))
+    out = files(
+        cloud_config(render_user_data(desc.user_data, "serve", efs_mount("fs-0abc", "eu-west-1")))
+    )
     unit = out["/etc/systemd/system/llmpod-serve-0.service"]
     run = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
-    assert ("-v /mnt/llmpod-weights/.llmpod-compile-cache:/var/cache/llmpod/compile:rw"
-            in run)
+    assert "-v /mnt/llmpod-weights/.llmpod-compile-cache:/var/cache/llmpod/compile:rw" in run
     assert "-v /mnt/llmpod-weights:/models:ro" in run
     key = re.search(r"-e LLMPOD_COMPILE_CACHE_DIR=/var/cache/llmpod/compile/(\S+)", run)
     assert key is not None

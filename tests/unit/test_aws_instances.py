@@ -36,7 +36,10 @@ def test_packing_spreads_replicas_evenly_and_respects_the_alb_limit() -> None:
     # action, so 2 instances × 4 slots rather than 5 + 3 or one with 8.
     layout = layout_for(find_gpu("A100-80GB"), gpus_per_replica=1, replicas=8, max_replicas=8)
     assert (layout.instance.name, layout.instance_count, layout.replicas_per_instance) == (
-        "p4de.24xlarge", 2, 4)
+        "p4de.24xlarge",
+        2,
+        4,
+    )
     # 3 replicas of 2 L4 GPUs on 4-GPU instances: two instances, two slots each.
     odd = layout_for(find_gpu("L4"), gpus_per_replica=2, replicas=3, max_replicas=6)
     assert (odd.instance_count, odd.replicas_per_instance, odd.serving_replicas) == (2, 2, 4)
@@ -57,19 +60,28 @@ def test_replica_larger_than_an_instance_spans_instances() -> None:
 def test_one_replica_needing_a_whole_instance_gets_one_slot() -> None:
     layout = layout_for(find_gpu("H200"), gpus_per_replica=8, replicas=2, max_replicas=3)
     assert (layout.instance_count, layout.replicas_per_instance, layout.max_instance_count) == (
-        2, 1, 3)
+        2,
+        1,
+        3,
+    )
 
 
 def test_gpu_without_an_ec2_instance_names_it_and_the_alternatives() -> None:
-    with pytest.raises(LlmpodError, match=r"GPU RTX-4090 .* has no EC2 instance type.*"
-                       r"GPU types with EC2 instances: A100-40GB, A100-80GB, A10G, B200, "
-                       r"H100, H200, L4, L40S") as info:
+    with pytest.raises(
+        LlmpodError,
+        match=r"GPU RTX-4090 .* has no EC2 instance type.*"
+        r"GPU types with EC2 instances: A100-40GB, A100-80GB, A10G, B200, "
+        r"H100, H200, L4, L40S",
+    ) as info:
         choose_instance(find_gpu("RTX-4090"), 1)
     assert info.value.code == "aws_no_instance"
     assert "backend: kubernetes" in info.value.render()
 
 
 def test_replica_that_does_not_split_over_instances_is_refused() -> None:
-    with pytest.raises(LlmpodError, match=r"12 H100 GPUs does not split evenly over "
-                       r"p5.48xlarge instances of 8 GPUs.*max_per_replica to 8"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"12 H100 GPUs does not split evenly over "
+        r"p5.48xlarge instances of 8 GPUs.*max_per_replica to 8",
+    ):
         choose_instance(find_gpu("H100"), 12)

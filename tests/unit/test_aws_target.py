@@ -13,16 +13,24 @@ from infra.errors import LlmpodError
 from infra.spec.planning import ServicePlan, plan_service
 from infra.spec.service import ServingSpec
 
-GOOD_AWS = {"region": "us-east-1", "vpc_id": "vpc-0a1b2c3d4e5f60718",
-            "subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
-            "allowed_cidrs": ["10.0.0.0/8"]}
+GOOD_AWS = {
+    "region": "us-east-1",
+    "vpc_id": "vpc-0a1b2c3d4e5f60718",
+    "subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
+    "allowed_cidrs": ["10.0.0.0/8"],
+}
 
 
 def plan(environment: str = "staging", **overrides: Any) -> ServicePlan:
     doc: dict[str, Any] = {
-        "name": "small", "model": "llama-3.1-8b", "max_model_len": 4096,
-        "gpus": {"types": ["L4"], "max_per_replica": 2}, "backend": "aws",
-        "weights": {"source": "s3://models-bucket/llama-8b"}, "aws": dict(GOOD_AWS)}
+        "name": "small",
+        "model": "llama-3.1-8b",
+        "max_model_len": 4096,
+        "gpus": {"types": ["L4"], "max_per_replica": 2},
+        "backend": "aws",
+        "weights": {"source": "s3://models-bucket/llama-8b"},
+        "aws": dict(GOOD_AWS),
+    }
     for key, value in overrides.items():
         if key == "aws":
             doc["aws"] = {**GOOD_AWS, **value}
@@ -32,20 +40,26 @@ def plan(environment: str = "staging", **overrides: Any) -> ServicePlan:
 
 
 def test_good_target_is_accepted_and_normalized() -> None:
-    t = describe_service(plan(aws={"subnet_ids": ["subnet-0a1b2c3d4e5f60722",
-                                                  "subnet-0a1b2c3d4e5f60711"]})).target
+    t = describe_service(
+        plan(aws={"subnet_ids": ["subnet-0a1b2c3d4e5f60722", "subnet-0a1b2c3d4e5f60711"]})
+    ).target
     assert t.subnet_ids == ("subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722")
     assert (t.bucket, t.prefix) == ("models-bucket", "llama-8b")
     assert not t.internet_facing
 
 
-@pytest.mark.parametrize(("aws", "pattern"), [
-    ({"vpc_id": None}, r"aws.vpc_id None is not a VPC id.*set aws.vpc_id"),
-    ({"subnet_ids": ["subnet-0a1b2c3d4e5f60711"]},
-     r"aws.subnet_ids \['subnet-0a1b2c3d4e5f60711'\] must name at least two subnets.*two "
-     r"availability zones"),
-    ({"allowed_cidrs": []}, r"aws.allowed_cidrs \[\] is empty"),
-])
+@pytest.mark.parametrize(
+    ("aws", "pattern"),
+    [
+        ({"vpc_id": None}, r"aws.vpc_id None is not a VPC id.*set aws.vpc_id"),
+        (
+            {"subnet_ids": ["subnet-0a1b2c3d4e5f60711"]},
+            r"aws.subnet_ids \['subnet-0a1b2c3d4e5f60711'\] must name at least two subnets.*two "
+            r"availability zones",
+        ),
+        ({"allowed_cidrs": []}, r"aws.allowed_cidrs \[\] is empty"),
+    ],
+)
 def test_bad_placement_names_the_field(aws: dict[str, Any], pattern: str) -> None:
     with pytest.raises(LlmpodError, match=pattern) as info:
         describe_service(plan(aws=aws))
@@ -53,14 +67,21 @@ def test_bad_placement_names_the_field(aws: dict[str, Any], pattern: str) -> Non
     assert info.value.message.startswith("service 'small': ")
 
 
-@pytest.mark.parametrize(("aws", "pattern"), [
-    ({"vpc_id": "vpc-xyz"}, r"aws.vpc_id\n.*must be a VPC id.*vpc-0123456789abcdef0"),
-    ({"subnet_ids": ["sn-1", "subnet-0a1b2c3d4e5f60711"]},
-     r"aws.subnet_ids.0\n.*must be a subnet id.*subnet-0123456789abcdef0"),
-    ({"allowed_cidrs": ["10.0.0.1/8"]},
-     r"aws.allowed_cidrs.0\n.*must be a network CIDR.*has host bits set.*host bits zero"),
-    ({"region": "us-east-1;touch /tmp/pwned;"}, r"aws.region\n.*must be an AWS region"),
-])
+@pytest.mark.parametrize(
+    ("aws", "pattern"),
+    [
+        ({"vpc_id": "vpc-xyz"}, r"aws.vpc_id\n.*must be a VPC id.*vpc-0123456789abcdef0"),
+        (
+            {"subnet_ids": ["sn-1", "subnet-0a1b2c3d4e5f60711"]},
+            r"aws.subnet_ids.0\n.*must be a subnet id.*subnet-0123456789abcdef0",
+        ),
+        (
+            {"allowed_cidrs": ["10.0.0.1/8"]},
+            r"aws.allowed_cidrs.0\n.*must be a network CIDR.*has host bits set.*host bits zero",
+        ),
+        ({"region": "us-east-1;touch /tmp/pwned;"}, r"aws.region\n.*must be an AWS region"),
+    ],
+)
 def test_bad_placement_is_refused_by_the_spec_grammar(aws: dict[str, Any], pattern: str) -> None:
     with pytest.raises(ValidationError, match=pattern):
         plan(aws=aws)
@@ -68,11 +89,15 @@ def test_bad_placement_is_refused_by_the_spec_grammar(aws: dict[str, Any], patte
 
 def test_public_cidr_in_production_is_refused_without_override() -> None:
     # plan_service skips StackSpec, so this is the component's own gate.
-    with pytest.raises(LlmpodError, match=r"aws.allowed_cidrs '0.0.0.0/0' opens the endpoint "
-                       r"to the whole internet in production.*aws.allow_public: true"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"aws.allowed_cidrs '0.0.0.0/0' opens the endpoint "
+        r"to the whole internet in production.*aws.allow_public: true",
+    ):
         describe_service(plan("production", aws={"allowed_cidrs": ["0.0.0.0/0"]}))
-    allowed = describe_service(plan("production", aws={"allowed_cidrs": ["0.0.0.0/0"],
-                                                       "allow_public": True}))
+    allowed = describe_service(
+        plan("production", aws={"allowed_cidrs": ["0.0.0.0/0"], "allow_public": True})
+    )
     assert allowed.target.internet_facing
     # The same CIDR outside production is the user's call.
     assert describe_service(plan(aws={"allowed_cidrs": ["0.0.0.0/0"]})).target.internet_facing
@@ -80,11 +105,17 @@ def test_public_cidr_in_production_is_refused_without_override() -> None:
 
 def test_weights_must_come_from_an_s3_prefix() -> None:
     # Without weights.source the spec derives hf://<model>, which AWS cannot use.
-    with pytest.raises(LlmpodError, match=r"weights.source 'hf://llama-3.1-8b' is not an "
-                       r"s3:// URL.*weights.source: s3://bucket/prefix"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"weights.source 'hf://llama-3.1-8b' is not an "
+        r"s3:// URL.*weights.source: s3://bucket/prefix",
+    ):
         describe_service(plan(weights={}))
-    with pytest.raises(LlmpodError, match=r"weights.source 's3://models-bucket' needs both a "
-                       r"bucket and a key prefix"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"weights.source 's3://models-bucket' needs both a "
+        r"bucket and a key prefix",
+    ):
         describe_service(plan(weights={"source": "s3://models-bucket"}))
 
 

@@ -36,14 +36,28 @@ def test_gpu_catalog_names_no_cloud() -> None:
 
 
 def _stack(service: dict[str, object]) -> StackSpec:
-    return StackSpec.from_config({"llmpod:environment": "dev", "llmpod:services": [
-        {"name": "chat", "model": "qwen2.5-0.5b-instruct", "gpus": {"types": ["L4"]},
-         **service}]}, where="test")
+    return StackSpec.from_config(
+        {
+            "llmpod:environment": "dev",
+            "llmpod:services": [
+                {
+                    "name": "chat",
+                    "model": "qwen2.5-0.5b-instruct",
+                    "gpus": {"types": ["L4"]},
+                    **service,
+                }
+            ],
+        },
+        where="test",
+    )
 
 
 def test_a_backends_section_is_refused_on_another_backend() -> None:
-    with pytest.raises(LlmpodError, match=r"an 'aws' section is only read with backend: aws; "
-                                          r"remove it or set backend: aws"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"an 'aws' section is only read with backend: aws; "
+        r"remove it or set backend: aws",
+    ):
         _stack({"aws": {"region": "us-east-1"}})
     assert _stack({"backend": "aws", "aws": {"region": "us-east-1"}}).services[0].aws
 

@@ -12,8 +12,11 @@ from infra.errors import LlmpodError
 
 def test_aws_service_without_pulumi_aws_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pulumi_aws", None)  # import now raises ImportError
-    with pytest.raises(LlmpodError, match=r"service\(s\) a, b use backend: aws, which needs "
-                                          r"pulumi-aws.*pip install 'llmpod\[aws\]'"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"service\(s\) a, b use backend: aws, which needs "
+        r"pulumi-aws.*pip install 'llmpod\[aws\]'",
+    ):
         require_backends([("b", "aws"), ("k", "kubernetes"), ("a", "aws")])
 
 

@@ -14,10 +14,21 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _llmpod(*argv: str, columns: int = 80) -> str:
-    env = {"COLUMNS": str(columns), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO),
-           "TERM": "dumb"}
-    proc = subprocess.run([sys.executable, "-m", "infra.cli.main", *argv], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        "COLUMNS": str(columns),
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO),
+        "TERM": "dumb",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra.cli.main", *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -43,13 +54,28 @@ def test_catalog_names_are_whole_at_80_columns(what: str, key: str) -> None:
 
 
 def _plan_out(columns: int) -> str:
-    return _llmpod("plan", "--model", "meta-llama/Llama-3.1-70B-Instruct", "--gpu", "H100",
-                   "--max-model-len", "16384", columns=columns)
+    return _llmpod(
+        "plan",
+        "--model",
+        "meta-llama/Llama-3.1-70B-Instruct",
+        "--gpu",
+        "H100",
+        "--max-model-len",
+        "16384",
+        columns=columns,
+    )
 
 
 def test_plan_prints_one_copyable_serve_line_at_any_width() -> None:
-    expected = _json("plan", "--model", "meta-llama/Llama-3.1-70B-Instruct", "--gpu", "H100",
-                     "--max-model-len", "16384")
+    expected = _json(
+        "plan",
+        "--model",
+        "meta-llama/Llama-3.1-70B-Instruct",
+        "--gpu",
+        "H100",
+        "--max-model-len",
+        "16384",
+    )
     assert isinstance(expected, dict)
     for columns in (60, 80):
         out = _plan_out(columns)
@@ -67,8 +93,15 @@ def test_plan_reasons_wrap_to_the_terminal() -> None:
 
 def test_checkpoint_and_per_gpu_weights_are_shown_apart() -> None:
     out = _plan_out(100)
-    data = _json("plan", "--model", "meta-llama/Llama-3.1-70B-Instruct", "--gpu", "H100",
-                 "--max-model-len", "16384")
+    data = _json(
+        "plan",
+        "--model",
+        "meta-llama/Llama-3.1-70B-Instruct",
+        "--gpu",
+        "H100",
+        "--max-model-len",
+        "16384",
+    )
     assert isinstance(data, dict)
     assert data["checkpoint_gib"] > data["per_gpu"]["weights_gib"] * 2  # TP 4 shards it
     assert f"{data['checkpoint_gib']:.2f} GiB on disk" in out
@@ -79,9 +112,14 @@ def test_serve_line_quotes_what_the_shell_would_split() -> None:
     from infra.cli.plan_view import serve_command
     from infra.planner.plan import Plan
 
-    plan = Plan(model="m", feasible=False, evaluation=None, replicas=1,
-                vllm_args=("/models/my model", "--served-model-name", "a'b"), estimates=None,
-                reasons=())
+    plan = Plan(
+        model="m",
+        feasible=False,
+        evaluation=None,
+        replicas=1,
+        vllm_args=("/models/my model", "--served-model-name", "a'b"),
+        estimates=None,
+        reasons=(),
+    )
     line = serve_command(plan)
-    assert shlex.split(line) == ["vllm", "serve", "/models/my model", "--served-model-name",
-                                 "a'b"]
+    assert shlex.split(line) == ["vllm", "serve", "/models/my model", "--served-model-name", "a'b"]

@@ -10,15 +10,24 @@ import pytest
 from infra.cli.main import main
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--max-model-len", "0"],
-     r"argument --max-model-len: '0' must be at least 1"),
-    (["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--tp", "0"],
-     r"argument --tp: '0' must be at least 1"),
-    (["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--kv-cache-dtype", "int3"],
-     r"argument --kv-cache-dtype: invalid choice: 'int3'"),
-    (["plan", "--gpu", "L4"], r"the following arguments are required: --model"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--max-model-len", "0"],
+            r"argument --max-model-len: '0' must be at least 1",
+        ),
+        (
+            ["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--tp", "0"],
+            r"argument --tp: '0' must be at least 1",
+        ),
+        (
+            ["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--kv-cache-dtype", "int3"],
+            r"argument --kv-cache-dtype: invalid choice: 'int3'",
+        ),
+        (["plan", "--gpu", "L4"], r"the following arguments are required: --model"),
+    ],
+)
 def test_plan_rejections_exit_1_with_the_plan_json_contract(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -41,7 +50,7 @@ def test_other_commands_reject_with_a_json_error(capsys: pytest.CaptureFixture[s
 
 
 def test_without_json_the_rejection_is_usage_and_one_error_line(
-    capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--tp", "zero"]) == 1
     err = capsys.readouterr().err

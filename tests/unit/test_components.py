@@ -11,9 +11,12 @@ from k8s_specs import plan
 from infra.render.mock_engine import run_under_mocks
 
 SINGLE_CHILDREN = {
-    "kubernetes:apps/v1:Deployment": 1, "kubernetes:batch/v1:Job": 1,
-    "kubernetes:core/v1:ConfigMap": 2, "kubernetes:core/v1:PersistentVolumeClaim": 2,
-    "kubernetes:core/v1:Service": 1, "kubernetes:core/v1:ServiceAccount": 1,
+    "kubernetes:apps/v1:Deployment": 1,
+    "kubernetes:batch/v1:Job": 1,
+    "kubernetes:core/v1:ConfigMap": 2,
+    "kubernetes:core/v1:PersistentVolumeClaim": 2,
+    "kubernetes:core/v1:Service": 1,
+    "kubernetes:core/v1:ServiceAccount": 1,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2,
     "kubernetes:policy/v1:PodDisruptionBudget": 1,
 }
@@ -28,8 +31,11 @@ def _register(shape: str) -> tuple[dict[str, Any], list[Any]]:
 
     def program() -> None:
         provider = k8s.Provider("k8s", render_yaml_to_directory="build/test")
-        svc = VllmService(plan(shape).name, plan(shape),
-                          opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+        svc = VllmService(
+            plan(shape).name,
+            plan(shape),
+            opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
+        )
         for key in ("endpoint", "gpus", "cost_per_hour", "plan"):
             getattr(svc, key).apply(lambda v, k=key: outputs.__setitem__(k, v))
 
@@ -37,9 +43,13 @@ def _register(shape: str) -> tuple[dict[str, Any], list[Any]]:
     return outputs, regs
 
 
-@pytest.mark.parametrize(("shape", "workload"), [
-    ("tp1", "kubernetes:apps/v1:Deployment"),
-    ("multinode", "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet")])
+@pytest.mark.parametrize(
+    ("shape", "workload"),
+    [
+        ("tp1", "kubernetes:apps/v1:Deployment"),
+        ("multinode", "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet"),
+    ],
+)
 def test_children_are_registered_under_the_component(shape: str, workload: str) -> None:
     _, regs = _register(shape)
     component = next(r for r in regs if r.type == "llmpod:kubernetes:VllmService")

@@ -26,20 +26,30 @@ def _pod_spec(objects: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _serving_policy(objects: list[dict[str, Any]]) -> dict[str, Any]:
     service = one(objects, "Service")["metadata"]["name"]
-    return next(o for o in objects
-                if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == service)
+    return next(
+        o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == service
+    )
 
 
 def _metrics_rules(objects: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
-    return [rule for rule in _serving_policy(objects)["spec"]["ingress"]
-            if any(f.get("namespaceSelector", {}).get("matchLabels", {}).get(
-                "kubernetes.io/metadata.name") == namespace for f in rule["from"])]
+    return [
+        rule
+        for rule in _serving_policy(objects)["spec"]["ingress"]
+        if any(
+            f.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+            == namespace
+            for f in rule["from"]
+        )
+    ]
 
 
-@pytest.mark.parametrize("overrides", [
-    {"kubernetes": {"service_monitor": True}},
-    {"replicas": {"autoscale": True, "min": 1, "max": 3}},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"kubernetes": {"service_monitor": True}},
+        {"replicas": {"autoscale": True, "min": 1, "max": 3}},
+    ],
+)
 def test_prometheus_namespace_reaches_the_metrics_port(overrides: dict[str, Any]) -> None:
     # The finding: a ServiceMonitor and a ScaledObject, but only `ingress` admitted on 8000.
     objects = _objects("tp1", **overrides)
@@ -48,8 +58,9 @@ def test_prometheus_namespace_reaches_the_metrics_port(overrides: dict[str, Any]
 
 
 def test_prometheus_namespace_is_configurable() -> None:
-    objects = _objects("tp1", kubernetes={"service_monitor": True,
-                                          "prometheus_namespace": "observability"})
+    objects = _objects(
+        "tp1", kubernetes={"service_monitor": True, "prometheus_namespace": "observability"}
+    )
     assert len(_metrics_rules(objects, "observability")) == 1
     assert _metrics_rules(objects, "monitoring") == []
 
@@ -86,8 +97,7 @@ def test_one_replica_needs_no_spread() -> None:
 
 
 def test_multi_replica_leader_worker_sets_spread_each_role() -> None:
-    sp = plan("multinode", targets={"concurrency": 64},
-              replicas={"min": 2})
+    sp = plan("multinode", targets={"concurrency": 64}, replicas={"min": 2})
     assert sp.plan.replicas >= 2
     lws = one(build_manifests(sp), "LeaderWorkerSet")["spec"]["leaderWorkerTemplate"]
     for role in ("leaderTemplate", "workerTemplate"):
@@ -137,4 +147,5 @@ def test_single_replica_reason_becomes_the_waiver_the_policy_reads() -> None:
     bare = one(build_manifests(plan("multinode")), "LeaderWorkerSet")
     assert WAIVER not in bare["metadata"]["annotations"]
     assert check_production_replicas(
-        [Resource(f"kubernetes:{LWS_KIND}:LeaderWorkerSet", bare, "urn:x")], "production")
+        [Resource(f"kubernetes:{LWS_KIND}:LeaderWorkerSet", bare, "urn:x")], "production"
+    )

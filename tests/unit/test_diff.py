@@ -45,12 +45,10 @@ def test_doubling_replicas_doubles_cost_but_not_cost_per_token(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _pair(tmp_path, 1, 2)
-    assert main(["diff", "staging", "production", "--markdown",
-                 "--stacks-dir", str(tmp_path)]) == 0
+    assert main(["diff", "staging", "production", "--markdown", "--stacks-dir", str(tmp_path)]) == 0
     md = capsys.readouterr().out
     per_hour = _money(r"\| \*\*Cost per hour\*\* \| \$([\d.,]+) \| \$([\d.,]+) \|", md)
-    per_token = _money(r"\| Cost per 1M output tokens \(est\.\) \| \$([\d.]+) \| \$([\d.]+) \|",
-                       md)
+    per_token = _money(r"\| Cost per 1M output tokens \(est\.\) \| \$([\d.]+) \| \$([\d.]+) \|", md)
     # Same layout, twice the replicas: twice the hourly cost, the same cost per token.
     assert per_hour[1] == pytest.approx(2 * per_hour[0], abs=0.011)
     assert per_token[0] == per_token[1]
@@ -76,10 +74,12 @@ def test_price_override_is_labelled_as_the_stacks_own(
 ) -> None:
     _pair(tmp_path, 1, 1)
     prod = tmp_path / "Pulumi.production.yaml"
-    prod.write_text(prod.read_text().replace("types: [L4]",
-                                             "types: [L4]\n        price_per_gpu_hour: {L4: 0.5}"))
-    assert main(["diff", "staging", "production", "--markdown",
-                 "--stacks-dir", str(tmp_path)]) == 0
+    prod.write_text(
+        prod.read_text().replace(
+            "types: [L4]", "types: [L4]\n        price_per_gpu_hour: {L4: 0.5}"
+        )
+    )
+    assert main(["diff", "staging", "production", "--markdown", "--stacks-dir", str(tmp_path)]) == 0
     md = capsys.readouterr().out
     assert "L4: $0.500 — gpus.price_per_gpu_hour in the stack spec" in md
     assert "| **Cost per hour** | $0.81 | $0.50 |" in md
@@ -89,8 +89,7 @@ def test_services_matched_by_name_with_one_sided_ones(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_stacks(tmp_path)
-    assert main(["diff", "staging", "production", "--markdown",
-                 "--stacks-dir", str(tmp_path)]) == 0
+    assert main(["diff", "staging", "production", "--markdown", "--stacks-dir", str(tmp_path)]) == 0
     md = capsys.readouterr().out
     assert "#### `small` — only in staging" in md
     assert "#### `legacy` — only in production" in md
@@ -101,8 +100,19 @@ def test_stack_file_path_against_name(tmp_path: Path, capsys: pytest.CaptureFixt
     base = tmp_path / "base"
     base.mkdir()
     (base / "Pulumi.staging.yaml").write_text(ONE.format(env="staging", replicas=1))
-    assert main(["diff", str(base / "Pulumi.staging.yaml"), "staging", "--markdown",
-                 "--stacks-dir", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "diff",
+                str(base / "Pulumi.staging.yaml"),
+                "staging",
+                "--markdown",
+                "--stacks-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert "no plan changes" in capsys.readouterr().out
 
 
@@ -112,29 +122,52 @@ def test_unknown_stack_and_yaml_error(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "Did you mean 'production'" in capsys.readouterr().err
     (tmp_path / "Pulumi.production.yaml").write_text("config: {llmpod:services: [}\n")
     assert main(["diff", "staging", "production", "--stacks-dir", str(tmp_path)]) == 1
-    assert re.search(r"Pulumi\.production\.yaml is not valid YAML at line 1",
-                     capsys.readouterr().err)
+    assert re.search(
+        r"Pulumi\.production\.yaml is not valid YAML at line 1", capsys.readouterr().err
+    )
 
 
 def test_parse_flags_pairs_values_and_switches() -> None:
     args = ("--model", "/m", "--enforce-eager", "--tensor-parallel-size", "2", "--x=y")
-    assert parse_flags(args) == {"--model": "/m", "--enforce-eager": "(on)",
-                                 "--tensor-parallel-size": "2", "--x": "y"}
+    assert parse_flags(args) == {
+        "--model": "/m",
+        "--enforce-eager": "(on)",
+        "--tensor-parallel-size": "2",
+        "--x": "y",
+    }
 
 
 def test_arg_changes_and_unplannable_service_are_shown() -> None:
-    a = PlanSummary(gpu="L4", gpus_per_replica=1, tensor_parallel=1, pipeline_parallel=1,
-                    replicas=1, nodes_per_replica=1, cost_per_hour=1.0,
-                    vllm_args=("--tensor-parallel-size", "1"))
-    b = PlanSummary(gpu="L4", gpus_per_replica=2, tensor_parallel=2, pipeline_parallel=1,
-                    replicas=1, nodes_per_replica=1, cost_per_hour=2.0,
-                    vllm_args=("--tensor-parallel-size", "2", "--enforce-eager"))
+    a = PlanSummary(
+        gpu="L4",
+        gpus_per_replica=1,
+        tensor_parallel=1,
+        pipeline_parallel=1,
+        replicas=1,
+        nodes_per_replica=1,
+        cost_per_hour=1.0,
+        vllm_args=("--tensor-parallel-size", "1"),
+    )
+    b = PlanSummary(
+        gpu="L4",
+        gpus_per_replica=2,
+        tensor_parallel=2,
+        pipeline_parallel=1,
+        replicas=1,
+        nodes_per_replica=1,
+        cost_per_hour=2.0,
+        vllm_args=("--tensor-parallel-size", "2", "--enforce-eager"),
+    )
     diff = diff_stacks("a", {"s": a, "bad": PlanSummary(error="does | not fit")}, "b", {"s": b})
-    assert diff.services[0].arg_changes == (("--enforce-eager", "(unset)", "(on)"),
-                                            ("--tensor-parallel-size", "1", "2"))
+    assert diff.services[0].arg_changes == (
+        ("--enforce-eager", "(unset)", "(on)"),
+        ("--tensor-parallel-size", "1", "2"),
+    )
     md = render_markdown(diff)
-    assert ("| **vLLM args** | `(no --enforce-eager) --tensor-parallel-size 1` | "
-            "`--enforce-eager (on) --tensor-parallel-size 2` |") in md
+    assert (
+        "| **vLLM args** | `(no --enforce-eager) --tensor-parallel-size 1` | "
+        "`--enforce-eager (on) --tensor-parallel-size 2` |"
+    ) in md
     assert "| **Tensor parallel** | 1 | 2 |" in md
     assert "> **a: does not plan.** does | not fit" in md
     assert "**Cost per hour:** $1.00 (a) → $2.00 (b), +$1.00/h" in md

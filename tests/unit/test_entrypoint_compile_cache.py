@@ -27,8 +27,10 @@ def test_no_shared_dir_leaves_vllm_alone(tmp_path: Path) -> None:
 def test_cold_start_points_vllm_at_the_local_dir(tmp_path: Path) -> None:
     start = cc.prepare(tmp_path / "shared/key", tmp_path / "local")
     assert start.state == "cold"
-    assert start.env == {"TRITON_CACHE_DIR": str(tmp_path / "local/triton"),
-                         "VLLM_CACHE_ROOT": str(tmp_path / "local")}
+    assert start.env == {
+        "TRITON_CACHE_DIR": str(tmp_path / "local/triton"),
+        "VLLM_CACHE_ROOT": str(tmp_path / "local"),
+    }
     assert (tmp_path / "local").is_dir()
 
 
@@ -37,8 +39,9 @@ def test_publish_then_a_new_replica_copies_it(tmp_path: Path) -> None:
     assert cc.publish(_compiled(tmp_path / "a"), shared) == f"published to {shared}"
     start = cc.prepare(shared, tmp_path / "b")
     assert start.state == "warm"
-    assert (tmp_path / "b/torch_compile_cache/abc/rank_0_0/backbone/artifact").read_text() \
-        == "graph"
+    assert (
+        tmp_path / "b/torch_compile_cache/abc/rank_0_0/backbone/artifact"
+    ).read_text() == "graph"
     assert sorted(p.name for p in shared.parent.iterdir()) == ["key"]
 
 
@@ -50,7 +53,8 @@ def test_the_second_publisher_loses_and_leaves_the_first_copy_intact(tmp_path: P
 
 
 def test_losing_the_rename_race_removes_the_staging_copy(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shared = tmp_path / "vol/key"
     real_rename = os.rename
 
@@ -60,11 +64,13 @@ def test_losing_the_rename_race_removes_the_staging_copy(
         real_rename(src, dst)
 
     monkeypatch.setattr(os, "rename", racing_rename)  # the os module cc uses
-    assert cc.publish(_compiled(tmp_path / "a", "mine"), shared) == \
-        "another replica published first"
+    assert (
+        cc.publish(_compiled(tmp_path / "a", "mine"), shared) == "another replica published first"
+    )
     assert sorted(p.name for p in shared.parent.iterdir()) == ["key"]
-    assert (shared / "torch_compile_cache/abc/rank_0_0/backbone/artifact").read_text() \
-        == "other replica"
+    assert (
+        shared / "torch_compile_cache/abc/rank_0_0/backbone/artifact"
+    ).read_text() == "other replica"
 
 
 def test_nothing_compiled_publishes_nothing(tmp_path: Path) -> None:
@@ -86,8 +92,11 @@ def test_stale_staging_of_a_dead_replica_is_pruned_fresh_one_kept(tmp_path: Path
 
 
 def test_settings_refuse_a_relative_cache_dir() -> None:
-    with pytest.raises(SettingsError, match=r"LLMPOD_COMPILE_CACHE_DIR='cache/x' is not an "
-                                            r"absolute directory path"):
+    with pytest.raises(
+        SettingsError,
+        match=r"LLMPOD_COMPILE_CACHE_DIR='cache/x' is not an "
+        r"absolute directory path",
+    ):
         settings_from_env({"LLMPOD_COMPILE_CACHE_DIR": "cache/x"})
 
 

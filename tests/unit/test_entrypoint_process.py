@@ -248,30 +248,42 @@ def test_disabled_warmup_is_ready_right_after_health(start: Any) -> None:
 
 
 def test_first_replica_publishes_the_compile_cache_and_the_next_one_starts_warm(
-        start: Any, tmp_path: Path) -> None:
+    start: Any, tmp_path: Path
+) -> None:
     shared = tmp_path / "cache-volume" / "vllm-0.32.0_fake_tp1-pp1_h100_0123abcd"
     cache_file = tmp_path / "cache.json"
-    first = start({"vllm_args": ARGS, "warmup": QUICK}, LLMPOD_COMPILE_CACHE_DIR=str(shared),
-                  LLMPOD_COMPILE_CACHE_LOCAL=str(tmp_path / "local-1"),
-                  FAKE_VLLM_CACHE_FILE=str(cache_file))
+    first = start(
+        {"vllm_args": ARGS, "warmup": QUICK},
+        LLMPOD_COMPILE_CACHE_DIR=str(shared),
+        LLMPOD_COMPILE_CACHE_LOCAL=str(tmp_path / "local-1"),
+        FAKE_VLLM_CACHE_FILE=str(cache_file),
+    )
     first.wait_phase("ready")
     # vLLM only ever sees the pod-local copy, never the shared volume.
-    assert json.loads(cache_file.read_text()) == {"cache_root": str(tmp_path / "local-1"),
-                                                  "found": False}
+    assert json.loads(cache_file.read_text()) == {
+        "cache_root": str(tmp_path / "local-1"),
+        "found": False,
+    }
     deadline = time.monotonic() + 20
     while not shared.is_dir() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert (shared / "torch_compile_cache/0123abcd/rank_0_0/backbone/artifact").read_text() \
-        == "compiled graph\n"
+    assert (
+        shared / "torch_compile_cache/0123abcd/rank_0_0/backbone/artifact"
+    ).read_text() == "compiled graph\n"
     assert first.stop() == 0
     assert [p.name for p in shared.parent.iterdir()] == [shared.name]  # no staging left over
 
-    second = start({"vllm_args": ARGS, "warmup": QUICK}, LLMPOD_COMPILE_CACHE_DIR=str(shared),
-                   LLMPOD_COMPILE_CACHE_LOCAL=str(tmp_path / "local-2"),
-                   FAKE_VLLM_CACHE_FILE=str(cache_file))
+    second = start(
+        {"vllm_args": ARGS, "warmup": QUICK},
+        LLMPOD_COMPILE_CACHE_DIR=str(shared),
+        LLMPOD_COMPILE_CACHE_LOCAL=str(tmp_path / "local-2"),
+        FAKE_VLLM_CACHE_FILE=str(cache_file),
+    )
     second.wait_phase("ready")
-    assert json.loads(cache_file.read_text()) == {"cache_root": str(tmp_path / "local-2"),
-                                                  "found": True}
+    assert json.loads(cache_file.read_text()) == {
+        "cache_root": str(tmp_path / "local-2"),
+        "found": True,
+    }
     assert second.stop() == 0
     prepared = [e for e in second.events() if e["event"] == "compile_cache"]
     assert prepared[0]["state"] == "warm"

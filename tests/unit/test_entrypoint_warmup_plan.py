@@ -73,8 +73,9 @@ def test_filler_text_is_deterministic_and_varied() -> None:
     assert filler_text(0) == ""
 
 
-def _search(tokens_for: Callable[[int], int], target: int,
-            rounds: int = 16) -> tuple[int, int] | None:
+def _search(
+    tokens_for: Callable[[int], int], target: int, rounds: int = 16
+) -> tuple[int, int] | None:
     search = PromptSearch(target)
     words: int | None = search.first_guess()
     for _ in range(rounds):

@@ -39,25 +39,67 @@ STACKS = Path(__file__).resolve().parents[2] / "stacks"
 #: Strings that break one grammar or another: shell, systemd, YAML, PromQL, IAM,
 #: paths, terminals, Jinja, and sizes that crashed main before issue 10.
 INJECTIONS = [
-    "us-east-1;touch /tmp/pwned;", "$(id)", "`id`", "${IFS}id", "a\nExecStartPre=/bin/sh",
-    "x\r\ny", " --privileged -v /:/host", "\x00", "\x01\x1b[31m", "{{ 7*7 }}", "{% raw %}",
-    "'\"", "\\", "a: b", "- x", "#", "&a", "*a", "!!python/object:os.system",
-    "s3://*/models", "s3://llmpod-models/*", "arn:aws:s3:::*", "../../etc/passwd", "/",
-    "..", "*", "\"} or vector(1) #", "名前", "\u202eevil", "x" * 300, "a" * 5000,
-    "hf://org/name@$(id)", "ghcr.io/x/y:tag --entrypoint=/bin/sh", "🙂", " ", "",
+    "us-east-1;touch /tmp/pwned;",
+    "$(id)",
+    "`id`",
+    "${IFS}id",
+    "a\nExecStartPre=/bin/sh",
+    "x\r\ny",
+    " --privileged -v /:/host",
+    "\x00",
+    "\x01\x1b[31m",
+    "{{ 7*7 }}",
+    "{% raw %}",
+    "'\"",
+    "\\",
+    "a: b",
+    "- x",
+    "#",
+    "&a",
+    "*a",
+    "!!python/object:os.system",
+    "s3://*/models",
+    "s3://llmpod-models/*",
+    "arn:aws:s3:::*",
+    "../../etc/passwd",
+    "/",
+    "..",
+    "*",
+    '"} or vector(1) #',
+    "名前",
+    "\u202eevil",
+    "x" * 300,
+    "a" * 5000,
+    "hf://org/name@$(id)",
+    "ghcr.io/x/y:tag --entrypoint=/bin/sh",
+    "🙂",
+    " ",
+    "",
 ]
 
-SCALARS = (st.sampled_from(INJECTIONS) | st.text(max_size=40) | st.integers()
-           | st.floats(allow_nan=True, allow_infinity=True) | st.booleans() | st.none())
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.text(max_size=12) | st.integers(), inner,
-                                        max_size=4), max_leaves=12)
+SCALARS = (
+    st.sampled_from(INJECTIONS)
+    | st.text(max_size=40)
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.booleans()
+    | st.none()
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=12) | st.integers(), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 @cache
 def _shipped(stack: str) -> dict[str, Any]:
-    doc: dict[str, Any] = YAML(typ="safe", pure=True).load((STACKS / f"Pulumi.{stack}.yaml")
-                                                           .read_text())
+    doc: dict[str, Any] = YAML(typ="safe", pure=True).load(
+        (STACKS / f"Pulumi.{stack}.yaml").read_text()
+    )
     return doc
 
 
@@ -114,17 +156,50 @@ def _load_spec(raw: bytes) -> StackSpec | None:
 
 # --- the loader and the spec, fast: many examples --------------------------------------
 
+
 @settings(max_examples=300)
 @given(st.binary(max_size=600))
 def test_any_bytes_are_a_spec_or_a_clean_error(raw: bytes) -> None:
     _load_spec(raw)
 
 
-YAML_TOKENS = st.sampled_from([
-    "config:", "\n", "  ", "- ", ": ", "llmpod:services:", "name: x", "&a ", "*a", "[", "]",
-    "{", "}", ",", "1e308", ".inf", ".nan", "9" * 80, "0x" + "f" * 40, "'", "\"", "? ", "!!",
-    "!foo ", "<<: *a", "%YAML 1.2\n", "---\n", "...\n", "\t", "\xff", "#c", "|\n", ">\n",
-])
+YAML_TOKENS = st.sampled_from(
+    [
+        "config:",
+        "\n",
+        "  ",
+        "- ",
+        ": ",
+        "llmpod:services:",
+        "name: x",
+        "&a ",
+        "*a",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "1e308",
+        ".inf",
+        ".nan",
+        "9" * 80,
+        "0x" + "f" * 40,
+        "'",
+        '"',
+        "? ",
+        "!!",
+        "!foo ",
+        "<<: *a",
+        "%YAML 1.2\n",
+        "---\n",
+        "...\n",
+        "\t",
+        "\xff",
+        "#c",
+        "|\n",
+        ">\n",
+    ]
+)
 
 
 @settings(max_examples=300)
@@ -136,7 +211,8 @@ def test_yaml_shaped_text_is_a_spec_or_a_clean_error(text: str) -> None:
 @settings(max_examples=150)
 @given(st.data())
 def test_a_shipped_stack_with_one_value_replaced_is_a_spec_or_a_clean_error(
-        data: st.DataObject) -> None:
+    data: st.DataObject,
+) -> None:
     stack = data.draw(st.sampled_from(["dev", "staging", "production"]))
     doc = _shipped(stack)
     path = data.draw(st.sampled_from(_paths(doc)))
@@ -152,20 +228,38 @@ def test_injection_strings_in_every_string_field(data: st.DataObject) -> None:
     _load_spec(_dump(_with(doc, path, data.draw(st.sampled_from(INJECTIONS)))))
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("config:\n  a: &a [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
-        f"  b{i}: &b{i} [" + ",".join([f"*{'a' if i == 0 else f'b{i - 1}'}"] * 10) + "]\n"
-        for i in range(6)), "alias bomb"),
-    ("config:\n  x: " + "[" * 500 + "]" * 500 + "\n", "nested more than 64 levels"),
-    ("config:\n  x: " + "9" * 5000 + "\n", "an integer with 5,000 digits"),
-    ("config:\n  x: 1e308\n", "1e308 is too large"),
-    ("config:\n  x: -.inf\n", r"-\.inf is not a finite number"),
-    ("config:\n  1: x\n", "mapping key '1' is read as int"),
-    ("config:\n  a: 1\n  a: 2\n", "duplicate key"),
-    ("config:\n  a: !!python/object:os.system x\n", "explicit YAML tag"),
-    ("config:\n  a: &r [*r]\n", "recursive structure"),
-], ids=["alias-bomb", "nest-500", "int-5000", "1e308", "inf", "int-key", "duplicate", "tag",
-        "recursive"])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "config:\n  a: &a [1,1,1,1,1,1,1,1,1,1]\n"
+            + "".join(
+                f"  b{i}: &b{i} [" + ",".join([f"*{'a' if i == 0 else f'b{i - 1}'}"] * 10) + "]\n"
+                for i in range(6)
+            ),
+            "alias bomb",
+        ),
+        ("config:\n  x: " + "[" * 500 + "]" * 500 + "\n", "nested more than 64 levels"),
+        ("config:\n  x: " + "9" * 5000 + "\n", "an integer with 5,000 digits"),
+        ("config:\n  x: 1e308\n", "1e308 is too large"),
+        ("config:\n  x: -.inf\n", r"-\.inf is not a finite number"),
+        ("config:\n  1: x\n", "mapping key '1' is read as int"),
+        ("config:\n  a: 1\n  a: 2\n", "duplicate key"),
+        ("config:\n  a: !!python/object:os.system x\n", "explicit YAML tag"),
+        ("config:\n  a: &r [*r]\n", "recursive structure"),
+    ],
+    ids=[
+        "alias-bomb",
+        "nest-500",
+        "int-5000",
+        "1e308",
+        "inf",
+        "int-key",
+        "duplicate",
+        "tag",
+        "recursive",
+    ],
+)
 def test_each_limit_has_its_own_message(text: str, message: str) -> None:
     with pytest.raises(LlmpodError, match=message):
         load_yaml(text.encode(), "Pulumi.x.yaml")
@@ -174,8 +268,11 @@ def test_each_limit_has_its_own_message(text: str, message: str) -> None:
 
 
 def test_an_oversized_file_is_refused_before_parsing() -> None:
-    with pytest.raises(LlmpodError, match=r"the file is 1,048,\d{3} bytes; stack files are "
-                                          r"limited to 1,048,576"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"the file is 1,048,\d{3} bytes; stack files are "
+        r"limited to 1,048,576",
+    ):
         load_yaml(b"config:\n  x: '" + b"a" * (1024 * 1024) + b"'\n", "Pulumi.x.yaml")
 
 
@@ -187,14 +284,18 @@ def test_an_oversized_file_states_its_real_size(tmp_path: Path) -> None:
 
 
 def test_non_utf8_names_the_line() -> None:
-    with pytest.raises(LlmpodError, match=r"Pulumi.x.yaml line 3: byte \d+ \(b'\\xff'\) is not "
-                                          r"UTF-8"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"Pulumi.x.yaml line 3: byte \d+ \(b'\\xff'\) is not "
+        r"UTF-8",
+    ):
         load_yaml(b"config:\n  a: 1\n  b: \xff\n", "Pulumi.x.yaml")
 
 
 def test_a_six_megabyte_value_is_not_echoed(tmp_path: Path) -> None:
-    text = (STACKS / "Pulumi.dev.yaml").read_text().replace("name: qwen-7b",
-                                                            "name: " + "z" * 600_000)
+    text = (
+        (STACKS / "Pulumi.dev.yaml").read_text().replace("name: qwen-7b", "name: " + "z" * 600_000)
+    )
     raw = text.encode()
     assert _load_spec(raw) is None
     path = tmp_path / "Pulumi.x.yaml"
@@ -206,9 +307,13 @@ def test_a_six_megabyte_value_is_not_echoed(tmp_path: Path) -> None:
 
 # --- render, slower: fewer examples, the real CLI in-process ----------------------------
 
+
 def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @cache
@@ -249,8 +354,7 @@ def _render(raw: bytes) -> None:
     assert _tree(out) == before
 
 
-RENDER_SETTINGS = settings(max_examples=20,
-                           suppress_health_check=[HealthCheck.too_slow])
+RENDER_SETTINGS = settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _like(value: Any) -> st.SearchStrategy[Any]:

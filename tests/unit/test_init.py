@@ -11,9 +11,15 @@ from infra.cli.main import main
 from infra.errors import LlmpodError
 from infra.scaffold.project import project_name, scaffold_files
 
-FILES = {"Pulumi.yaml", "program/__main__.py", "stacks/Pulumi.dev.yaml",
-         "stacks/Pulumi.staging.yaml", "stacks/Pulumi.production.yaml",
-         ".github/workflows/llmpod-pr.yml", ".github/workflows/llmpod-promote.yml"}
+FILES = {
+    "Pulumi.yaml",
+    "program/__main__.py",
+    "stacks/Pulumi.dev.yaml",
+    "stacks/Pulumi.staging.yaml",
+    "stacks/Pulumi.production.yaml",
+    ".github/workflows/llmpod-pr.yml",
+    ".github/workflows/llmpod-promote.yml",
+}
 
 
 def _tree(root: Path) -> set[str]:

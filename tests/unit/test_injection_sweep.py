@@ -29,9 +29,11 @@ def sweep() -> ModuleType:
 
 def test_the_detectors_see_known_injections(sweep: ModuleType, tmp_path: Path) -> None:
     assert sweep.promql_injected(
-        'sum(vllm:num_requests_waiting{namespace="a",model_name="x"} or vector(1) #"})')
+        'sum(vllm:num_requests_waiting{namespace="a",model_name="x"} or vector(1) #"})'
+    )
     assert not sweep.promql_injected(
-        'sum(vllm:num_requests_waiting{namespace="a",model_name="x\\"} or vector(1) #"})')
+        'sum(vllm:num_requests_waiting{namespace="a",model_name="x\\"} or vector(1) #"})'
+    )
     widened = {"Statement": [{"Resource": "arn:aws:s3:::b/*/*", "Condition": {}}]}
     assert sweep.iam_widened(json.dumps(widened))
     assert sweep.api_rejects({"kind": "Service", "metadata": {"name": "x", "namespace": "A_b"}})

@@ -24,23 +24,45 @@ ROOT = Path(__file__).resolve().parents[2]
 def checkov() -> str:
     if os.environ.get("CHECKOV"):
         return os.environ["CHECKOV"]
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "install_checkov.sh")],
-                          capture_output=True, text=True, timeout=1200, check=False)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "install_checkov.sh")],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
     assert proc.returncode == 0, f"installing checkov failed:\n{proc.stderr[-3000:]}"
     return proc.stdout.strip().splitlines()[-1]
 
 
 def test_checkov_finds_nothing_unexplained(tmp_path: Path, checkov: str) -> None:
     for stack in ("dev", "staging", "production"):
-        files = {p: t for p, t in render_stack(stack).files.items() if not p.endswith(".json")
-                 and not p.endswith("/user-data.yaml")}
+        files = {
+            p: t
+            for p, t in render_stack(stack).files.items()
+            if not p.endswith(".json") and not p.endswith("/user-data.yaml")
+        }
         write_tree(tmp_path / stack, files)
     # --skip-download and BC_SKIP_MAPPING: checkov otherwise fetches policy
     # metadata from its vendor's API; the checks themselves are all local.
-    proc = subprocess.run([checkov, "-d", str(tmp_path), "--framework", "kubernetes", "-o",
-                           "json", "--skip-download", "--compact"], capture_output=True,
-                          text=True, timeout=600, check=False,
-                          env={**os.environ, "BC_SKIP_MAPPING": "TRUE"})
+    proc = subprocess.run(
+        [
+            checkov,
+            "-d",
+            str(tmp_path),
+            "--framework",
+            "kubernetes",
+            "-o",
+            "json",
+            "--skip-download",
+            "--compact",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
     report = json.loads(proc.stdout)
     results = report["results"]
     failed = [(r["check_id"], r["resource"]) for r in results["failed_checks"]]

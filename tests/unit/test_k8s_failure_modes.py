@@ -17,7 +17,8 @@ def _pod(shape: str, **overrides: Any) -> dict[str, Any]:
     objects = build_manifests(plan(shape, **overrides))
     if shape == "multinode":
         leader: dict[str, Any] = one(objects, "LeaderWorkerSet")["spec"]["leaderWorkerTemplate"][
-            "leaderTemplate"]["spec"]
+            "leaderTemplate"
+        ]["spec"]
         return leader
     pod: dict[str, Any] = one(objects, "Deployment")["spec"]["template"]["spec"]
     return pod
@@ -40,8 +41,11 @@ def test_liveness_cannot_kill_a_pod_still_reading_its_weights(shape: str) -> Non
     assert window >= estimate["total"]
     env = {v["name"]: v.get("value") for v in vllm["env"]}
     assert env["LLMPOD_STARTUP_TIMEOUT_S"] == str(window)
-    assert startup["httpGet"] == vllm["livenessProbe"]["httpGet"] == {"path": "/health",
-                                                                     "port": "http"}
+    assert (
+        startup["httpGet"]
+        == vllm["livenessProbe"]["httpGet"]
+        == {"path": "/health", "port": "http"}
+    )
 
 
 def test_a_70b_model_gets_more_than_the_fixed_ten_minutes() -> None:
@@ -104,8 +108,7 @@ def test_whole_node_pods_use_recreate_partial_node_pods_surge() -> None:
     tp8 = one(build_manifests(plan("tp8")), "Deployment")["spec"]["strategy"]
     assert tp8 == {"type": "Recreate"}
     tp1 = one(build_manifests(plan("tp1")), "Deployment")["spec"]["strategy"]
-    assert tp1 == {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
-                   "type": "RollingUpdate"}
+    assert tp1 == {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}, "type": "RollingUpdate"}
     lws = one(build_manifests(plan("multinode")), "LeaderWorkerSet")["spec"]["rolloutStrategy"]
     assert lws["rollingUpdateConfiguration"] == {"maxSurge": 0, "maxUnavailable": 1}
 
@@ -125,8 +128,11 @@ def test_a_new_revision_gets_a_new_loader_job_and_marker() -> None:
     again = one(build_manifests(plan("tp1")), "Job")["metadata"]["name"]
     pinned = one(build_manifests(plan("tp1", revision="abc123")), "Job")["metadata"]["name"]
     assert same == again != pinned
-    scripts = next(o for o in build_manifests(plan("tp1", revision="abc123"))
-                   if o["metadata"]["name"].endswith("-scripts"))
+    scripts = next(
+        o
+        for o in build_manifests(plan("tp1", revision="abc123"))
+        if o["metadata"]["name"].endswith("-scripts")
+    )
     assert "revision=abc123\n" in scripts["data"]["weights-marker"]
 
 
@@ -146,38 +152,47 @@ def test_lws_group_is_recreated_together_and_workers_start_with_the_leader() -> 
 
 def test_network_policy_lets_a_multi_node_group_talk_to_itself() -> None:
     def serving_policy(shape: str) -> dict[str, Any]:
-        return next(o for o in build_manifests(plan(shape)) if o["kind"] == "NetworkPolicy"
-                    and o["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
-                    == "server")
+        return next(
+            o
+            for o in build_manifests(plan(shape))
+            if o["kind"] == "NetworkPolicy"
+            and o["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "server"
+        )
 
     multi = serving_policy("multinode")["spec"]["ingress"]
     assert any("podSelector" in src for rule in multi for src in rule["from"])
     single = serving_policy("tp1")["spec"]["ingress"]
     assert not any("podSelector" in src for rule in single for src in rule["from"])
-    assert single[0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == [
-        "ingress"]
+    assert single[0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == ["ingress"]
     assert single[0]["ports"] == [{"port": 8000, "protocol": "TCP"}]
 
 
 def test_gpu_product_affinity_uses_every_catalog_label_and_tolerates_the_taint() -> None:
-    pod = _pod("tp1", gpus={"types": ["H200"]}, kubernetes={"extra_node_selector": {
-        "pool": "gpu"}})
+    pod = _pod("tp1", gpus={"types": ["H200"]}, kubernetes={"extra_node_selector": {"pool": "gpu"}})
     term = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
-        "nodeSelectorTerms"][0]["matchExpressions"]
-    assert {"key": "nvidia.com/gpu.product", "operator": "In",
-            "values": sorted(find_gpu("H200").k8s_product_labels)} in term
+        "nodeSelectorTerms"
+    ][0]["matchExpressions"]
+    assert {
+        "key": "nvidia.com/gpu.product",
+        "operator": "In",
+        "values": sorted(find_gpu("H200").k8s_product_labels),
+    } in term
     assert {"key": "pool", "operator": "In", "values": ["gpu"]} in term
     assert {"effect": "NoSchedule", "key": "nvidia.com/gpu", "operator": "Exists"} in pod[
-        "tolerations"]
+        "tolerations"
+    ]
 
 
 def test_amd_gpus_use_the_amd_resource_and_label() -> None:
     pod = _pod("tp1", gpus={"types": ["MI300X"]})
     vllm = container(pod, "vllm")
     assert vllm["resources"]["limits"]["amd.com/gpu"] == "1"
-    keys = [e["key"] for e in pod["affinity"]["nodeAffinity"][
-        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0][
-        "matchExpressions"]]
+    keys = [
+        e["key"]
+        for e in pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+            "nodeSelectorTerms"
+        ][0]["matchExpressions"]
+    ]
     assert keys == ["amd.com/gpu.product-name"]
 
 
@@ -193,8 +208,11 @@ def test_gpus_are_exclusive_so_no_other_process_holds_their_memory() -> None:
 
 def test_grace_period_covers_the_entrypoints_drain() -> None:
     pod = _pod("tp1")
-    env = {v["name"]: int(v["value"]) for v in container(pod, "vllm")["env"]
-           if v["name"] in ("LLMPOD_DRAIN_TIMEOUT_S", "LLMPOD_VLLM_STOP_TIMEOUT_S")}
+    env = {
+        v["name"]: int(v["value"])
+        for v in container(pod, "vllm")["env"]
+        if v["name"] in ("LLMPOD_DRAIN_TIMEOUT_S", "LLMPOD_VLLM_STOP_TIMEOUT_S")
+    }
     assert pod["terminationGracePeriodSeconds"] > sum(env.values())
 
 
@@ -216,11 +234,15 @@ def test_pods_run_hardened() -> None:
 
 @pytest.mark.parametrize("shape", ["tp1", "multinode"])
 def test_every_replica_does_not_recompile_the_compile_cache_is_shared_and_writable(
-        shape: str) -> None:
+    shape: str,
+) -> None:
     sp = plan(shape)
     objects = build_manifests(sp)
-    claim = next(o for o in by_kind(objects, "PersistentVolumeClaim")
-                 if o["metadata"]["name"].endswith("-compile-cache"))
+    claim = next(
+        o
+        for o in by_kind(objects, "PersistentVolumeClaim")
+        if o["metadata"]["name"].endswith("-compile-cache")
+    )
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # every replica, every node
     pod = _pod(shape)
     volume = next(v for v in pod["volumes"] if v["name"] == "compile-cache")
@@ -243,6 +265,7 @@ def test_every_replica_does_not_recompile_the_compile_cache_is_shared_and_writab
 
 def test_the_cache_key_changes_with_layout_and_version_not_with_replicas() -> None:
     from infra.spec.compile_cache import compile_cache_key
+
     base = compile_cache_key(plan("tp1"))
     assert compile_cache_key(plan("tp1", replicas={"min": 3, "max": 3})) == base
     assert compile_cache_key(plan("tp1", image={"vllm_version": "0.31.0"})) != base

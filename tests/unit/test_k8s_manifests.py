@@ -9,9 +9,19 @@ from k8s_specs import by_kind, container, one, plan
 
 from infra.k8s.manifests import build_manifests
 
-SINGLE = ["ConfigMap", "ConfigMap", "Deployment", "Job", "NetworkPolicy", "NetworkPolicy",
-          "PersistentVolumeClaim", "PersistentVolumeClaim", "PodDisruptionBudget", "Service",
-          "ServiceAccount"]
+SINGLE = [
+    "ConfigMap",
+    "ConfigMap",
+    "Deployment",
+    "Job",
+    "NetworkPolicy",
+    "NetworkPolicy",
+    "PersistentVolumeClaim",
+    "PersistentVolumeClaim",
+    "PodDisruptionBudget",
+    "Service",
+    "ServiceAccount",
+]
 
 
 @pytest.mark.parametrize("shape", ["tp1", "tp8", "quantized"])
@@ -67,12 +77,18 @@ def test_quantized_checkpoint_is_served_from_its_own_folder() -> None:
 
 
 def test_optional_objects_follow_the_spec() -> None:
-    sp = plan("tp1", replicas={"autoscale": True, "min": 1, "max": 3},
-              kubernetes={"service_monitor": True})
+    sp = plan(
+        "tp1",
+        replicas={"autoscale": True, "min": 1, "max": 3},
+        kubernetes={"service_monitor": True},
+    )
     objects = build_manifests(sp)
     scaled = one(objects, "ScaledObject")
-    assert scaled["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                                "name": "svc-tp1"}
+    assert scaled["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "svc-tp1",
+    }
     assert scaled["spec"]["maxReplicaCount"] == 3
     trigger = scaled["spec"]["triggers"][0]
     assert trigger["type"] == "prometheus"
@@ -87,16 +103,29 @@ def test_optional_objects_follow_the_spec() -> None:
 
 
 def test_autoscaler_queries_the_configured_prometheus() -> None:
-    default = one(build_manifests(plan("tp1", replicas={"autoscale": True, "max": 3})),
-                  "ScaledObject")
-    assert (default["spec"]["triggers"][0]["metadata"]["serverAddress"]
-            == "http://prometheus-operated.monitoring.svc:9090")
-    custom = one(build_manifests(plan(
-        "tp1", replicas={"autoscale": True, "max": 3},
-        kubernetes={"prometheus_url": "http://vmselect.metrics.svc:8481/select/0/prometheus"})),
-        "ScaledObject")
-    assert (custom["spec"]["triggers"][0]["metadata"]["serverAddress"]
-            == "http://vmselect.metrics.svc:8481/select/0/prometheus")
+    default = one(
+        build_manifests(plan("tp1", replicas={"autoscale": True, "max": 3})), "ScaledObject"
+    )
+    assert (
+        default["spec"]["triggers"][0]["metadata"]["serverAddress"]
+        == "http://prometheus-operated.monitoring.svc:9090"
+    )
+    custom = one(
+        build_manifests(
+            plan(
+                "tp1",
+                replicas={"autoscale": True, "max": 3},
+                kubernetes={
+                    "prometheus_url": "http://vmselect.metrics.svc:8481/select/0/prometheus"
+                },
+            )
+        ),
+        "ScaledObject",
+    )
+    assert (
+        custom["spec"]["triggers"][0]["metadata"]["serverAddress"]
+        == "http://vmselect.metrics.svc:8481/select/0/prometheus"
+    )
 
 
 def test_multinode_autoscaling_targets_the_leaderworkerset() -> None:
@@ -116,8 +145,9 @@ def test_labels_env_and_args_are_sorted_and_names_are_deterministic() -> None:
     pod = one(second, "Deployment")["spec"]["template"]["spec"]
     env = [v["name"] for v in container(pod, "vllm")["env"]]
     assert env == sorted(env)
-    assert json.dumps(first, sort_keys=True) == json.dumps(build_manifests(plan("tp8")),
-                                                           sort_keys=True)
+    assert json.dumps(first, sort_keys=True) == json.dumps(
+        build_manifests(plan("tp8")), sort_keys=True
+    )
 
 
 def test_user_labels_cannot_break_selectors() -> None:

@@ -18,8 +18,11 @@ from infra.render.api import render_stack
 def _objects(stack: str) -> tuple[tuple[str, Any], ...]:
     files = render_stack(stack).files
     y = YAML(typ="safe", pure=True)
-    return tuple((p, y.load(t)) for p, t in files.items() if p.endswith(".yaml")
-                 and not p.endswith("/user-data.yaml"))
+    return tuple(
+        (p, y.load(t))
+        for p, t in files.items()
+        if p.endswith(".yaml") and not p.endswith("/user-data.yaml")
+    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "production"])
@@ -43,20 +46,39 @@ def _find(stack: str, kind: str) -> dict[str, Any]:
     return copy.deepcopy(next(o for _, o in _objects(stack) if o["kind"] == kind))
 
 
-@pytest.mark.parametrize(("kind", "mutate", "message"), [
-    ("Deployment", lambda o: o["spec"]["template"]["spec"]["containers"][0].update(
-        {"startupProbes": {}}), "startupProbes"),
-    ("LeaderWorkerSet", lambda o: o["spec"]["leaderWorkerTemplate"].update(
-        {"restartPolicy": "Always"}), "'Always' is not one of"),
-    ("LeaderWorkerSet", lambda o: o["spec"]["leaderWorkerTemplate"]["workerTemplate"]["spec"][
-        "containers"][0].update({"gpus": 8}), "gpus"),
-    ("ScaledObject", lambda o: o["spec"]["triggers"][0]["metadata"].pop("query"),
-     "'query' is a required property"),
-    ("ServiceMonitor", lambda o: o["spec"]["endpoints"][0].update({"interval": "15 sec"}),
-     "does not match"),
-])
-def test_validation_rejects_what_the_api_server_would(kind: str, mutate: Any,
-                                                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "mutate", "message"),
+    [
+        (
+            "Deployment",
+            lambda o: o["spec"]["template"]["spec"]["containers"][0].update({"startupProbes": {}}),
+            "startupProbes",
+        ),
+        (
+            "LeaderWorkerSet",
+            lambda o: o["spec"]["leaderWorkerTemplate"].update({"restartPolicy": "Always"}),
+            "'Always' is not one of",
+        ),
+        (
+            "LeaderWorkerSet",
+            lambda o: o["spec"]["leaderWorkerTemplate"]["workerTemplate"]["spec"]["containers"][
+                0
+            ].update({"gpus": 8}),
+            "gpus",
+        ),
+        (
+            "ScaledObject",
+            lambda o: o["spec"]["triggers"][0]["metadata"].pop("query"),
+            "'query' is a required property",
+        ),
+        (
+            "ServiceMonitor",
+            lambda o: o["spec"]["endpoints"][0].update({"interval": "15 sec"}),
+            "does not match",
+        ),
+    ],
+)
+def test_validation_rejects_what_the_api_server_would(kind: str, mutate: Any, message: str) -> None:
     obj = _find("production", kind)
     mutate(obj)
     with pytest.raises(ManifestInvalid, match=message):

@@ -122,8 +122,9 @@ def test_layer_types_and_gemma2_alternation() -> None:
         ),
     ],
 )
-def test_quantization_formats(qc: dict[str, Any], method: str, bits: int,
-                              group: int | None) -> None:
+def test_quantization_formats(
+    qc: dict[str, Any], method: str, bits: int, group: int | None
+) -> None:
     q = parse_quantization_config(qc, model="m")
     assert (q.method, q.weight_bits, q.group_size) == (method, bits, group)
 

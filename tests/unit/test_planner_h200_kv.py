@@ -22,12 +22,19 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "benchmarks" / "h200" / "runs"
 #: Models the catalog lacks: the config.json the run's /models/<name> held.
 LOCAL_CONFIGS = {
-    "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4":
-        ROOT / "tests/fixtures/h200/configs/Meta-Llama-3.1-8B-Instruct-AWQ-INT4.config.json",
+    "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4": ROOT
+    / "tests/fixtures/h200/configs/Meta-Llama-3.1-8B-Instruct-AWQ-INT4.config.json",
 }
 #: Flags of the launch argv that the plan CLI takes as they are.
-PLAN_FLAGS = ("--tensor-parallel-size", "--max-model-len", "--gpu-memory-utilization",
-              "--max-num-seqs", "--max-num-batched-tokens", "--kv-cache-dtype", "--quantization")
+PLAN_FLAGS = (
+    "--tensor-parallel-size",
+    "--max-model-len",
+    "--gpu-memory-utilization",
+    "--max-num-seqs",
+    "--max-num-batched-tokens",
+    "--kv-cache-dtype",
+    "--quantization",
+)
 _KV_LINE = re.compile(r"GPU KV cache size: ([\d,]+) tokens")
 
 
@@ -49,8 +56,16 @@ def _launch(run: Path) -> tuple[list[str], int]:
 
 def _plan_args(argv: list[str]) -> list[str]:
     model = argv[argv.index("serve") + 1].removeprefix("/models/")
-    args = ["plan", "--model", str(LOCAL_CONFIGS.get(model, model)), "--gpu", "H200",
-            "--vllm-version", "0.26.0", "--json"]
+    args = [
+        "plan",
+        "--model",
+        str(LOCAL_CONFIGS.get(model, model)),
+        "--gpu",
+        "H200",
+        "--vllm-version",
+        "0.26.0",
+        "--json",
+    ]
     for flag in PLAN_FLAGS:
         if flag in argv:
             value = argv[argv.index(flag) + 1]

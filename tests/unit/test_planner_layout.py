@@ -39,8 +39,9 @@ def _vllm_accepts(heads: int, kv: int, vocab: int, inter: int, tp: int) -> bool:
     return True
 
 
-def _model(heads: int, kv: int, vocab: int = 32000, inter: int = 11008,
-           layers: int = 32) -> ModelFacts:
+def _model(
+    heads: int, kv: int, vocab: int = 32000, inter: int = 11008, layers: int = 32
+) -> ModelFacts:
     head_dim = 128
     return parse_model_config(
         {

@@ -13,29 +13,45 @@ from infra.planner.startup import capture_sizes
 
 
 def _plan(*args: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "infra.cli.main", "plan", "--json", *args],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "infra.cli.main", "plan", "--json", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     doc: dict[str, Any] = json.loads(out.stdout)
     return doc
 
 
-@pytest.mark.parametrize(("max_num_seqs", "sizes"), [
-    # vLLM: 1, 2, 4, 8…248 step 8 (31 sizes), 256…512 step 16 (17) when the cap is 512.
-    (1024, 51), (256, 51),
-    # cap = 2 × 8 = 16: 1, 2, 4, 8, 16.
-    (8, 5),
-    # cap = 2: 1, 2.
-    (1, 2),
-])
+@pytest.mark.parametrize(
+    ("max_num_seqs", "sizes"),
+    [
+        # vLLM: 1, 2, 4, 8…248 step 8 (31 sizes), 256…512 step 16 (17) when the cap is 512.
+        (1024, 51),
+        (256, 51),
+        # cap = 2 × 8 = 16: 1, 2, 4, 8, 16.
+        (8, 5),
+        # cap = 2: 1, 2.
+        (1, 2),
+    ],
+)
 def test_capture_sizes_follow_vllm(max_num_seqs: int, sizes: int) -> None:
     assert capture_sizes(max_num_seqs) == sizes
 
 
 def test_startup_estimate_shape_and_weights_read_at_the_volume_bandwidth() -> None:
     slow = _plan("--model", "llama-3.1-8b", "--gpu", "H200", "--vllm-version", "0.26.0")
-    fast = _plan("--model", "llama-3.1-8b", "--gpu", "H200", "--vllm-version", "0.26.0",
-                 "--load-bandwidth-mb-s", "800")
+    fast = _plan(
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "H200",
+        "--vllm-version",
+        "0.26.0",
+        "--load-bandwidth-mb-s",
+        "800",
+    )
     s, f = slow["estimates"]["startup_s"], fast["estimates"]["startup_s"]
     assert set(s["engine_init"]) == {"cold", "warm_cache"}
     # The whole checkpoint (weights_gib_total) crosses the volume once.
@@ -44,16 +60,19 @@ def test_startup_estimate_shape_and_weights_read_at_the_volume_bandwidth() -> No
     assert f["engine_init"] == s["engine_init"]
     assert s["engine_init"]["warm_cache"] < s["engine_init"]["cold"]
     assert s["total"] == pytest.approx(
-        s["process_start"] + s["weights_read"] + s["engine_init"]["cold"], abs=0.2)
+        s["process_start"] + s["weights_read"] + s["engine_init"]["cold"], abs=0.2
+    )
     assert s["total_warm_cache"] == pytest.approx(
-        s["process_start"] + s["weights_read"] + s["engine_init"]["warm_cache"], abs=0.2)
+        s["process_start"] + s["weights_read"] + s["engine_init"]["warm_cache"], abs=0.2
+    )
     assert "estimate" in s["method"]
 
 
 def test_eager_mode_neither_compiles_nor_captures() -> None:
     graphs = _plan("--model", "llama-3.1-8b", "--gpu", "H100")["estimates"]["startup_s"]
-    eager = _plan("--model", "llama-3.1-8b", "--gpu", "H100",
-                  "--enforce-eager")["estimates"]["startup_s"]
+    eager = _plan("--model", "llama-3.1-8b", "--gpu", "H100", "--enforce-eager")["estimates"][
+        "startup_s"
+    ]
     assert eager["engine_init"]["cold"] == eager["engine_init"]["warm_cache"]
     assert eager["engine_init"]["cold"] < graphs["engine_init"]["warm_cache"]
 
@@ -67,7 +86,19 @@ def test_pipeline_stages_compile_in_parallel_so_init_shrinks_with_pp() -> None:
 
 
 def test_human_output_shows_the_startup_estimate() -> None:
-    out = subprocess.run([sys.executable, "-m", "infra.cli.main", "plan", "--model",
-                          "llama-3.1-8b", "--gpu", "H100"], capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "infra.cli.main",
+            "plan",
+            "--model",
+            "llama-3.1-8b",
+            "--gpu",
+            "H100",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert "Startup (est.)" in out.stdout and "with the compile cache" in out.stdout

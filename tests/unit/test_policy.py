@@ -32,13 +32,18 @@ def vllm_container(gpus: int = 2) -> dict[str, Any]:
         "name": "vllm",
         "image": f"ghcr.io/llmpod/vllm:v0.32.0@{DIGEST}",
         "ports": [{"containerPort": 8000, "name": "http"}],
-        "resources": {"limits": {"nvidia.com/gpu": str(gpus)},
-                      "requests": {"nvidia.com/gpu": str(gpus)}},
-        "startupProbe": PROBE, "readinessProbe": PROBE, "livenessProbe": PROBE,
-        "volumeMounts": [{"name": "weights", "mountPath": "/models", "readOnly": True},
-                         {"name": "dshm", "mountPath": "/dev/shm"}],
-        "securityContext": {"allowPrivilegeEscalation": False,
-                            "capabilities": {"drop": ["ALL"]}},
+        "resources": {
+            "limits": {"nvidia.com/gpu": str(gpus)},
+            "requests": {"nvidia.com/gpu": str(gpus)},
+        },
+        "startupProbe": PROBE,
+        "readinessProbe": PROBE,
+        "livenessProbe": PROBE,
+        "volumeMounts": [
+            {"name": "weights", "mountPath": "/models", "readOnly": True},
+            {"name": "dshm", "mountPath": "/dev/shm"},
+        ],
+        "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
     }
 
 
@@ -47,19 +52,25 @@ def pod_spec(gpus: int = 2) -> dict[str, Any]:
         "nodeSelector": {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"},
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
         "containers": [vllm_container(gpus)],
-        "volumes": [{"name": "weights", "persistentVolumeClaim": {"claimName": "llama-weights"}},
-                    {"name": "dshm", "emptyDir": {"medium": "Memory"}}],
+        "volumes": [
+            {"name": "weights", "persistentVolumeClaim": {"claimName": "llama-weights"}},
+            {"name": "dshm", "emptyDir": {"medium": "Memory"}},
+        ],
     }
 
 
-def deployment(replicas: int = 2, gpus: int = 2, annotations: dict[str, str] | None = None
-               ) -> dict[str, Any]:
+def deployment(
+    replicas: int = 2, gpus: int = 2, annotations: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": "llama-70b", "namespace": "llm", "annotations": annotations or {}},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "llama-70b"}},
-                 "template": {"metadata": {"labels": {"app": "llama-70b"}},
-                              "spec": pod_spec(gpus)}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "llama-70b"}},
+            "template": {"metadata": {"labels": {"app": "llama-70b"}}, "spec": pod_spec(gpus)},
+        },
     }
 
 
@@ -69,16 +80,22 @@ def lws(groups: int = 1, size: int = 2) -> dict[str, Any]:
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             del c[probe]  # Ray workers serve no HTTP
     return {
-        "apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet",
+        "apiVersion": "leaderworkerset.x-k8s.io/v1",
+        "kind": "LeaderWorkerSet",
         "metadata": {"name": "deepseek-v3"},
-        "spec": {"replicas": groups, "leaderWorkerTemplate": {
-            "size": size,
-            "leaderTemplate": {"spec": pod_spec(8)},
-            "workerTemplate": {"spec": worker}}},
+        "spec": {
+            "replicas": groups,
+            "leaderWorkerTemplate": {
+                "size": size,
+                "leaderTemplate": {"spec": pod_spec(8)},
+                "workerTemplate": {"spec": worker},
+            },
+        },
     }
 
 
 # --- GPU limits ---------------------------------------------------------------------------
+
 
 def test_gpu_limits_pass() -> None:
     assert check_gpu_limits(DEPLOYMENT, deployment()) == []
@@ -97,8 +114,9 @@ def test_gpu_limits_missing_on_gpu_pod() -> None:
 def test_gpu_requests_must_equal_limits() -> None:
     d = deployment()
     d["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["nvidia.com/gpu"] = "1"
-    assert any("requests nvidia.com/gpu=1 but limits it to 2" in m
-               for m in check_gpu_limits(DEPLOYMENT, d))
+    assert any(
+        "requests nvidia.com/gpu=1 but limits it to 2" in m for m in check_gpu_limits(DEPLOYMENT, d)
+    )
 
 
 def test_cpu_pod_needs_no_gpu_limit() -> None:
@@ -107,6 +125,7 @@ def test_cpu_pod_needs_no_gpu_limit() -> None:
 
 
 # --- probes -------------------------------------------------------------------------------
+
 
 def test_probes_pass_and_lws_workers_are_exempt() -> None:
     assert check_probes(DEPLOYMENT, deployment()) == []
@@ -121,6 +140,7 @@ def test_probes_missing() -> None:
 
 
 # --- read-only weights --------------------------------------------------------------------
+
 
 def test_weights_read_only_pass() -> None:
     assert check_weights_read_only(DEPLOYMENT, deployment()) == []
@@ -144,11 +164,15 @@ def test_read_only_pvc_source_also_counts() -> None:
 
 # --- pinned images ------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("ref", "parsed"), [
-    ("ghcr.io/llmpod/vllm:v0.32.0", ("ghcr.io/llmpod/vllm", "v0.32.0", None)),
-    ("localhost:5000/vllm", ("localhost:5000/vllm", None, None)),
-    (f"vllm@{DIGEST}", ("vllm", None, DIGEST)),
-])
+
+@pytest.mark.parametrize(
+    ("ref", "parsed"),
+    [
+        ("ghcr.io/llmpod/vllm:v0.32.0", ("ghcr.io/llmpod/vllm", "v0.32.0", None)),
+        ("localhost:5000/vllm", ("localhost:5000/vllm", None, None)),
+        (f"vllm@{DIGEST}", ("vllm", None, DIGEST)),
+    ],
+)
 def test_parse_image(ref: str, parsed: tuple[str, str | None, str | None]) -> None:
     assert parse_image(ref) == parsed
 
@@ -160,11 +184,14 @@ def test_images_pinned_pass() -> None:
     assert check_images_pinned(DEPLOYMENT, d, "staging") == []
 
 
-@pytest.mark.parametrize(("image", "env", "fragment"), [
-    ("ghcr.io/llmpod/vllm:latest", "staging", "is not pinned (:latest moves)"),
-    ("localhost:5000/vllm", "dev", "is not pinned (no tag moves)"),
-    ("ghcr.io/llmpod/vllm:v0.32.0", "production", "has no digest; production requires"),
-])
+@pytest.mark.parametrize(
+    ("image", "env", "fragment"),
+    [
+        ("ghcr.io/llmpod/vllm:latest", "staging", "is not pinned (:latest moves)"),
+        ("localhost:5000/vllm", "dev", "is not pinned (no tag moves)"),
+        ("ghcr.io/llmpod/vllm:v0.32.0", "production", "has no digest; production requires"),
+    ],
+)
 def test_images_not_pinned(image: str, env: str, fragment: str) -> None:
     d = deployment()
     d["spec"]["template"]["spec"]["containers"][0]["image"] = image
@@ -174,12 +201,14 @@ def test_images_not_pinned(image: str, env: str, fragment: str) -> None:
 
 # --- privileged ---------------------------------------------------------------------------
 
+
 def test_not_privileged_pass() -> None:
     assert check_not_privileged(DEPLOYMENT, deployment()) == []
 
 
-@pytest.mark.parametrize("context", [{"privileged": True},
-                                     {"capabilities": {"add": ["SYS_ADMIN"]}}])
+@pytest.mark.parametrize(
+    "context", [{"privileged": True}, {"capabilities": {"add": ["SYS_ADMIN"]}}]
+)
 def test_privileged(context: dict[str, Any]) -> None:
     d = deployment()
     d["spec"]["template"]["spec"]["containers"][0]["securityContext"] = context
@@ -188,32 +217,41 @@ def test_privileged(context: dict[str, Any]) -> None:
 
 # --- production replicas ------------------------------------------------------------------
 
+
 def test_production_two_replicas_or_waiver_pass() -> None:
-    assert check_production_replicas([Resource(DEPLOYMENT, deployment(2), "urn:d")],
-                                     "production") == []
+    assert (
+        check_production_replicas([Resource(DEPLOYMENT, deployment(2), "urn:d")], "production")
+        == []
+    )
     waived = deployment(1, annotations={"llmpod.dev/pdb-waiver": "16 GPUs; one replica is ok"})
     assert check_production_replicas([Resource(DEPLOYMENT, waived, "urn:d")], "production") == []
     # Outside production a single replica is fine.
-    assert check_production_replicas([Resource(DEPLOYMENT, deployment(1), "urn:d")],
-                                     "staging") == []
+    assert (
+        check_production_replicas([Resource(DEPLOYMENT, deployment(1), "urn:d")], "staging") == []
+    )
 
 
 def test_production_single_replica_fails() -> None:
     blank = deployment(1, annotations={"llmpod.dev/pdb-waiver": "  "})
-    [(urn, msg)] = check_production_replicas([Resource(DEPLOYMENT, blank, "urn:d")],
-                                             "production")
+    [(urn, msg)] = check_production_replicas([Resource(DEPLOYMENT, blank, "urn:d")], "production")
     assert urn == "urn:d" and "runs 1 replica(s) in production" in msg
 
 
 def test_production_hpa_minimum_is_the_floor() -> None:
-    hpa = {"spec": {"scaleTargetRef": {"kind": "Deployment", "name": "llama-70b"},
-                    "minReplicas": 1, "maxReplicas": 4}}
+    hpa = {
+        "spec": {
+            "scaleTargetRef": {"kind": "Deployment", "name": "llama-70b"},
+            "minReplicas": 1,
+            "maxReplicas": 4,
+        }
+    }
     resources = [Resource(DEPLOYMENT, deployment(2), "urn:d"), Resource(HPA, hpa, "urn:h")]
     [(_, msg)] = check_production_replicas(resources, "production")
     assert "(its HPA minimum)" in msg
 
 
 # --- cost cap -----------------------------------------------------------------------------
+
 
 def test_cost_cap_pass_and_fail() -> None:
     from infra.gpus.catalog import find_gpu
@@ -229,11 +267,15 @@ def test_cost_cap_pass_and_fail() -> None:
 
 
 def test_cost_cap_counts_the_autoscaler_ceiling_and_price_overrides() -> None:
-    hpa = {"spec": {"scaleTargetRef": {"kind": "Deployment", "name": "llama-70b"},
-                    "minReplicas": 2, "maxReplicas": 5}}
+    hpa = {
+        "spec": {
+            "scaleTargetRef": {"kind": "Deployment", "name": "llama-70b"},
+            "minReplicas": 2,
+            "maxReplicas": 5,
+        }
+    }
     resources = [Resource(DEPLOYMENT, deployment(2, 2), "urn:d"), Resource(HPA, hpa, "urn:h")]
-    [msg] = check_cost_cap(resources, {"maxCostPerHour": 19,
-                                       "pricePerGpuHour": {"H100": 2.0}})
+    [msg] = check_cost_cap(resources, {"maxCostPerHour": 19, "pricePerGpuHour": {"H100": 2.0}})
     assert "$20.00/hour" in msg  # 5 replicas × 2 GPUs × $2
 
 
@@ -243,10 +285,23 @@ def test_required_node_affinity_counts_as_gpu_pinning_and_prices_the_dearest() -
     d = deployment(1, 1)
     spec = d["spec"]["template"]["spec"]
     del spec["nodeSelector"]
-    spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-        "nodeSelectorTerms": [{"matchExpressions": [{
-            "key": "nvidia.com/gpu.product", "operator": "In",
-            "values": ["NVIDIA-L4", "NVIDIA-H100-80GB-HBM3"]}]}]}}}
+    spec["affinity"] = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {
+                                "key": "nvidia.com/gpu.product",
+                                "operator": "In",
+                                "values": ["NVIDIA-L4", "NVIDIA-H100-80GB-HBM3"],
+                            }
+                        ]
+                    }
+                ]
+            }
+        }
+    }
     h100 = find_gpu("H100").price_per_gpu_hour
     assert find_gpu("L4").price_per_gpu_hour < h100
     [msg] = check_cost_cap([Resource(DEPLOYMENT, d, "urn:d")], {"maxCostPerHour": h100 - 0.01})

@@ -29,26 +29,42 @@ def _opts() -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
-def _resource_args(props: dict[str, Any],
-                   config: dict[str, Any] | None = None) -> ResourceValidationArgs:
-    return ResourceValidationArgs(DEPLOYMENT, props, "urn:pulumi:production::llmpod::d",
-                                  "llama-70b", _opts(), None, config or {})
+def _resource_args(
+    props: dict[str, Any], config: dict[str, Any] | None = None
+) -> ResourceValidationArgs:
+    return ResourceValidationArgs(
+        DEPLOYMENT,
+        props,
+        "urn:pulumi:production::llmpod::d",
+        "llama-70b",
+        _opts(),
+        None,
+        config or {},
+    )
 
 
 # policy is Any: build_policies returns both pulumi_policy policy kinds, whose validate
 # methods take different argument types.
-def _violations(policy: Any, args: ResourceValidationArgs | StackValidationArgs
-                ) -> list[tuple[str, str | None]]:
+def _violations(
+    policy: Any, args: ResourceValidationArgs | StackValidationArgs
+) -> list[tuple[str, str | None]]:
     seen: list[tuple[str, str | None]] = []
     policy.validate(args, lambda message, urn=None: seen.append((message, urn)))
     return seen
 
 
 def test_pack_has_one_policy_per_rule() -> None:
-    assert sorted(POLICIES) == sorted([
-        "llmpod-gpu-limits", "llmpod-serving-probes", "llmpod-weights-read-only",
-        "llmpod-images-pinned", "llmpod-no-privileged", "llmpod-production-replicas",
-        "llmpod-stack-cost-cap"])
+    assert sorted(POLICIES) == sorted(
+        [
+            "llmpod-gpu-limits",
+            "llmpod-serving-probes",
+            "llmpod-weights-read-only",
+            "llmpod-images-pinned",
+            "llmpod-no-privileged",
+            "llmpod-production-replicas",
+            "llmpod-stack-cost-cap",
+        ]
+    )
 
 
 def test_resource_policy_reports_through_pulumi_policy() -> None:
@@ -61,8 +77,9 @@ def test_resource_policy_reports_through_pulumi_policy() -> None:
 
 
 def test_stack_policy_reports_the_resource_urn() -> None:
-    resource = PolicyResource(DEPLOYMENT, deployment(1), "urn:d", "llama-70b", _opts(), None,
-                              None, [], {})
+    resource = PolicyResource(
+        DEPLOYMENT, deployment(1), "urn:d", "llama-70b", _opts(), None, None, [], {}
+    )
     policy = POLICIES["llmpod-production-replicas"]
     assert isinstance(policy, StackValidationPolicy)
     args = StackValidationArgs([resource], {"environment": "production"})
@@ -77,8 +94,10 @@ def test_policy_config_matches_schemas_and_the_stack_cost_cap(stack: str) -> Non
     for name, values in config.items():
         schema = POLICIES[name].config_schema
         assert schema is not None, name
-        jsonschema.validate(values, {"type": "object", "properties": schema.properties,
-                                     "additionalProperties": False})
+        jsonschema.validate(
+            values,
+            {"type": "object", "properties": schema.properties, "additionalProperties": False},
+        )
     # One cap, two enforcers: the planner's llmpod:costCapPerHour and the policy's.
     assert config["llmpod-stack-cost-cap"]["maxCostPerHour"] == load_stack(stack).cost_cap_per_hour
     assert config["llmpod-images-pinned"]["environment"] == load_stack(stack).environment

@@ -27,18 +27,31 @@ from infra.spec.planning import ServicePlan, plan_service
 from infra.spec.service import ServingSpec
 
 HIDDEN, LAYERS, HEADS, INTER, VOCAB = 256, 4, 4, 688, 8192
-CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": HIDDEN,
-          "intermediate_size": INTER, "num_hidden_layers": LAYERS,
-          "num_attention_heads": HEADS, "num_key_value_heads": HEADS, "vocab_size": VOCAB,
-          "max_position_embeddings": 4096, "tie_word_embeddings": False,
-          "torch_dtype": "bfloat16", "rms_norm_eps": 1e-5}
+CONFIG = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": HIDDEN,
+    "intermediate_size": INTER,
+    "num_hidden_layers": LAYERS,
+    "num_attention_heads": HEADS,
+    "num_key_value_heads": HEADS,
+    "vocab_size": VOCAB,
+    "max_position_embeddings": 4096,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+    "rms_norm_eps": 1e-5,
+}
 # Embedding + LM head, per layer q/k/v/o + gate/up/down + 2 RMSNorms, final norm; bf16.
-PARAMS = (2 * VOCAB * HIDDEN + LAYERS * (4 * HIDDEN * HIDDEN + 3 * HIDDEN * INTER + 2 * HIDDEN)
-          + HIDDEN)
+PARAMS = (
+    2 * VOCAB * HIDDEN + LAYERS * (4 * HIDDEN * HIDDEN + 3 * HIDDEN * INTER + 2 * HIDDEN) + HIDDEN
+)
 WEIGHT_BYTES = 2 * PARAMS
 BUCKET, PREFIX, REGION = "weights", "tiny-llama", "us-east-1"
-AWS = {"region": REGION, "vpc_id": "vpc-0a1b2c3d4e5f60718",
-       "subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"]}
+AWS = {
+    "region": REGION,
+    "vpc_id": "vpc-0a1b2c3d4e5f60718",
+    "subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
+}
 
 
 # moto_endpoint: tests/unit/conftest.py
@@ -46,8 +59,12 @@ AWS = {"region": REGION, "vpc_id": "vpc-0a1b2c3d4e5f60718",
 
 @pytest.fixture
 def endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    urllib.request.urlopen(urllib.request.Request(  # fresh state per test
-        f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+    urllib.request.urlopen(
+        urllib.request.Request(  # fresh state per test
+            f"{moto_endpoint}/moto-api/reset", method="POST"
+        ),
+        timeout=10,
+    ).close()
     for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
@@ -70,18 +87,27 @@ def upload(weight_bytes: int | None = WEIGHT_BYTES, config: bool = True) -> None
     client = s3()
     client.create_bucket(Bucket=BUCKET)
     if config:
-        client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/config.json",
-                          Body=json.dumps(CONFIG).encode())
+        client.put_object(
+            Bucket=BUCKET, Key=f"{PREFIX}/config.json", Body=json.dumps(CONFIG).encode()
+        )
     if weight_bytes is not None:
-        client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/model.safetensors",
-                          Body=b"\0" * weight_bytes)
+        client.put_object(
+            Bucket=BUCKET, Key=f"{PREFIX}/model.safetensors", Body=b"\0" * weight_bytes
+        )
 
 
 def service(region: str = REGION, environment: str = "staging") -> ServicePlan:
-    spec = ServingSpec.model_validate({
-        "name": "tiny", "model": f"s3://{BUCKET}/{PREFIX}", "max_model_len": 4096,
-        "gpus": {"types": ["L4"]}, "replicas": {"min": 1, "max": 2}, "backend": "aws",
-        "aws": {**AWS, "region": region}})
+    spec = ServingSpec.model_validate(
+        {
+            "name": "tiny",
+            "model": f"s3://{BUCKET}/{PREFIX}",
+            "max_model_len": 4096,
+            "gpus": {"types": ["L4"]},
+            "replicas": {"min": 1, "max": 2},
+            "backend": "aws",
+            "aws": {**AWS, "region": region},
+        }
+    )
     return plan_service(spec, environment)
 
 
@@ -104,7 +130,8 @@ def test_a_ready_account_passes_every_check(endpoint: str) -> None:
     # moto's Service Quotas knows no EC2 quotas: reported, not fatal.
     assert found["quota"].status == "info"
     assert "'Running On-Demand G and VT instances' (L-DB2E81BA) is not readable" in (
-        found["quota"].message)
+        found["quota"].message
+    )
     assert "needs 8 vCPUs" in found["quota"].message  # 2 × g6.xlarge × 4 vCPUs
 
 
@@ -115,9 +142,13 @@ def test_missing_weights_fail_with_the_url(endpoint: str) -> None:
     found = by_check(preflight_service(sp, sleep=NO_SLEEP))
     assert found["weights"].status == "fail"
     assert found["weights"].message == (
-        "weights missing: s3://weights/tiny-llama/config.json does not exist (weights.source).")
-    with pytest.raises(LlmpodError, match=r"service 'tiny': weights missing: "
-                       r"s3://weights/tiny-llama/config.json.*aws s3 sync") as info:
+        "weights missing: s3://weights/tiny-llama/config.json does not exist (weights.source)."
+    )
+    with pytest.raises(
+        LlmpodError,
+        match=r"service 'tiny': weights missing: "
+        r"s3://weights/tiny-llama/config.json.*aws s3 sync",
+    ) as info:
         require_preflight([sp])
     assert info.value.exit_code == 2
 
@@ -133,8 +164,9 @@ def test_weights_of_the_wrong_size_fail_with_both_numbers(endpoint: str) -> None
     upload(weight_bytes=WEIGHT_BYTES // 2)  # e.g. an 8-bit copy of a bf16 spec
     found = by_check(preflight_service(service(), sleep=NO_SLEEP))
     assert found["weights"].status == "fail"
-    assert f"add up to {WEIGHT_BYTES / 2 / 1024**3:.2f} GiB in 1 file(s)" in found[
-        "weights"].message
+    assert (
+        f"add up to {WEIGHT_BYTES / 2 / 1024**3:.2f} GiB in 1 file(s)" in found["weights"].message
+    )
     assert "(±15%:" in found["weights"].message
 
 
@@ -145,7 +177,8 @@ def test_instance_type_not_offered_in_the_region(endpoint: str) -> None:
     assert found["instance_type"].status == "fail"
     assert found["instance_type"].message == (
         "instance type g6.xlarge (chosen for 1 GPU(s) per replica) is not offered in region "
-        "us-west-1.")
+        "us-west-1."
+    )
 
 
 def test_unknown_instance_type_is_reported_not_raised(endpoint: str) -> None:
@@ -155,8 +188,9 @@ def test_unknown_instance_type_is_reported_not_raised(endpoint: str) -> None:
     assert info is not None and (info.gpu_count, info.gpu_name) == (8, "H100")
 
 
-def _inject(monkeypatch: pytest.MonkeyPatch, event: str,
-            answers: list[tuple[int, dict[str, Any]]]) -> list[str]:
+def _inject(
+    monkeypatch: pytest.MonkeyPatch, event: str, answers: list[tuple[int, dict[str, Any]]]
+) -> list[str]:
     """Make the next calls matching ``event`` answer ``answers`` in order, then go to moto."""
     calls: list[str] = []
     real = aws_sdk.new_client
@@ -182,12 +216,18 @@ def _inject(monkeypatch: pytest.MonkeyPatch, event: str,
     return calls
 
 
-THROTTLED = (400, {"Error": {"Code": "RequestLimitExceeded", "Message": "Request limit exceeded."},
-                   "ResponseMetadata": {"HTTPStatusCode": 400}})
+THROTTLED = (
+    400,
+    {
+        "Error": {"Code": "RequestLimitExceeded", "Message": "Request limit exceeded."},
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    },
+)
 
 
 def test_throttling_is_retried_with_exponential_backoff(
-        endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = _inject(monkeypatch, "before-call.ec2.DescribeInstanceTypes", [THROTTLED] * 3)
     slept: list[float] = []
     info = aws_sdk.describe_instance_type(REGION, "g6.xlarge", sleep=slept.append)
@@ -197,26 +237,38 @@ def test_throttling_is_retried_with_exponential_backoff(
 
 
 def test_throttling_that_never_stops_gives_up_after_bounded_attempts(
-        endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = _inject(monkeypatch, "before-call.ec2.DescribeInstanceTypes", [THROTTLED] * 10)
     slept: list[float] = []
-    with pytest.raises(LlmpodError, match=r"describe_instance_types\(g6.xlarge\): AWS kept "
-                       r"throttling the request \(RequestLimitExceeded\) through 5 attempts"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"describe_instance_types\(g6.xlarge\): AWS kept "
+        r"throttling the request \(RequestLimitExceeded\) through 5 attempts",
+    ):
         aws_sdk.describe_instance_type(REGION, "g6.xlarge", sleep=slept.append)
     assert len(calls) == 5
     assert slept == [0.5, 1.0, 2.0, 4.0]
 
 
 def test_quota_denied_is_reported_and_readable_quota_gives_headroom(
-        endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     upload()
     desc = describe_service(service())
-    denied = (400, {"Error": {"Code": "AccessDeniedException", "Message": "no"},
-                    "ResponseMetadata": {"HTTPStatusCode": 400}})
+    denied = (
+        400,
+        {
+            "Error": {"Code": "AccessDeniedException", "Message": "no"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+    )
     _inject(monkeypatch, "before-call.service-quotas.GetServiceQuota", [denied])
     [quota] = check_quota(desc, NO_SLEEP)
     assert (quota.status, quota.message.split(";")[0]) == (
-        "info", "quota 'Running On-Demand G and VT instances' (L-DB2E81BA) is access denied")
+        "info",
+        "quota 'Running On-Demand G and VT instances' (L-DB2E81BA) is access denied",
+    )
 
     low = (200, {"Quota": {"QuotaCode": "L-DB2E81BA", "Value": 4.0}})
     _inject(monkeypatch, "before-call.service-quotas.GetServiceQuota", [low])
@@ -229,20 +281,24 @@ def test_quota_denied_is_reported_and_readable_quota_gives_headroom(
     assert check_quota(desc, NO_SLEEP)[0].status == "ok"
 
 
-def test_cli_reports_findings_and_exit_code(endpoint: str, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reports_findings_and_exit_code(
+    endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     upload()
     stack = tmp_path / "Pulumi.cloud.yaml"
     stack.write_text(
         "config:\n  llmpod:environment: staging\n  llmpod:services:\n"
         f"    - name: tiny\n      model: s3://{BUCKET}/{PREFIX}\n      max_model_len: 4096\n"
         "      gpus: {types: [L4]}\n      backend: aws\n"
-        f"      aws: {json.dumps({**AWS, 'region': 'us-west-1'})}\n")
+        f"      aws: {json.dumps({**AWS, 'region': 'us-west-1'})}\n"
+    )
     assert main(["preflight", "cloud", "--stacks-dir", str(tmp_path), "--json"]) == 2
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is False
     assert [(f["check"], f["status"]) for f in out["findings"]][:2] == [
-        ("instance_type", "fail"), ("weights", "ok")]
+        ("instance_type", "fail"),
+        ("weights", "ok"),
+    ]
     assert main(["preflight", "cloud", "--stacks-dir", str(tmp_path)]) == 2
     text = capsys.readouterr().out
     assert "[fail] tiny instance_type: instance type g6.xlarge" in text

@@ -21,7 +21,8 @@ def staging_config() -> dict[str, Any]:
 
 
 def test_preflight_failure_stops_the_program_before_any_registration(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     seen: list[list[str]] = []
 
     def refuse(plans: list[ServicePlan]) -> None:
@@ -45,7 +46,8 @@ def test_preflight_failure_stops_the_program_before_any_registration(
 
 
 def test_without_the_preflight_failure_every_service_is_built(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The same recorder sees all three services when the preflight passes, so the
     # test above would notice a component built before the check.
     built: list[str] = []

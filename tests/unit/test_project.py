@@ -93,7 +93,17 @@ def test_no_project_says_how_to_start_one(
 def test_dash_c_to_a_missing_directory_is_bad_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["-C", str(tmp_path / "nope"), "render", "dev", ]) == 1
+    assert (
+        main(
+            [
+                "-C",
+                str(tmp_path / "nope"),
+                "render",
+                "dev",
+            ]
+        )
+        == 1
+    )
     assert "is not a directory" in capsys.readouterr().err
 
 
@@ -109,9 +119,9 @@ def test_diff_and_promote_use_the_projects_stacks(
 ) -> None:
     root = _project(tmp_path / "p")
     text = (root / "stacks" / "Pulumi.dev.yaml").read_text()
-    (root / "stacks" / "Pulumi.staging.yaml").write_text(text.replace("env: dev", "x")
-                                                        .replace("environment: dev",
-                                                                 "environment: staging"))
+    (root / "stacks" / "Pulumi.staging.yaml").write_text(
+        text.replace("env: dev", "x").replace("environment: dev", "environment: staging")
+    )
     monkeypatch.chdir(root)
     assert main(["diff", "dev", "staging"]) == 0
     assert main(["promote", "dev", "staging", "--dry-run"]) == 0

@@ -44,7 +44,7 @@ def test_promotion_carries_promotable_values_and_keeps_local_ones(
     assert "chat.max_model_len: 8192 → 16384" in out
     prod = load_stack("production", stacks)
     chat = {s.name: s for s in prod.services}["chat"]
-    assert chat.max_model_len == 16384                     # promoted from staging
+    assert chat.max_model_len == 16384  # promoted from staging
     assert chat.replicas.min == 2 and chat.replicas.max == 4  # local, kept
     assert chat.weights.storage_class == "prod-rwx"
     assert chat.domain == "chat.example.com"
@@ -54,16 +54,21 @@ def test_promotion_carries_promotable_values_and_keeps_local_ones(
 def test_promotion_only_rewrites_the_changed_line_and_keeps_comments(stacks: Path) -> None:
     assert _promote(stacks, "--yes") == 0
     new = _target(stacks).decode()
-    removed = [line[2:] for line in difflib.ndiff(PRODUCTION.splitlines(), new.splitlines())
-               if line.startswith("- ")]
+    removed = [
+        line[2:]
+        for line in difflib.ndiff(PRODUCTION.splitlines(), new.splitlines())
+        if line.startswith("- ")
+    ]
     # The only original line that changes is the promoted value; every other line survives
     # byte for byte, and the changed line keeps its end-of-line comment.
     assert removed == ["      max_model_len: 8192   # shorter context until staging proves 16k"]
     assert "      max_model_len: 16384  # shorter context until staging proves 16k" in new
-    for comment in ("# production: reached only through promotion.",
-                    "# The chat model, two replicas for drains.",
-                    "min: 2          # never one replica in production",
-                    "# Kept in production only."):
+    for comment in (
+        "# production: reached only through promotion.",
+        "# The chat model, two replicas for drains.",
+        "min: 2          # never one replica in production",
+        "# Kept in production only.",
+    ):
         assert comment in new
 
 
@@ -106,9 +111,9 @@ def test_dry_run_writes_nothing(stacks: Path, capsys: pytest.CaptureFixture[str]
     assert _target(stacks) == before
 
 
-def test_refuses_without_yes_when_stdin_is_not_a_tty(stacks: Path,
-                                                     capsys: pytest.CaptureFixture[str],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refuses_without_yes_when_stdin_is_not_a_tty(
+    stacks: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
     before = _target(stacks)
     assert _promote(stacks) == 1
@@ -117,8 +122,9 @@ def test_refuses_without_yes_when_stdin_is_not_a_tty(stacks: Path,
 
 
 @pytest.mark.parametrize(("answer", "rc", "written"), [("n", 1, False), ("y", 0, True)])
-def test_tty_confirmation(stacks: Path, monkeypatch: pytest.MonkeyPatch, answer: str, rc: int,
-                          written: bool) -> None:
+def test_tty_confirmation(
+    stacks: Path, monkeypatch: pytest.MonkeyPatch, answer: str, rc: int, written: bool
+) -> None:
     monkeypatch.setattr(sys, "stdin", _Tty())
     monkeypatch.setattr("builtins.input", lambda prompt: answer)
     before = _target(stacks)
@@ -157,11 +163,15 @@ def re_search(pattern: str, text: str) -> bool:
 
 
 @pytest.mark.parametrize("broken", ["staging", "production"])
-def test_yaml_syntax_error_in_either_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                          broken: str) -> None:
+def test_yaml_syntax_error_in_either_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], broken: str
+) -> None:
     bad = "config:\n  llmpod:environment: x\n  llmpod:services: [\n"
-    write_stacks(tmp_path, staging=bad if broken == "staging" else STAGING,
-                 production=bad if broken == "production" else PRODUCTION)
+    write_stacks(
+        tmp_path,
+        staging=bad if broken == "staging" else STAGING,
+        production=bad if broken == "production" else PRODUCTION,
+    )
     before = _target(tmp_path)
     assert _promote(tmp_path, "--yes") == 1
     err = capsys.readouterr().err
@@ -181,9 +191,9 @@ def test_invalid_source_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 def test_infeasible_target_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # A 70B model cannot fit one 24 GB L4: valid spec, impossible plan.
-    staging = STAGING.replace("model: Qwen/Qwen2.5-7B-Instruct",
-                              "model: meta-llama/Llama-3.1-70B-Instruct").replace(
-        "types: [L4, L40S]", "types: [L4]\n        max_per_replica: 1")
+    staging = STAGING.replace(
+        "model: Qwen/Qwen2.5-7B-Instruct", "model: meta-llama/Llama-3.1-70B-Instruct"
+    ).replace("types: [L4, L40S]", "types: [L4]\n        max_per_replica: 1")
     write_stacks(tmp_path, staging=staging)
     before = _target(tmp_path)
     assert _promote(tmp_path, "--yes") == 2
@@ -192,8 +202,9 @@ def test_infeasible_target_plan(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_target_cost_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_stacks(tmp_path, production=PRODUCTION.replace("costCapPerHour: 100",
-                                                         "costCapPerHour: 1"))
+    write_stacks(
+        tmp_path, production=PRODUCTION.replace("costCapPerHour: 100", "costCapPerHour: 1")
+    )
     before = _target(tmp_path)
     assert _promote(tmp_path, "--yes") == 2
     assert "llmpod:costCapPerHour" in capsys.readouterr().err
@@ -203,8 +214,10 @@ def test_target_cost_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_promoted_result_must_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # backend is promotable, but the aws section is local: production has none.
     k8s_then_small = "      kubernetes:\n        namespace: llm-staging\n    - name: small"
-    staging = STAGING.replace(k8s_then_small, "      backend: aws\n      aws:\n"
-                              "        region: eu-west-1\n    - name: small")
+    staging = STAGING.replace(
+        k8s_then_small,
+        "      backend: aws\n      aws:\n        region: eu-west-1\n    - name: small",
+    )
     write_stacks(tmp_path, staging=staging)
     before = _target(tmp_path)
     assert _promote(tmp_path, "--yes") == 1

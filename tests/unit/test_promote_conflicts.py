@@ -16,15 +16,17 @@ from infra.environments.conflicts import find_conflicts
 from infra.environments.promotable import promotable_paths
 
 
-@pytest.mark.parametrize(("s", "t", "b", "conflict"), [
-    (1, 1, 0, False),   # edit made on both sides
-    (2, 1, 1, False),   # ordinary update: target untouched since the last promotion
-    (1, 2, 1, True),    # hand edit, source unchanged: promotion would revert it
-    (3, 2, 1, True),    # hand edit and a different new source value
-])
+@pytest.mark.parametrize(
+    ("s", "t", "b", "conflict"),
+    [
+        (1, 1, 0, False),  # edit made on both sides
+        (2, 1, 1, False),  # ordinary update: target untouched since the last promotion
+        (1, 2, 1, True),  # hand edit, source unchanged: promotion would revert it
+        (3, 2, 1, True),  # hand edit and a different new source value
+    ],
+)
 def test_conflict_truth_table(s: int, t: int, b: int, conflict: bool) -> None:
-    found = find_conflicts("svc", {"max_model_len": s}, {"max_model_len": t},
-                           {"max_model_len": b})
+    found = find_conflicts("svc", {"max_model_len": s}, {"max_model_len": t}, {"max_model_len": b})
     assert bool(found) is conflict
 
 
@@ -34,17 +36,34 @@ def test_no_record_means_no_conflict() -> None:
 
 def test_local_fields_are_not_promotable_and_the_rest_are() -> None:
     paths = set(promotable_paths())
-    local = {"weights.storage_class", "replicas.min", "replicas.max", "replicas.autoscale",
-             "kubernetes.namespace", "domain", "labels", "aws.region", "aws.allowed_cidrs"}
+    local = {
+        "weights.storage_class",
+        "replicas.min",
+        "replicas.max",
+        "replicas.autoscale",
+        "kubernetes.namespace",
+        "domain",
+        "labels",
+        "aws.region",
+        "aws.allowed_cidrs",
+    }
     assert not paths & local
-    assert {"model", "revision", "max_model_len", "image.vllm_version", "image.digest",
-            "targets.concurrency", "gpus.types", "replicas.queue_target",
-            "weights.source", "vllm.max_num_seqs"} <= paths
+    assert {
+        "model",
+        "revision",
+        "max_model_len",
+        "image.vllm_version",
+        "image.digest",
+        "targets.concurrency",
+        "gpus.types",
+        "replicas.queue_target",
+        "weights.source",
+        "vllm.max_num_seqs",
+    } <= paths
 
 
 def _run(stacks: Path, *extra: str) -> int:
-    return main(["promote", "staging", "production", "--stacks-dir", str(stacks), "--yes",
-                 *extra])
+    return main(["promote", "staging", "production", "--stacks-dir", str(stacks), "--yes", *extra])
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -66,8 +85,9 @@ def test_record_is_written_outside_the_llmpod_namespace(promoted: Path) -> None:
     assert "max_model_len: 16384" in text.split("llmpod-promotion:lastPromoted:")[1]
 
 
-def test_hand_edit_then_source_change_is_refused(promoted: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_hand_edit_then_source_change_is_refused(
+    promoted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = promoted / "Pulumi.production.yaml"
     _edit(target, "max_model_len: 16384", "max_model_len: 12288")
     _edit(promoted / "Pulumi.staging.yaml", "max_model_len: 16384", "max_model_len: 32768")
@@ -75,13 +95,16 @@ def test_hand_edit_then_source_change_is_refused(promoted: Path,
     assert _run(promoted) == 1
     err = capsys.readouterr().err
     assert "edited by hand since its last promotion" in err
-    assert ("chat.max_model_len is 12288 in the target, but the last promotion wrote 16384 "
-            "and the source now has 32768") in err
+    assert (
+        "chat.max_model_len is 12288 in the target, but the last promotion wrote 16384 "
+        "and the source now has 32768"
+    ) in err
     assert target.read_bytes() == before
 
 
-def test_hand_edit_with_unchanged_source_is_refused(promoted: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_hand_edit_with_unchanged_source_is_refused(
+    promoted: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = promoted / "Pulumi.production.yaml"
     _edit(target, "concurrency: 8", "concurrency: 4")
     before = target.read_bytes()

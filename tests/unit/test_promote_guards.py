@@ -60,17 +60,44 @@ def slow() -> Iterator[str]:
 def test_healthy_source_allows_the_promotion(tmp_path: Path, healthy: str) -> None:
     write_stacks(tmp_path)
     before = (tmp_path / "Pulumi.production.yaml").read_bytes()
-    assert main(["promote", "staging", "production", "--stacks-dir", str(tmp_path), "--yes",
-                 "--require-healthy", healthy]) == 0
+    assert (
+        main(
+            [
+                "promote",
+                "staging",
+                "production",
+                "--stacks-dir",
+                str(tmp_path),
+                "--yes",
+                "--require-healthy",
+                healthy,
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "Pulumi.production.yaml").read_bytes() != before
 
 
-def test_unhealthy_source_is_refused(tmp_path: Path, unhealthy: str,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_unhealthy_source_is_refused(
+    tmp_path: Path, unhealthy: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_stacks(tmp_path)
     before = (tmp_path / "Pulumi.production.yaml").read_bytes()
-    assert main(["promote", "staging", "production", "--stacks-dir", str(tmp_path), "--yes",
-                 "--require-healthy", unhealthy]) == 1
+    assert (
+        main(
+            [
+                "promote",
+                "staging",
+                "production",
+                "--stacks-dir",
+                str(tmp_path),
+                "--yes",
+                "--require-healthy",
+                unhealthy,
+            ]
+        )
+        == 1
+    )
     assert "answered HTTP 503; it must answer HTTP 200" in capsys.readouterr().err
     assert (tmp_path / "Pulumi.production.yaml").read_bytes() == before
 

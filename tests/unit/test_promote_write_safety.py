@@ -31,7 +31,8 @@ def test_a_read_only_target_is_refused_and_kept(tmp_path: Path) -> None:
 
 
 def test_promote_refuses_a_read_only_target_before_asking(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     stacks = write_stacks(tmp_path)  # staging's 16k context is not yet in production
     target = stacks / "Pulumi.production.yaml"
     before = target.read_bytes()
@@ -41,8 +42,10 @@ def test_promote_refuses_a_read_only_target_before_asking(
     assert rc == 1, err
     assert "is read-only (mode 0444)" in err and "Traceback" not in err
     assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["Pulumi.production.yaml",
-                                                          "Pulumi.staging.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "Pulumi.production.yaml",
+        "Pulumi.staging.yaml",
+    ]
 
 
 def test_a_symlinked_target_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
@@ -107,8 +110,12 @@ write_if_unchanged(Path(sys.argv[1]), b"new\\n", sha256(b"old\\n"), checkpoint=c
 def test_a_temp_file_left_by_sigkill_is_removed_and_reported_next_time(tmp_path: Path) -> None:
     path = tmp_path / "Pulumi.x.yaml"
     path.write_bytes(b"old\n")
-    proc = subprocess.run([sys.executable, "-c", _KILLER, str(path)], timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLER, str(path)],
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert path.read_bytes() == b"old\n"  # killed after fsync, before the rename
     left = [p.name for p in tmp_path.iterdir() if TEMP_INFIX in p.name]

@@ -11,22 +11,35 @@ import pytest
 from infra.cli.main import main
 from infra.planner.name_hints import quantization_hint
 
-LLAMA_8B = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
-            "intermediate_size": 14336, "num_attention_heads": 32, "num_key_value_heads": 8,
-            "num_hidden_layers": 32, "vocab_size": 128256, "max_position_embeddings": 131072,
-            "torch_dtype": "bfloat16", "tie_word_embeddings": False, "rope_theta": 500000.0,
-            "rms_norm_eps": 1e-5}
+LLAMA_8B = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "num_hidden_layers": 32,
+    "vocab_size": 128256,
+    "max_position_embeddings": 131072,
+    "torch_dtype": "bfloat16",
+    "tie_word_embeddings": False,
+    "rope_theta": 500000.0,
+    "rms_norm_eps": 1e-5,
+}
 
 
-@pytest.mark.parametrize(("name", "hint"), [
-    ("Meta-Llama-3.1-70B-Instruct-AWQ-INT4", "awq"),
-    ("TheBloke/Llama-2-7B-GPTQ", "gptq"),
-    ("RedHatAI/Llama-3.1-8B-Instruct-FP8-dynamic", "fp8"),
-    ("neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w8a8", "int8"),
-    ("org/model-w4a16", "w4a16"),
-    ("meta-llama/Llama-3.1-8B-Instruct", None),
-    ("mistralai/Mixtral-8x7B", None),  # "8x7b" is not a quantization
-])
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("Meta-Llama-3.1-70B-Instruct-AWQ-INT4", "awq"),
+        ("TheBloke/Llama-2-7B-GPTQ", "gptq"),
+        ("RedHatAI/Llama-3.1-8B-Instruct-FP8-dynamic", "fp8"),
+        ("neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w8a8", "int8"),
+        ("org/model-w4a16", "w4a16"),
+        ("meta-llama/Llama-3.1-8B-Instruct", None),
+        ("mistralai/Mixtral-8x7B", None),  # "8x7b" is not a quantization
+    ],
+)
 def test_name_hints(name: str, hint: str) -> None:
     assert quantization_hint(name) == hint
 
@@ -49,15 +62,20 @@ def test_unconfigured_awq_name_warns_and_is_sized_as_bf16(
 ) -> None:
     data = _plan(capsys, "--model", _config(tmp_path, "Llama-3.1-8B-Instruct-AWQ"))
     [warning] = data["warnings"]
-    assert "the name suggests awq weights, but its config.json has no quantization_config" \
-        in warning and "--quantization awq" in warning
+    assert (
+        "the name suggests awq weights, but its config.json has no quantization_config" in warning
+        and "--quantization awq" in warning
+    )
     assert data["per_gpu"]["weights_gib"] > 14
 
 
-@pytest.mark.parametrize(("name", "flag", "method_arg"), [
-    ("Llama-3.1-8B-Instruct-AWQ", "awq", "awq"),
-    ("Llama-3.1-8B-Instruct-FP8", "compressed-tensors", "compressed-tensors"),
-])
+@pytest.mark.parametrize(
+    ("name", "flag", "method_arg"),
+    [
+        ("Llama-3.1-8B-Instruct-AWQ", "awq", "awq"),
+        ("Llama-3.1-8B-Instruct-FP8", "compressed-tensors", "compressed-tensors"),
+    ],
+)
 def test_quantization_overrides_the_config(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, flag: str, method_arg: str
 ) -> None:
@@ -73,7 +91,20 @@ def test_quantization_overrides_the_config(
 def test_no_override_without_a_name_hint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["plan", "--gpu", "L4", "--model", _config(tmp_path, "plain-8b"),
-                 "--quantization", "awq", "--json"]) == 1
+    assert (
+        main(
+            [
+                "plan",
+                "--gpu",
+                "L4",
+                "--model",
+                _config(tmp_path, "plain-8b"),
+                "--quantization",
+                "awq",
+                "--json",
+            ]
+        )
+        == 1
+    )
     [err] = json.loads(capsys.readouterr().out)["errors"]
     assert err["code"] == "quantization_needs_checkpoint"

@@ -15,12 +15,17 @@ STACKS = ["dev", "staging", "production"]
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
-def test_two_renders_are_byte_identical(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                        ) -> None:
+def test_two_renders_are_byte_identical(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["render", "production", "--out", str(tmp_path / "a")]) == 0
     assert main(["render", "production", "--out", str(tmp_path / "b")]) == 0
     first, second = _tree(tmp_path / "a"), _tree(tmp_path / "b")
@@ -76,19 +81,39 @@ def _bad_stack(tmp_path: Path, old: str, new: str) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize(("old", "new", "code", "message"), [
-    ("      targets:", "      tagets:", 1, r"services\[0\]\.tagets: unknown key 'tagets'.*"
-                                              r"Did you mean 'targets'"),
-    ("        storage_class: standard-rwx", "        size_gib: -5", 1,
-     r"services\[0\]\.weights\.size_gib: Input should be greater than 0 \(got -5\)"),
-    ("      max_model_len: 16384", "      max_model_len: 16384\n      dtype: float32\n"
-     "      model_unused: 1", 1, "unknown key 'model_unused'"),
-    ("model: Qwen/Qwen2.5-7B-Instruct", "model: meta-llama/Llama-3.1-405B-Instruct", 2,
-     "service 'qwen-7b': meta-llama/Llama-3.1-405B-Instruct does not fit"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "code", "message"),
+    [
+        (
+            "      targets:",
+            "      tagets:",
+            1,
+            r"services\[0\]\.tagets: unknown key 'tagets'.*"
+            r"Did you mean 'targets'",
+        ),
+        (
+            "        storage_class: standard-rwx",
+            "        size_gib: -5",
+            1,
+            r"services\[0\]\.weights\.size_gib: Input should be greater than 0 \(got -5\)",
+        ),
+        (
+            "      max_model_len: 16384",
+            "      max_model_len: 16384\n      dtype: float32\n      model_unused: 1",
+            1,
+            "unknown key 'model_unused'",
+        ),
+        (
+            "model: Qwen/Qwen2.5-7B-Instruct",
+            "model: meta-llama/Llama-3.1-405B-Instruct",
+            2,
+            "service 'qwen-7b': meta-llama/Llama-3.1-405B-Instruct does not fit",
+        ),
+    ],
+)
 def test_bad_stack_fails_with_the_spec_error_and_leaves_nothing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, code: int,
-        message: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, code: int, message: str
+) -> None:
     stacks = _bad_stack(tmp_path, old, new)
     out = tmp_path / "rendered"
     rc = main(["render", "bad", "--stacks-dir", str(stacks), "--out", str(out)])
@@ -110,9 +135,16 @@ def test_infeasible_plan_is_rejected_before_any_resource_is_registered(tmp_path:
     from infra.program import run_program
     from infra.render.mock_engine import run_under_mocks
 
-    config = {"llmpod:environment": "dev", "llmpod:services": [
-        {"name": "huge", "model": "meta-llama/Llama-3.1-405B-Instruct",
-         "gpus": {"types": ["L4"], "max_per_replica": 1, "max_nodes": 1}}]}
+    config = {
+        "llmpod:environment": "dev",
+        "llmpod:services": [
+            {
+                "name": "huge",
+                "model": "meta-llama/Llama-3.1-405B-Instruct",
+                "gpus": {"types": ["L4"], "max_per_replica": 1, "max_nodes": 1},
+            }
+        ],
+    }
     seen: list[object] = []
 
     def program() -> object:
@@ -126,9 +158,17 @@ def test_infeasible_plan_is_rejected_before_any_resource_is_registered(tmp_path:
     assert seen  # the program did run...
     # ...and a following good render in the same process still works and sees
     # only its own resources (the mock runtime's global state was reset).
-    good = {"llmpod:environment": "dev", "llmpod:services": [
-        {"name": "ok", "model": "Qwen/Qwen2.5-7B-Instruct", "max_model_len": 4096,
-         "gpus": {"types": ["L4"]}}]}
+    good = {
+        "llmpod:environment": "dev",
+        "llmpod:services": [
+            {
+                "name": "ok",
+                "model": "Qwen/Qwen2.5-7B-Instruct",
+                "max_model_len": 4096,
+                "gpus": {"types": ["L4"]},
+            }
+        ],
+    }
     plans, regs = run_under_mocks(run_program, good, project="llmpod", stack="good")
     assert [p.name for p in plans] == ["ok"]
     assert {r.name for r in regs if r.type == "llmpod:kubernetes:VllmService"} == {"ok"}

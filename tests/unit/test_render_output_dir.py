@@ -22,8 +22,11 @@ STACKS = ROOT / "stacks"
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() or p.is_symlink()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() or p.is_symlink()
+    }
 
 
 @pytest.fixture()
@@ -41,18 +44,22 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return proj
 
 
-@pytest.mark.parametrize(("out", "message"), [
-    (".", "it is the current directory"),
-    ("stacks", "it is the stacks directory"),
-    ("stacks/..", "it is the current directory"),
-    ("..", r"it contains the current directory"),
-    ("/", r"it contains the current directory"),
-    ("README.md", "it is an existing file, not a directory"),
-    ("stacks/Pulumi.dev.yaml", "it is an existing file"),
-    ("notes", r"non-empty directory that llmpod did not create \(no \.llmpod-render marker\)"),
-])
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        (".", "it is the current directory"),
+        ("stacks", "it is the stacks directory"),
+        ("stacks/..", "it is the current directory"),
+        ("..", r"it contains the current directory"),
+        ("/", r"it contains the current directory"),
+        ("README.md", "it is an existing file, not a directory"),
+        ("stacks/Pulumi.dev.yaml", "it is an existing file"),
+        ("notes", r"non-empty directory that llmpod did not create \(no \.llmpod-render marker\)"),
+    ],
+)
 def test_dangerous_out_is_refused_and_nothing_is_touched(
-        project: Path, capsys: pytest.CaptureFixture[str], out: str, message: str) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str], out: str, message: str
+) -> None:
     before = _tree(project.parent)
     rc = main(["render", "dev", "--stacks-dir", "stacks", "--out", out])
     err = capsys.readouterr().err
@@ -93,7 +100,8 @@ def test_another_project_root_is_refused(project: Path, tmp_path: Path) -> None:
 
 
 def test_render_replaces_its_own_output_and_keeps_a_marker(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["render", "dev", "--stacks-dir", "stacks", "--out", "build/dev"]) == 0
     out = project / "build" / "dev"
     assert (out / MARKER).is_file()
@@ -159,21 +167,29 @@ write_tree(Path(sys.argv[3]), {"svc/new.yaml": "new\\n"}, checkpoint=checkpoint,
 """
 
 
-@pytest.mark.parametrize(("step", "mode", "at_out_after_kill"), [
-    ("staged", "exchange", "old"),
-    ("exchanged", "exchange", "new"),
-    ("staged", "rename", "old"),
-    ("old-moved", "rename", None),  # the one gap of the two-rename path: recovery fills it
-    ("new-in-place", "rename", "new"),
-])
+@pytest.mark.parametrize(
+    ("step", "mode", "at_out_after_kill"),
+    [
+        ("staged", "exchange", "old"),
+        ("exchanged", "exchange", "new"),
+        ("staged", "rename", "old"),
+        ("old-moved", "rename", None),  # the one gap of the two-rename path: recovery fills it
+        ("new-in-place", "rename", "new"),
+    ],
+)
 def test_sigkill_at_each_step_leaves_old_or_new_and_recovery_cleans_up(
-        tmp_path: Path, step: str, mode: str, at_out_after_kill: str | None) -> None:
+    tmp_path: Path, step: str, mode: str, at_out_after_kill: str | None
+) -> None:
     out = tmp_path / "build" / "dev"
     write_tree(out, {"svc/old.yaml": "old\n"})
     old_tree = _tree(out)
-    proc = subprocess.run([sys.executable, "-c", _KILLER, step, mode, str(out)],
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLER, step, mode, str(out)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     if at_out_after_kill == "old":
         assert _tree(out) == old_tree

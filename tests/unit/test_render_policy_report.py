@@ -27,7 +27,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str,
 
 
 def test_report_has_the_contract_shape_and_is_sorted(
-    production: tuple[int, dict[str, Any], str]
+    production: tuple[int, dict[str, Any], str],
 ) -> None:
     _, report, _ = production
     assert list(report) == ["violations"]
@@ -38,7 +38,7 @@ def test_report_has_the_contract_shape_and_is_sorted(
 
 
 def test_production_fails_only_the_image_digest_gate(
-    production: tuple[int, dict[str, Any], str]
+    production: tuple[int, dict[str, Any], str],
 ) -> None:
     # The findings: the waiver never reached the PDB annotation (replicas policy
     # failed) and render never ran the pack; now only the digest gate remains.
@@ -50,12 +50,15 @@ def test_production_fails_only_the_image_digest_gate(
 
 def _names(stack: str) -> list[str]:
     text = (REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text()
-    return [line.split("- name: ", 1)[1].strip() for line in text.splitlines()
-            if line.strip().startswith("- name: ")]
+    return [
+        line.split("- name: ", 1)[1].strip()
+        for line in text.splitlines()
+        if line.strip().startswith("- name: ")
+    ]
 
 
 def test_digest_violation_carries_the_command_that_sets_it(
-    production: tuple[int, dict[str, Any], str]
+    production: tuple[int, dict[str, Any], str],
 ) -> None:
     _, report, _ = production
     by_service = {r["resource"].split("/", 1)[0]: r["message"] for r in report["violations"]}
@@ -94,8 +97,10 @@ def test_strict_exits_3_on_violations_and_0_when_clean(
 
 def test_replicas_policy_fires_without_the_waiver(tmp_path: Path) -> None:
     text = (REPO / "stacks" / "Pulumi.production.yaml").read_text()
-    marker = "        single_replica_reason: batch-only workload; 16 GPUs per replica, " \
-             "retries acceptable\n"
+    marker = (
+        "        single_replica_reason: batch-only workload; 16 GPUs per replica, "
+        "retries acceptable\n"
+    )
     assert marker in text
     (tmp_path / "Pulumi.production.yaml").write_text(text.replace(marker, ""))
     out = tmp_path / "out"
@@ -115,7 +120,8 @@ def test_project_policy_config_overrides_the_stack(
     spec = load_stack("production")
     (tmp_path / "policy" / "config").mkdir(parents=True)
     (tmp_path / "policy" / "config" / "production.json").write_text(
-        json.dumps({"llmpod-stack-cost-cap": {"maxGpus": 8}}))
+        json.dumps({"llmpod-stack-cost-cap": {"maxGpus": 8}})
+    )
     config = policy_config(spec, "production", tmp_path)
     assert config["llmpod-stack-cost-cap"] == {"maxCostPerHour": 400, "maxGpus": 8}
     assert config["llmpod-images-pinned"] == {"environment": "production"}
@@ -133,11 +139,21 @@ def test_the_writable_compile_cache_is_not_a_weights_mount() -> None:
     from infra.spec.compile_cache import COMPILE_CACHE_MOUNT
 
     assert COMPILE_CACHE_PATH == COMPILE_CACHE_MOUNT
-    pod: dict[str, Any] = {"containers": [{"name": "vllm", "volumeMounts": [
-        {"mountPath": COMPILE_CACHE_MOUNT, "name": "cc"},
-        {"mountPath": "/models", "name": "w", "readOnly": True}]}],
-        "volumes": [{"name": "cc", "persistentVolumeClaim": {"claimName": "x-compile-cache"}},
-                    {"name": "w", "persistentVolumeClaim": {"claimName": "x-weights"}}]}
+    pod: dict[str, Any] = {
+        "containers": [
+            {
+                "name": "vllm",
+                "volumeMounts": [
+                    {"mountPath": COMPILE_CACHE_MOUNT, "name": "cc"},
+                    {"mountPath": "/models", "name": "w", "readOnly": True},
+                ],
+            }
+        ],
+        "volumes": [
+            {"name": "cc", "persistentVolumeClaim": {"claimName": "x-compile-cache"}},
+            {"name": "w", "persistentVolumeClaim": {"claimName": "x-weights"}},
+        ],
+    }
     deployment = {"metadata": {"name": "x"}, "spec": {"template": {"spec": pod}}}
     assert check_weights_read_only("kubernetes:apps/v1:Deployment", deployment) == []
     pod["volumes"][0]["persistentVolumeClaim"]["claimName"] = "x-weights"

@@ -14,8 +14,7 @@ from infra.spec.service import Kubernetes, Replicas, ServingSpec, Weights
 from infra.spec.stack import StackSpec, load_stack
 
 
-def stack(services: list[dict[str, Any]], environment: str = "dev",
-          **extra: object) -> StackSpec:
+def stack(services: list[dict[str, Any]], environment: str = "dev", **extra: object) -> StackSpec:
     cfg = {"llmpod:environment": environment, "llmpod:services": services, **extra}
     return StackSpec.from_config(cfg, where="Pulumi.test.yaml")
 
@@ -31,9 +30,7 @@ def test_repository_stacks_load_and_plan(name: str) -> None:
 
 
 def test_production_has_single_and_multi_node_services() -> None:
-    nodes = {
-        p.name: p.evaluation.nodes_per_replica for p in plan_stack(load_stack("production"))
-    }
+    nodes = {p.name: p.evaluation.nodes_per_replica for p in plan_stack(load_stack("production"))}
     assert min(nodes.values()) == 1 and max(nodes.values()) >= 2
 
 
@@ -74,8 +71,9 @@ def test_gpu_typo_in_spec() -> None:
 
 
 def test_service_name_must_be_a_dns_label() -> None:
-    with pytest.raises(LlmpodError,
-                       match=r"services\[0\]\.name: must be a DNS label.*'chat-1'.*got 'Chat_1'"):
+    with pytest.raises(
+        LlmpodError, match=r"services\[0\]\.name: must be a DNS label.*'chat-1'.*got 'Chat_1'"
+    ):
         stack([svc(name="Chat_1")])
 
 
@@ -102,8 +100,11 @@ def test_aws_backend_needs_aws_section_and_public_cidr_is_refused_in_production(
 
 
 def test_autoscale_is_refused_on_aws_rather_than_ignored() -> None:
-    with pytest.raises(LlmpodError, match=r"replicas\.autoscale is not supported with backend: "
-                                          r"aws yet"):
+    with pytest.raises(
+        LlmpodError,
+        match=r"replicas\.autoscale is not supported with backend: "
+        r"aws yet",
+    ):
         stack([svc(backend="aws", aws={}, replicas={"autoscale": True})])
 
 
@@ -117,8 +118,9 @@ def test_unknown_top_level_config_key() -> None:
 
 
 def test_bad_image_version_and_digest() -> None:
-    with pytest.raises(LlmpodError,
-                       match=r"image\.vllm_version: must be a vLLM release version.*'latest'"):
+    with pytest.raises(
+        LlmpodError, match=r"image\.vllm_version: must be a vLLM release version.*'latest'"
+    ):
         stack([svc(image={"vllm_version": "latest"})])
     with pytest.raises(LlmpodError, match=r"image\.digest: must be an image digest.*64 lower"):
         stack([svc(image={"digest": "sha256:abc"})])

@@ -34,8 +34,9 @@ def _eventually(check: Callable[[], bool], what: str) -> None:
 
 @pytest.fixture
 def server() -> Iterator[StatusServer]:
-    srv = StatusServer(LifecycleState(), "127.0.0.1", 0, idle_timeout_s=1.0, deadline_s=2.0,
-                       max_connections=CAP)
+    srv = StatusServer(
+        LifecycleState(), "127.0.0.1", 0, idle_timeout_s=1.0, deadline_s=2.0, max_connections=CAP
+    )
     srv.start()
     try:
         yield srv
@@ -98,8 +99,14 @@ def test_300_slow_clients_never_hold_more_than_the_cap(server: StatusServer) -> 
 
 def test_over_the_cap_a_connection_gets_503_and_is_closed_at_once() -> None:
     # Long timeouts: the CAP slow clients surely still hold every slot.
-    srv = StatusServer(LifecycleState(), "127.0.0.1", 0, idle_timeout_s=120.0,
-                       deadline_s=120.0, max_connections=CAP)
+    srv = StatusServer(
+        LifecycleState(),
+        "127.0.0.1",
+        0,
+        idle_timeout_s=120.0,
+        deadline_s=120.0,
+        max_connections=CAP,
+    )
     srv.start()
     socks = []
     try:
@@ -126,7 +133,7 @@ def test_a_client_trickling_bytes_is_cut_off_by_the_deadline(server: StatusServe
         end = time.monotonic() + EVENTUALLY_S
         while time.monotonic() < end:
             try:
-                sock.sendall(header[sent:sent + 1])
+                sock.sendall(header[sent : sent + 1])
             except (BrokenPipeError, ConnectionResetError):
                 closed = True
                 break
@@ -141,27 +148,35 @@ def test_a_client_trickling_bytes_is_cut_off_by_the_deadline(server: StatusServe
         assert closed, f"still connected after trickling {sent} bytes"
 
 
-@pytest.mark.parametrize(("raw", "status"), [
-    (b"GARBAGE\r\n\r\n", b"400"),
-    (b"GET /live HTTP/9.9\r\n\r\n", b"505"),
-    (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", b"414"),
-    (b"GET /live HTTP/1.0\r\n" + b"X: y\r\n" * 200 + b"\r\n", b"431"),
-    (b"\x00\xff\x16\x03\x01\x02\x00\x01\x00\r\n\r\n", b"400"),
-], ids=["one-word", "http-9.9", "70k-request-line", "200-headers", "tls-hello"])
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"GARBAGE\r\n\r\n", b"400"),
+        (b"GET /live HTTP/9.9\r\n\r\n", b"505"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.0\r\n\r\n", b"414"),
+        (b"GET /live HTTP/1.0\r\n" + b"X: y\r\n" * 200 + b"\r\n", b"431"),
+        (b"\x00\xff\x16\x03\x01\x02\x00\x01\x00\r\n\r\n", b"400"),
+    ],
+    ids=["one-word", "http-9.9", "70k-request-line", "200-headers", "tls-hello"],
+)
 def test_malformed_http_gets_a_4xx_and_the_server_keeps_serving(
-        server: StatusServer, capfd: pytest.CaptureFixture[str], raw: bytes,
-        status: bytes) -> None:
+    server: StatusServer, capfd: pytest.CaptureFixture[str], raw: bytes, status: bytes
+) -> None:
     answer = _request(server.port, raw)
     # One bare word is HTTP/0.9 to the stdlib: it answers with the error page only.
-    code = (answer.split(b" ", 2)[1] if answer.startswith(b"HTTP/")
-            else answer.split(b"Error code: ", 1)[1][:3])
+    code = (
+        answer.split(b" ", 2)[1]
+        if answer.startswith(b"HTTP/")
+        else answer.split(b"Error code: ", 1)[1][:3]
+    )
     assert code == status, answer[:100]
     assert _request(server.port, b"GET /live HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 200")
     assert "Traceback" not in capfd.readouterr().err
 
 
-def test_a_reset_connection_is_one_json_log_line(server: StatusServer,
-                                                 capfd: pytest.CaptureFixture[str]) -> None:
+def test_a_reset_connection_is_one_json_log_line(
+    server: StatusServer, capfd: pytest.CaptureFixture[str]
+) -> None:
     sock = _connect(server.port)
     sock.sendall(b"GET /sta")  # the handler is now blocked reading the request line
     # SO_LINGER 0: close() sends RST instead of FIN.
@@ -172,6 +187,7 @@ def test_a_reset_connection_is_one_json_log_line(server: StatusServer,
     out, err = capfd.readouterr()
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert [(r["event"], r["error"]) for r in lines] == [
-        ("status_client_error", "ConnectionResetError")]
+        ("status_client_error", "ConnectionResetError")
+    ]
     assert lines[0]["client"].startswith("127.0.0.1:")
     assert "Traceback" not in err and err == ""

@@ -118,7 +118,11 @@ def _swap(args: list[str], flag: str, value: str) -> list[str]:
     ],
 )
 def test_each_difference_is_named(
-    server: Any, tmp_path: Path, capsys: Any, running_args: list[str], blocks: int,
+    server: Any,
+    tmp_path: Path,
+    capsys: Any,
+    running_args: list[str],
+    blocks: int,
     differs: list[str],
 ) -> None:
     url = server(running_args, blocks=blocks)
@@ -150,7 +154,9 @@ def test_planner_output_is_a_plan(server: Any, tmp_path: Path, capsys: Any) -> N
     checks = by_name(body)
     assert (code, body["differs"]) == (3, ["kv_cache_tokens"])
     assert (checks["kv_cache_tokens"]["running"], checks["kv_cache_tokens"]["note"]) == (
-        1920, "+20.0%")
+        1920,
+        "+20.0%",
+    )
     assert checks["block_size"]["planned"] == 16 and checks["block_size"]["ok"] is True
 
 
@@ -230,8 +236,11 @@ def test_bad_input_is_a_json_error_with_exit_1(
     elif setup == "not-json":
         Path(plan).write_text("{vllm_args")
     elif setup == "infeasible":
-        Path(plan).write_text(json.dumps(
-            {"feasible": False, "vllm_args": [], "errors": [{"message": "does not fit"}]}))
+        Path(plan).write_text(
+            json.dumps(
+                {"feasible": False, "vllm_args": [], "errors": [{"message": "does not fit"}]}
+            )
+        )
     elif setup == "plan-typo":
         Path(plan).write_text(json.dumps({"vllm_args": ARGS, "expected": {"kv_tokens": 5}}))
     elif setup == "no-cache-info":

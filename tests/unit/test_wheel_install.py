@@ -26,8 +26,9 @@ pytestmark = [pytest.mark.packaging, pytest.mark.timeout(600)]
 
 
 def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(argv, cwd=cwd, env=env, text=True, capture_output=True,
-                            check=False, timeout=300)
+    result = subprocess.run(
+        argv, cwd=cwd, env=env, text=True, capture_output=True, check=False, timeout=300
+    )
     assert result.returncode == 0, f"{argv}: {result.stdout}\n{result.stderr}"
     return result
 
@@ -40,30 +41,49 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     for name in SOURCES:
         path = REPO / name
         if path.is_dir():
-            shutil.copytree(path, src / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
             shutil.copy2(path, src / name)
     # Neither this checkout nor its editable install may leak into the venv.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    _run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation",
-          "--no-index", "-q", "-w", str(root / "dist")], src, env)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            ".",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(root / "dist"),
+        ],
+        src,
+        env,
+    )
     [wheel] = sorted((root / "dist").glob("llmpod-*.whl"))
     venv = root / "venv"
-    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-         root, env)
+    _run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        root,
+        env,
+    )
     python = venv / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
-         root, env)
+    _run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        root,
+        env,
+    )
     return venv, env
 
 
 def test_the_wheel_carries_templates_and_project_files(
-    installed: tuple[Path, dict[str, str]]
+    installed: tuple[Path, dict[str, str]],
 ) -> None:
     venv, env = installed
-    probe = ("import infra, infra.package_data as d; print(infra.__file__); "
-             "print(d.templates_dir())")
+    probe = "import infra, infra.package_data as d; print(infra.__file__); print(d.templates_dir())"
     out = _run([str(venv / "bin" / "python"), "-c", probe], venv, env).stdout.split()
     assert out[0].startswith(str(venv)), out  # the wheel's copy, not the checkout's
     assert out[1] == str(Path(out[0]).parent / "templates")
@@ -104,8 +124,7 @@ def test_promote_edits_the_projects_files_never_the_checkouts(
     project = tmp_path / "p"
     checkout_prod = (REPO / "stacks" / "Pulumi.production.yaml").read_bytes()
     staging = project / "stacks" / "Pulumi.staging.yaml"
-    staging.write_text(staging.read_text().replace("max_model_len: 16384",
-                                                   "max_model_len: 8192"))
+    staging.write_text(staging.read_text().replace("max_model_len: 16384", "max_model_len: 8192"))
     sub = project / "stacks"  # from a subdirectory: the nearest Pulumi.yaml above
     result = _run([llmpod, "promote", "staging", "production", "--yes"], sub, env)
     assert f"wrote {project.resolve() / 'stacks' / 'Pulumi.production.yaml'}" in result.stderr

@@ -37,54 +37,123 @@ _STRS = {"type": "array", "items": _STR}
 _STR_OR_STRS = {"anyOf": [_STR, _STRS]}
 _MAP = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
 _PERMISSION = {"enum": ["read", "write", "none"]}
-_PERMISSIONS = {"anyOf": [{"enum": ["read-all", "write-all"]}, {
-    "type": "object", "additionalProperties": False,
-    "properties": {k: _PERMISSION for k in (
-        "actions", "checks", "contents", "deployments", "id-token", "issues", "packages",
-        "pages", "pull-requests", "statuses")}}]}
+_PERMISSIONS = {
+    "anyOf": [
+        {"enum": ["read-all", "write-all"]},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                k: _PERMISSION
+                for k in (
+                    "actions",
+                    "checks",
+                    "contents",
+                    "deployments",
+                    "id-token",
+                    "issues",
+                    "packages",
+                    "pages",
+                    "pull-requests",
+                    "statuses",
+                )
+            },
+        },
+    ]
+}
 _STEP = {
-    "type": "object", "additionalProperties": False,
-    "properties": {"name": _STR, "id": _STR, "if": _STR, "uses": _STR, "run": _STR, "with": _MAP,
-                   "env": _MAP, "shell": _STR, "working-directory": _STR,
-                   "continue-on-error": {"type": "boolean"},
-                   "timeout-minutes": {"type": "integer"}},
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "name": _STR,
+        "id": _STR,
+        "if": _STR,
+        "uses": _STR,
+        "run": _STR,
+        "with": _MAP,
+        "env": _MAP,
+        "shell": _STR,
+        "working-directory": _STR,
+        "continue-on-error": {"type": "boolean"},
+        "timeout-minutes": {"type": "integer"},
+    },
     "oneOf": [{"required": ["uses"]}, {"required": ["run"]}],
 }
 _JOB = {
-    "type": "object", "additionalProperties": False, "required": ["runs-on", "steps"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["runs-on", "steps"],
     "properties": {
-        "name": _STR, "runs-on": _STR_OR_STRS, "needs": _STR_OR_STRS, "if": _STR,
-        "permissions": _PERMISSIONS, "environment": _STR, "env": _MAP,
+        "name": _STR,
+        "runs-on": _STR_OR_STRS,
+        "needs": _STR_OR_STRS,
+        "if": _STR,
+        "permissions": _PERMISSIONS,
+        "environment": _STR,
+        "env": _MAP,
         "timeout-minutes": {"type": "integer", "minimum": 1},
         "concurrency": {"type": "object"},
-        "strategy": {"type": "object", "additionalProperties": False, "properties": {
-            "fail-fast": {"type": "boolean"}, "max-parallel": {"type": "integer"},
-            "matrix": {"type": "object", "additionalProperties": {"type": "array"}}}},
+        "strategy": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "fail-fast": {"type": "boolean"},
+                "max-parallel": {"type": "integer"},
+                "matrix": {"type": "object", "additionalProperties": {"type": "array"}},
+            },
+        },
         "steps": {"type": "array", "minItems": 1, "items": _STEP},
     },
 }
-_BRANCH_FILTER = {"type": ["object", "null"], "additionalProperties": False, "properties": {
-    "branches": _STRS, "paths": _STRS, "types": _STRS, "workflows": _STRS}}
+_BRANCH_FILTER = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "properties": {"branches": _STRS, "paths": _STRS, "types": _STRS, "workflows": _STRS},
+}
 WORKFLOW_SCHEMA: dict[str, Any] = {
-    "type": "object", "additionalProperties": False, "required": ["name", "on", "jobs"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "on", "jobs"],
     "properties": {
         "name": _STR,
-        "on": {"type": "object", "additionalProperties": False, "minProperties": 1,
-               "properties": {
-                   "pull_request": _BRANCH_FILTER, "push": _BRANCH_FILTER,
-                   "workflow_run": _BRANCH_FILTER,
-                   "workflow_dispatch": {"type": ["object", "null"], "properties": {
-                       "inputs": {"type": "object", "additionalProperties": {
-                           "type": "object", "additionalProperties": False,
-                           "required": ["description", "type"],
-                           "properties": {"description": _STR, "required": {"type": "boolean"},
-                                          "type": {"enum": ["string", "boolean", "choice"]},
-                                          "default": {}, "options": _STRS}}}}}}},
+        "on": {
+            "type": "object",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "properties": {
+                "pull_request": _BRANCH_FILTER,
+                "push": _BRANCH_FILTER,
+                "workflow_run": _BRANCH_FILTER,
+                "workflow_dispatch": {
+                    "type": ["object", "null"],
+                    "properties": {
+                        "inputs": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["description", "type"],
+                                "properties": {
+                                    "description": _STR,
+                                    "required": {"type": "boolean"},
+                                    "type": {"enum": ["string", "boolean", "choice"]},
+                                    "default": {},
+                                    "options": _STRS,
+                                },
+                            },
+                        }
+                    },
+                },
+            },
+        },
         "permissions": _PERMISSIONS,
         "env": _MAP,
-        "concurrency": {"type": "object", "additionalProperties": False,
-                        "required": ["group"], "properties": {
-                            "group": _STR, "cancel-in-progress": {"type": "boolean"}}},
+        "concurrency": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["group"],
+            "properties": {"group": _STR, "cancel-in-progress": {"type": "boolean"}},
+        },
         "jobs": {"type": "object", "minProperties": 1, "additionalProperties": _JOB},
     },
 }
@@ -103,8 +172,13 @@ def _steps(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str,
 
 
 def test_there_are_workflows() -> None:
-    assert {p.name for p in WORKFLOWS} >= {"pr.yml", "pr-comment.yml", "deploy-staging.yml",
-                                           "deploy-production.yml", "promote.yml"}
+    assert {p.name for p in WORKFLOWS} >= {
+        "pr.yml",
+        "pr-comment.yml",
+        "deploy-staging.yml",
+        "deploy-production.yml",
+        "promote.yml",
+    }
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + SCAFFOLD_WORKFLOWS, ids=lambda p: p.name)
@@ -125,8 +199,9 @@ def test_actions_are_pinned_and_jobs_graph_is_sound(path: Path) -> None:
     for _, _, step in _steps(doc):
         if "uses" in step:
             # A major-version tag or a full commit SHA; never a branch or nothing.
-            assert re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})",
-                                step["uses"]), step["uses"]
+            assert re.fullmatch(
+                r"[\w.-]+/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})", step["uses"]
+            ), step["uses"]
     for job in doc["jobs"].values():
         needs = job.get("needs", [])
         for need in [needs] if isinstance(needs, str) else needs:
@@ -151,10 +226,12 @@ def test_scripts_parse_and_take_no_untrusted_expressions(path: Path) -> None:
         # Expressions are substituted into the script text before the shell parses it;
         # PR titles, branch names and dispatch inputs there are a script-injection hole.
         for expr in EXPR.findall(script):
-            assert not re.search(r"github\.event|inputs\.|github\.head_ref", expr), \
+            assert not re.search(r"github\.event|inputs\.|github\.head_ref", expr), (
                 f"{path.name}/{job_name}: pass ${{{{{expr}}}}} through env instead"
-        result = subprocess.run([bash, "-n"], input=EXPR.sub("X", script), text=True,
-                                capture_output=True, check=False)
+            )
+        result = subprocess.run(
+            [bash, "-n"], input=EXPR.sub("X", script), text=True, capture_output=True, check=False
+        )
         assert result.returncode == 0, f"{path.name}/{job_name}: {result.stderr}"
 
 
@@ -163,8 +240,9 @@ def test_pr_workflow_runs_the_ci_entry_point_and_previews_every_stack() -> None:
     assert [s.get("run") for s in doc["jobs"]["tests"]["steps"]][-1] == "./.ci/run"
     preview = doc["jobs"]["preview"]
     stacks = preview["strategy"]["matrix"]["stack"]
-    assert sorted(stacks) == sorted(p.name[len("Pulumi."):-len(".yaml")]
-                                    for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+    assert sorted(stacks) == sorted(
+        p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
+    )
     [pulumi] = [s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["comment-on-pr"] is True
     for stack in stacks:
@@ -178,8 +256,12 @@ def test_production_only_changes_through_promotion() -> None:
     assert prod["on"]["push"]["paths"] == ["stacks/Pulumi.production.yaml"]
     staging = _load(ROOT / ".github/workflows/deploy-staging.yml")
     assert "stacks/Pulumi.production.yaml" not in staging["on"]["push"]["paths"]
-    ups = {s["with"]["stack-name"] for doc in (prod, staging) for _, _, s in _steps(doc)
-           if s.get("uses", "").startswith("pulumi/actions@")}
+    ups = {
+        s["with"]["stack-name"]
+        for doc in (prod, staging)
+        for _, _, s in _steps(doc)
+        if s.get("uses", "").startswith("pulumi/actions@")
+    }
     assert ups == {"production", "staging"}
 
 
@@ -196,12 +278,14 @@ def _llmpod_invocations() -> list[tuple[str, list[str]]]:
     return found
 
 
-@pytest.mark.parametrize(("workflow", "argv"), _llmpod_invocations(),
-                         ids=lambda v: v if isinstance(v, str) else " ".join(v))
+@pytest.mark.parametrize(
+    ("workflow", "argv"),
+    _llmpod_invocations(),
+    ids=lambda v: v if isinstance(v, str) else " ".join(v),
+)
 def test_llmpod_invocations_parse(workflow: str, argv: list[str]) -> None:
     parser = build_parser()
-    commands = next(a.choices for a in parser._actions
-                    if isinstance(a, argparse._SubParsersAction))
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     if argv[0] not in commands:
         pytest.skip(f"`llmpod {argv[0]}` is provided by another issue and not registered yet")
     parser.parse_args([a.replace("$stack", "dev").replace("$count", "1") for a in argv])
