@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import jinja2
-
 from infra import contract
 from infra.aws.instances import InstanceLayout, Slot
-from infra.escaping import Expand, UnsafeValue, add_filters
-from infra.package_data import template_loader
+from infra.escaping import Expand, UnsafeValue
 from infra.render.yaml_out import dump_yaml
 from infra.spec.compile_cache import COMPILE_CACHE_LOCAL, COMPILE_CACHE_MOUNT
 from infra.spec.runtime import plan_file_text
+from infra.templating import render_template
 
 #: Host path of the shared weights; containers see it read-only at /models.
 HOST_WEIGHTS_DIR = "/mnt/llmpod-weights"
@@ -90,23 +88,6 @@ class UserDataInputs:
     compile_cache_key: str
 
 
-def _env() -> jinja2.Environment:
-    return add_filters(
-        jinja2.Environment(
-            loader=template_loader(),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            autoescape=False,
-        )
-    )
-
-
-def _render(name: str, **values: object) -> str:
-    return _env().get_template(name).render(**values)
-
-
 def _docker_base(inputs: UserDataInputs, slot: Slot) -> list[str]:
     """`docker run` arguments as words (quoted for systemd when the unit is written)."""
     env = {
@@ -167,7 +148,7 @@ def _serve_unit(inputs: UserDataInputs, slot: Slot, role: Role) -> dict[str, str
             f"--num-gpus={len(slot.devices)}",
             "--block",
         ]
-    content = _render(
+    content = render_template(
         "cloud-init-serve.service.j2",
         service=inputs.service,
         description=what,
@@ -199,7 +180,7 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
         _file(
             "/usr/local/sbin/llmpod-mount-weights",
             "0755",
-            _render(
+            render_template(
                 "cloud-init-mount-weights.sh.j2",
                 mount=mount,
                 host_dir=HOST_WEIGHTS_DIR,
@@ -210,7 +191,7 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
         _file(
             "/usr/local/sbin/llmpod-load-weights",
             "0755",
-            _render(
+            render_template(
                 "cloud-init-load-weights.sh.j2",
                 host_dir=HOST_WEIGHTS_DIR,
                 marker_name=inputs.service,
@@ -223,7 +204,7 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
         _file(
             "/etc/systemd/system/llmpod-weights.service",
             "0644",
-            _render("cloud-init-weights.service.j2"),
+            render_template("cloud-init-weights.service.j2"),
         ),
     ]
     if role == "head":
@@ -231,7 +212,7 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
             _file(
                 RAY_HEAD_SCRIPT,
                 "0755",
-                _render(
+                render_template(
                     "cloud-init-ray-head.sh.j2",
                     ray_port=RAY_PORT,
                     nodes=layout.instances_per_replica,
@@ -245,7 +226,7 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
             _file(
                 "/usr/local/sbin/llmpod-find-ray-head",
                 "0755",
-                _render(
+                render_template(
                     "cloud-init-find-ray-head.sh.j2",
                     replica_tag=REPLICA_TAG,
                     role_tag=ROLE_TAG,

@@ -9,12 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jinja2
-
 from infra import contract
 from infra.errors import LlmpodError
-from infra.escaping import add_filters
-from infra.package_data import template_loader
+from infra.templating import environment
 
 from .runtime_files import IMAGE_PACKAGE, RUNTIME_MODULES
 
@@ -59,20 +56,6 @@ def _check_inputs(vllm_version: str, base_image: str, digest: str | None) -> Non
         )
 
 
-def _environment() -> jinja2.Environment:
-    env = add_filters(
-        jinja2.Environment(
-            loader=template_loader(),
-            undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
-            keep_trailing_newline=True,
-            autoescape=False,  # Dockerfiles are not HTML
-        )
-    )
-    # The runtime contract's paths (infra/contract.py), fixed for every image.
-    env.globals.update(home=contract.HOME, plan_dir=contract.PLAN_DIR, plan_file=contract.PLAN_FILE)
-    return env
-
-
 def render_dockerfile(
     vllm_version: str = DEFAULT_VLLM_VERSION,
     *,
@@ -85,7 +68,7 @@ def render_dockerfile(
 ) -> str:
     """The Dockerfile text; raises ``LlmpodError`` for an unpinned or malformed base."""
     _check_inputs(vllm_version, base_image, digest)
-    template = _environment().get_template("Dockerfile.j2")
+    template = environment().get_template("Dockerfile.j2")
     return template.render(
         base_image=base_image,
         vllm_version=vllm_version,

@@ -18,10 +18,10 @@ from infra.k8s.names import (
 from infra.k8s.pod import pod_annotations, pod_spec, resources, serving_container, workload
 from infra.k8s.pod_security import container_security
 from infra.k8s.sizing import pod_size, uses_recreate
-from infra.k8s.templates import render
 from infra.k8s.weights import scripts_mount, weights_mount
 from infra.spec.planning import ServicePlan
 from infra.spec.runtime import startup_budget_s
+from infra.templating import render_template as render
 
 ROLE_LABEL = "llmpod.io/role"
 

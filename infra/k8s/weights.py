@@ -23,9 +23,9 @@ from infra.k8s.names import (
     selector_labels,
 )
 from infra.k8s.pod_security import container_security, pod_security
-from infra.k8s.templates import render
 from infra.spec.planning import ServicePlan
 from infra.spec.runtime import volume_size_gib
+from infra.templating import render_template as render
 
 #: The init container gives up (and restarts, re-checking) after this long.
 MAX_WAIT_S = 6 * 3600

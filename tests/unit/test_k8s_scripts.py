@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.k8s.templates import render
+from infra.templating import render_template as render
 
 
 def _sh(

@@ -32,10 +32,11 @@ from infra.errors import LlmpodError
 from infra.escaping import UnsafeValue, systemd_command
 from infra.image import dockerfile
 from infra.k8s.scaling import queue_query
-from infra.k8s.templates import render as render_k8s
 from infra.render.yaml_out import dump_yaml
 from infra.spec.planning import ServicePlan, plan_service
 from infra.spec.service import ServingSpec
+from infra.templating import environment
+from infra.templating import render_template as render_k8s
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
 
@@ -341,7 +342,7 @@ def test_manifest_yaml_parses_back_whatever_the_string_holds(value: str) -> None
 
 
 def test_dockerfile_values_are_json_strings() -> None:
-    template = dockerfile._environment().get_template("Dockerfile.j2")
+    template = environment().get_template("Dockerfile.j2")
     hostile = '0.1" \\\n RUN touch /tmp/pwned #'
     text = template.render(
         base_image="vllm/vllm-openai",
