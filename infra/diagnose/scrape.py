@@ -14,9 +14,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from infra.errors import LlmpodError
+from infra.errors import LlmpodError, shorten
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # Loopback must never be sent through an HTTP(S)_PROXY from the environment.
@@ -33,15 +33,21 @@ class RawScrape:
     origin: str
 
 
-def metrics_url(url: str) -> str:
-    """``http://host:port`` or ``.../metrics`` → the metrics URL."""
+def server_url(url: str, *, example: str) -> SplitResult:
+    """``url`` split, once it is known to be an http(s) address with a host."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise LlmpodError(
             code="bad_url",
-            message=f"URL {url!r} is not an http(s) address of a vLLM server.",
-            suggestions=["e.g. http://127.0.0.1:8000 (diagnose appends /metrics)"],
+            message=f"URL {shorten(url, 120)} is not an http(s) address of a vLLM server.",
+            suggestions=[f"e.g. http://127.0.0.1:8000 ({example})"],
         )
+    return parts
+
+
+def metrics_url(url: str) -> str:
+    """``http://host:port`` or ``.../metrics`` → the metrics URL."""
+    parts = server_url(url, example="diagnose appends /metrics")
     path = parts.path.rstrip("/")
     if not path.endswith("/metrics"):
         path = f"{path}/metrics"

@@ -12,7 +12,7 @@ import argparse
 import dataclasses
 
 from infra.diagnose.analyze import Baseline
-from infra.errors import LlmpodError, hint
+from infra.errors import LlmpodError
 
 #: diagnose flag → `llmpod plan` flag, forwarded verbatim when given.
 _FORWARDED = (
@@ -63,17 +63,9 @@ def baseline_from_args(ns: argparse.Namespace) -> Baseline | None:
 
 def _from_stack(stack_name: str, service: str) -> Baseline:
     from infra.spec.planning import plan_service, request_for
-    from infra.spec.stack import load_stack
+    from infra.spec.stack import load_service
 
-    stack = load_stack(stack_name)
-    names = [s.name for s in stack.services]
-    spec = next((s for s in stack.services if s.name == service), None)
-    if spec is None:
-        raise LlmpodError(
-            code="unknown_service",
-            message=f"stack {stack_name!r} has no service {service!r}.{hint(service, names)}",
-            suggestions=[f"use one of {', '.join(sorted(names))}"],
-        )
+    stack, spec = load_service(stack_name, service)
     planned = plan_service(spec, stack.environment)
     return Baseline(
         f"{stack_name}/{service}",

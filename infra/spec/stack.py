@@ -111,3 +111,17 @@ def read_stack_config(path: Path) -> dict[str, Any]:
 def load_stack(stack: str, stacks_dir: Path | None = None) -> StackSpec:
     path = stack_file(stack, stacks_dir)
     return StackSpec.from_config(read_stack_config(path), where=str(path))
+
+
+def load_service(stack: str, service: str) -> tuple[StackSpec, ServingSpec]:
+    """A stack and one of its services, or a clear error naming the services it has."""
+    loaded = load_stack(stack)
+    names = [s.name for s in loaded.services]
+    spec = next((s for s in loaded.services if s.name == service), None)
+    if spec is None:
+        raise LlmpodError(
+            code="unknown_service",
+            message=f"stack {stack!r} has no service {service[:80]!r}.{hint(service, names)}",
+            suggestions=[f"use one of {', '.join(sorted(names))}"],
+        )
+    return loaded, spec

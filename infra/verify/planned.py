@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.errors import LlmpodError, hint
+from infra.errors import LlmpodError
 from infra.image.plan_check import Expectation
 from infra.image.plan_file import PlanFileError, parse_plan
 
@@ -99,17 +99,9 @@ def from_stack(stack_name: str, service: str) -> Planned:
     """Plan the service exactly as `llmpod render` / `pulumi up` would deploy it."""
     from infra.spec.planning import plan_service
     from infra.spec.runtime import expected_figures
-    from infra.spec.stack import load_stack
+    from infra.spec.stack import load_service
 
-    stack = load_stack(stack_name)
-    names = [s.name for s in stack.services]
-    spec = next((s for s in stack.services if s.name == service), None)
-    if spec is None:
-        raise LlmpodError(
-            code="unknown_service",
-            message=f"stack {stack_name!r} has no service {service[:80]!r}.{hint(service, names)}",
-            suggestions=[f"use one of {', '.join(sorted(names))}"],
-        )
+    stack, spec = load_service(stack_name, service)
     sp = plan_service(spec, stack.environment)
     figures = expected_figures(sp)
     expectation = Expectation(

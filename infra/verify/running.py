@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from infra.diagnose import recording
-from infra.diagnose.scrape import fetch
+from infra.diagnose.scrape import fetch, server_url
 from infra.errors import LlmpodError
 
 METRICS_FILE = "metrics.prom"
@@ -43,13 +43,7 @@ class Running:
 
 def base_url(url: str) -> str:
     """``http://host:port[/prefix]`` with a trailing ``/metrics`` or ``/v1/models`` dropped."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise LlmpodError(
-            code="bad_url",
-            message=f"URL {url[:120]!r} is not an http(s) address of a vLLM server.",
-            suggestions=["e.g. http://127.0.0.1:8000 (verify reads /metrics and /v1/models)"],
-        )
+    parts = server_url(url, example="verify reads /metrics and /v1/models")
     path = parts.path.rstrip("/")
     for tail in ("/metrics", "/v1/models", "/status"):
         path = path.removesuffix(tail)
