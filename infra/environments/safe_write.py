@@ -19,13 +19,13 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
+from infra.dir_lock import directory_locked
 from infra.errors import LlmpodError
 
 TEMP_INFIX = ".llmpod-promote-"
@@ -65,21 +65,15 @@ def stale_temp_files(real: Path) -> list[Path]:
     return sorted(real.parent.glob(f".{real.name}{TEMP_INFIX}*.tmp"))
 
 
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LlmpodError(
-                code="target_busy",
-                message=f"Another llmpod promotion is writing in {directory}. Nothing was written.",
-                suggestions=["wait for it to finish and run this one again"],
-            ) from None
-        yield
-    finally:
-        os.close(fd)
+def _locked(directory: Path) -> contextlib.AbstractContextManager[None]:
+    return directory_locked(
+        directory,
+        busy=LlmpodError(
+            code="target_busy",
+            message=f"Another llmpod promotion is writing in {directory}. Nothing was written.",
+            suggestions=["wait for it to finish and run this one again"],
+        ),
+    )
 
 
 def replace_file(

@@ -26,12 +26,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fcntl
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
+from infra.dir_lock import directory_locked
 from infra.errors import LlmpodError
 from infra.render.output_dir import MARKER, MARKER_TEXT, check_replaceable, is_ours
 
@@ -61,22 +61,16 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-@contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LlmpodError(
-                code="output_dir_busy",
-                message=f"Another llmpod render is writing into {directory} "
-                f"right now. Nothing was written.",
-                suggestions=["wait for it to finish, then run this render again"],
-            ) from None
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+def _locked(directory: Path) -> contextlib.AbstractContextManager[None]:
+    return directory_locked(
+        directory,
+        busy=LlmpodError(
+            code="output_dir_busy",
+            message=f"Another llmpod render is writing into {directory} "
+            f"right now. Nothing was written.",
+            suggestions=["wait for it to finish, then run this render again"],
+        ),
+    )
 
 
 def _remove_ours(path: Path) -> None:
