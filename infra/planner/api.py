@@ -83,49 +83,40 @@ def make_plan(req: PlanRequest) -> Plan:
             changes=changes,
             exit_code=2,
         )
-        return Plan(
-            model=req.model.name,
-            feasible=False,
-            evaluation=None,
-            replicas=0,
-            vllm_args=(),
-            estimates=None,
-            reasons=(),
-            errors=(error,),
-            vllm_version=version,
-            warnings=warnings,
+    else:
+        e = closest.evaluation
+        code = (
+            "weights_do_not_fit"
+            if not e.weights_fit
+            else "context_does_not_fit"
+            if not e.kv_fits
+            else "targets_not_met"
         )
-    e = closest.evaluation
-    code = (
-        "weights_do_not_fit"
-        if not e.weights_fit
-        else "context_does_not_fit"
-        if not e.kv_fits
-        else "targets_not_met"
-    )
-    where = (
-        f"TP {e.tp} × PP {e.pp} on {e.gpus_per_replica} {e.gpu.key}"
-        if (req.tp or req.pp)
-        else f"any layout up to {req.max_gpus_per_replica} GPUs / {req.max_nodes_per_replica} "
-        f"node(s) of {', '.join(g.key for g in req.gpus)} (closest: TP {e.tp} × PP {e.pp})"
-    )
-    error = LlmpodError(
-        code=code,
-        message=f"{req.model.name} does not fit {where}: {'; '.join(closest.problems)}.",
-        suggestions=tips,
-        changes=changes,
-        exit_code=2,
-    )
+        where = (
+            f"TP {e.tp} × PP {e.pp} on {e.gpus_per_replica} {e.gpu.key}"
+            if (req.tp or req.pp)
+            else f"any layout up to {req.max_gpus_per_replica} GPUs / {req.max_nodes_per_replica} "
+            f"node(s) of {', '.join(g.key for g in req.gpus)} (closest: TP {e.tp} × PP {e.pp})"
+        )
+        error = LlmpodError(
+            code=code,
+            message=f"{req.model.name} does not fit {where}: {'; '.join(closest.problems)}.",
+            suggestions=tips,
+            changes=changes,
+            exit_code=2,
+        )
+    # An infeasible plan still carries the closest layout's figures when there is one,
+    # so `plan --json` shows how far off it is.
     return Plan(
         model=req.model.name,
         feasible=False,
-        evaluation=e,
+        evaluation=closest.evaluation if closest else None,
         replicas=0,
         vllm_args=(),
-        estimates=closest.estimates,
+        estimates=closest.estimates if closest else None,
         reasons=(),
         errors=(error,),
-        price_per_gpu_hour=closest.price,
+        price_per_gpu_hour=closest.price if closest else 0.0,
         vllm_version=version,
         warnings=warnings,
     )
