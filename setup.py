@@ -1,11 +1,12 @@
-"""Packaging glue pyproject.toml cannot express: ship the top-level ``templates/``
-directory (kept there by the project's layout rule) inside the wheel as
-``infra/templates``. Everything else is declared in pyproject.toml."""
+"""Packaging glue pyproject.toml cannot express: the package lives under ``infra/``
+(the project's layout: ``infra/llmpod``) and the top-level ``templates/`` directory
+ships inside the wheel as ``llmpod/templates``. Everything else is declared in
+pyproject.toml."""
 
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["infra", "infra.*"]), "infra.templates"],
-    package_dir={"infra.templates": "templates"},
-    package_data={"infra.templates": ["*.j2"]},
+    packages=[*find_packages(where="infra", include=["llmpod", "llmpod.*"]), "llmpod.templates"],
+    package_dir={"": "infra", "llmpod.templates": "templates"},
+    package_data={"llmpod.templates": ["*.j2"]},
 )

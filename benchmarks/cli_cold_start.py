@@ -24,7 +24,7 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=10)
     ns = ap.parse_args()
     exe = shutil.which("llmpod")
-    cmd = [exe, *ARGS] if exe else [sys.executable, "-m", "infra.cli.main", *ARGS]
+    cmd = [exe, *ARGS] if exe else [sys.executable, "-m", "llmpod.cli.main", *ARGS]
     times = []
     for _ in range(ns.n):
         start = time.perf_counter()
@@ -35,7 +35,7 @@ def main() -> int:
         f"median {statistics.median(times):.3f} s, max {max(times):.3f} s (target < 1.5 s)"
     )
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "infra.cli.main", *ARGS],
+        [sys.executable, "-X", "importtime", "-m", "llmpod.cli.main", *ARGS],
         capture_output=True,
         text=True,
         check=True,

@@ -20,10 +20,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from infra.diagnose import recording
-from infra.diagnose.analyze import snapshots
-from infra.diagnose.classify import classify
-from infra.diagnose.window import LoneTtft, WindowStats, lone_ttft, window_stats
+from llmpod.diagnose import recording
+from llmpod.diagnose.analyze import snapshots
+from llmpod.diagnose.classify import classify
+from llmpod.diagnose.window import LoneTtft, WindowStats, lone_ttft, window_stats
 
 H200 = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "h200"
 REGIMES = ("idle", "healthy", "latency-bound", "throughput-bound", "memory-bound")

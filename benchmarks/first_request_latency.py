@@ -29,7 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from infra.image.runtime_files import IMAGE_PACKAGE, stage_runtime  # noqa: E402
+from llmpod.image.runtime_files import IMAGE_PACKAGE, stage_runtime  # noqa: E402
 
 MAX_MODEL_LEN = 512
 PROMPT_WORDS = 300  # ≈ a 300-token prompt for the tiny tokenizer
@@ -69,7 +69,7 @@ def _setup(work: Path) -> tuple[Path, list[str]]:
         capture_output=True, check=True, env=env,
     )  # fmt: skip
     plan = subprocess.run(
-        [sys.executable, "-m", "infra.cli.main", "plan", "--model", f"{model}/config.json",
+        [sys.executable, "-m", "llmpod.cli.main", "plan", "--model", f"{model}/config.json",
          "--gpu", "cpu", "--max-model-len", str(MAX_MODEL_LEN), "--enforce-eager", "--json"],
         capture_output=True, text=True, check=True, cwd=REPO,
     )  # fmt: skip

@@ -519,8 +519,8 @@ def render_case(sp: Any) -> dict[str, Any]:
     """Everything the pure renderers produce for one service."""
     out: dict[str, Any] = {}
     if sp.spec.backend == "kubernetes":
-        from infra.k8s.manifests import build_manifests
-        from infra.k8s.scaling import queue_query
+        from llmpod.k8s.manifests import build_manifests
+        from llmpod.k8s.scaling import queue_query
 
         out["objects"] = build_manifests(sp)
         out["promql"] = queue_query(sp)
@@ -532,8 +532,8 @@ def render_case(sp: Any) -> dict[str, Any]:
             if k.endswith((".sh", ".py"))
         }
     else:
-        from infra.aws.cloud_init import efs_mount, render_user_data
-        from infra.aws.description import describe_service
+        from llmpod.aws.cloud_init import efs_mount, render_user_data
+        from llmpod.aws.description import describe_service
 
         desc = describe_service(sp)
         out["policy"] = desc.role_policy
@@ -561,7 +561,7 @@ def check_sinks(
 ) -> list[str]:
     from ruamel.yaml import YAML
 
-    from infra.render.yaml_out import dump_yaml
+    from llmpod.render.yaml_out import dump_yaml
 
     hits: list[str] = []
     y = YAML(typ="safe")  # the C loader where ruamel.yaml.clib is present: same verdicts
@@ -669,15 +669,15 @@ def _sweep(plist: list[str]) -> dict[str, Any]:
 
     from pydantic import ValidationError
 
-    from infra.errors import LlmpodError
-    from infra.spec.planning import plan_service
-    from infra.spec.service import ServingSpec
-    from infra.spec.stack import StackSpec
+    from llmpod.errors import LlmpodError
+    from llmpod.spec.planning import plan_service
+    from llmpod.spec.service import ServingSpec
+    from llmpod.spec.stack import StackSpec
 
     root = Path(tempfile.mkdtemp(prefix="llmpod-sweep-"))
     stubs = _stub_dir(root)
     model_dir = root / "models"
-    from infra.models import catalog
+    from llmpod.models import catalog
 
     qwen = catalog.find("Qwen/Qwen2.5-7B-Instruct").config
 

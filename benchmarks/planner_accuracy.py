@@ -23,9 +23,9 @@ import re
 import sys
 from pathlib import Path
 
-from infra.errors import LlmpodError
-from infra.planner.api import make_plan
-from infra.spec.plan_flags import add_plan_arguments, request_from_args
+from llmpod.errors import LlmpodError
+from llmpod.planner.api import make_plan
+from llmpod.spec.plan_flags import add_plan_arguments, request_from_args
 
 DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared/benchmarks/vllm_kv_observations.csv"
 TOLERANCE = 0.03

@@ -29,7 +29,7 @@ def main() -> int:
     started = time.perf_counter()
     import pulumi_kubernetes  # noqa: F401  (import cost measured here, not in the render)
 
-    from infra.render.api import render_stack
+    from llmpod.render.api import render_stack
 
     imports_s = time.perf_counter() - started
     walls: list[float] = []

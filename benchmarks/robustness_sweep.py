@@ -295,7 +295,7 @@ def run_case(case: Case, project: Path, timeout: float) -> dict[str, Any]:
         env = {**os.environ, "PYTHONPATH": str(proj), "PYTHONDONTWRITEBYTECODE": "1"}
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "infra.cli.main", *case.args],
+                [sys.executable, "-m", "llmpod.cli.main", *case.args],
                 cwd=proj,
                 env=env,
                 capture_output=True,

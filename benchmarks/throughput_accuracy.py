@@ -9,7 +9,7 @@ includes one-time Triton JIT compilation, e.g. Qwen3-30B-A3B at 128: 3355 then 4
 Each run is planned again with `llmpod plan` and the plan arguments of the CSV, and
 the estimate compared with the measurement.
 
-The kernel efficiencies in infra/planner/kernels.py were fit on the FIT rows only
+The kernel efficiencies in infra/llmpod/planner/kernels.py were fit on the FIT rows only
 (``--fit`` repeats that search and prints the constants); every other row is held
 out: other dense models (Qwen3-8B, Qwen2.5-32B), fp8 KV, a second MoE (Mixtral-8x7B:
 8 wide experts, top-2, vs Qwen3-30B-A3B's 128 narrow experts, top-8), and the middle
@@ -32,9 +32,9 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from infra.planner import kernels, perf
-from infra.planner.api import make_plan
-from infra.spec.plan_flags import add_plan_arguments, request_from_args
+from llmpod.planner import kernels, perf
+from llmpod.planner.api import make_plan
+from llmpod.spec.plan_flags import add_plan_arguments, request_from_args
 
 DEFAULT_CSV = Path(__file__).resolve().parent / "throughput_h200.csv"
 TOLERANCE = 0.15

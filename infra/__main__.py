@@ -1,21 +1,16 @@
-"""Pulumi entry point (Pulumi.yaml `main: infra/`): see infra/program.py."""
+"""Pulumi entry point of this repository (Pulumi.yaml `main: infra/`).
+
+The code is the ``llmpod`` package in ``infra/llmpod``; this file only runs its
+program (``llmpod/__main__.py``). Pulumi runs it as a script, which puts this
+directory first on ``sys.path``, so ``llmpod`` imports from the checkout even
+when it is not installed into Pulumi's interpreter.
+"""
 
 from __future__ import annotations
 
+import runpy
 import sys
 from pathlib import Path
 
-# Pulumi runs this file as a script from the project root; make `infra` importable
-# even when the package is not installed into Pulumi's interpreter.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from infra.errors import LlmpodError
-from infra.program import run_program
-
-try:
-    run_program()
-except LlmpodError as err:
-    # One paragraph, not a traceback: pulumi.RunError is reported as a plain message.
-    import pulumi
-
-    raise pulumi.RunError(err.render()) from None
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+runpy.run_module("llmpod", run_name="__main__", alter_sys=True)

@@ -81,7 +81,7 @@ def tiny_model(vllm_python: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 def run_planner(args: list[str]) -> dict[str, Any]:
     """`llmpod plan ... --json`, exactly as the benchmarks call it."""
     proc = subprocess.run(
-        [sys.executable, "-m", "infra.cli.main", "plan", *args, "--json"],
+        [sys.executable, "-m", "llmpod.cli.main", "plan", *args, "--json"],
         capture_output=True,
         text=True,
         timeout=120,

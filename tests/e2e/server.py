@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.image.runtime_files import IMAGE_PACKAGE, stage_runtime
+from llmpod.image.runtime_files import IMAGE_PACKAGE, stage_runtime
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

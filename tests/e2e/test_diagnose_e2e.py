@@ -105,7 +105,7 @@ def served_model(url: str) -> str:
 
 def llmpod(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "infra.cli.main", *args],
+        [sys.executable, "-m", "llmpod.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -32,7 +32,7 @@ CATALOG_CASES = {
         "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "L4",
         "--max-model-len", "16384", "--kv-cache-dtype", "fp8",
     ],
-    # Every pass-through engine option (infra/spec/vllm_options.py EngineFlags)
+    # Every pass-through engine option (infra/llmpod/spec/vllm_options.py EngineFlags)
     # set away from its default, so each generated flag meets vLLM's parser.
     "engine-flags-l4": [
         "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "L4", "--max-model-len", "8192",

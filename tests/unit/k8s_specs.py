@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from infra.spec.planning import ServicePlan, plan_service
-from infra.spec.service import ServingSpec
+from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.spec.service import ServingSpec
 
 #: One spec per plan shape the backend must handle (layout checked in the tests).
 SHAPES: dict[str, dict[str, Any]] = {

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from infra.aws.cloud_init import efs_mount, lustre_mount, render_user_data
-from infra.aws.description import describe_service
-from infra.spec.planning import ServicePlan, plan_service
-from infra.spec.runtime import plan_file_payload
-from infra.spec.service import ServingSpec
+from llmpod.aws.cloud_init import efs_mount, lustre_mount, render_user_data
+from llmpod.aws.description import describe_service
+from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.spec.runtime import plan_file_payload
+from llmpod.spec.service import ServingSpec
 
 AWS = {
     "region": "eu-west-1",

@@ -18,10 +18,10 @@ import pulumi_aws as aws
 import pytest
 from ruamel.yaml import YAML
 
-from infra.errors import LlmpodError
-from infra.spec.planning import ServicePlan, plan_service
-from infra.spec.runtime import startup_budget_s
-from infra.spec.service import ServingSpec
+from llmpod.errors import LlmpodError
+from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.spec.runtime import startup_budget_s
+from llmpod.spec.service import ServingSpec
 
 TAGS = {"environment": "staging", "managed-by": "llmpod", "service": "chat"}
 AWS = {
@@ -73,7 +73,7 @@ def service(environment: str = "staging", **overrides: Any) -> ServicePlan:
 def build(sp: ServicePlan) -> tuple[Recorder, list[Any]]:
     recorder = Recorder()
     pulumi.runtime.set_mocks(recorder, preview=False)
-    from infra.aws.component import AwsVllmService
+    from llmpod.aws.component import AwsVllmService
 
     outputs: list[Any] = []
 
@@ -344,7 +344,7 @@ def test_bad_input_registers_nothing(
     sp = service(environment, **overrides)
     recorder = Recorder()
     pulumi.runtime.set_mocks(recorder, preview=False)
-    from infra.aws.component import AwsVllmService
+    from llmpod.aws.component import AwsVllmService
 
     with pytest.raises(LlmpodError, match=pattern):
         AwsVllmService(sp.name, sp)

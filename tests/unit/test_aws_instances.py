@@ -1,14 +1,14 @@
 """Instance choice and replica packing (pure). Expected values come from the
 instance facts (GPUs per instance, price) and the packing rule stated in
-infra/aws/instances.py, worked out by hand here."""
+infra/llmpod/aws/instances.py, worked out by hand here."""
 
 from __future__ import annotations
 
 import pytest
 
-from infra.aws.instances import choose_instance, layout_for
-from infra.errors import LlmpodError
-from infra.gpus.catalog import find_gpu
+from llmpod.aws.instances import choose_instance, layout_for
+from llmpod.errors import LlmpodError
+from llmpod.gpus.catalog import find_gpu
 
 
 def test_four_tp2_replicas_share_one_8_gpu_h100_instance() -> None:

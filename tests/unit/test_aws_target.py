@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from infra.aws.description import describe_service
-from infra.errors import LlmpodError
-from infra.spec.planning import ServicePlan, plan_service
-from infra.spec.service import ServingSpec
+from llmpod.aws.description import describe_service
+from llmpod.errors import LlmpodError
+from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.spec.service import ServingSpec
 
 GOOD_AWS = {
     "region": "us-east-1",

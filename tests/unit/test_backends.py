@@ -7,14 +7,14 @@ from typing import get_args
 
 import pytest
 
-from infra.aws.instance_catalog import INSTANCES
-from infra.backends.registry import BACKENDS, BackendName, backend_for
-from infra.errors import LlmpodError
-from infra.gpus.catalog import find_gpu
-from infra.gpus.spec import GpuSpec
-from infra.spec.planning import plan_stack
-from infra.spec.service import ServingSpec
-from infra.spec.stack import StackSpec, load_stack
+from llmpod.aws.instance_catalog import INSTANCES
+from llmpod.backends.registry import BACKENDS, BackendName, backend_for
+from llmpod.errors import LlmpodError
+from llmpod.gpus.catalog import find_gpu
+from llmpod.gpus.spec import GpuSpec
+from llmpod.spec.planning import plan_stack
+from llmpod.spec.service import ServingSpec
+from llmpod.spec.stack import StackSpec, load_stack
 
 
 def test_spec_offers_exactly_the_registered_backends() -> None:

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from infra.backends.extras import require_backends
-from infra.errors import LlmpodError
+from llmpod.backends.extras import require_backends
+from llmpod.errors import LlmpodError
 
 
 def test_aws_service_without_pulumi_aws_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,7 +28,7 @@ def test_kubernetes_only_stacks_need_no_extra(monkeypatch: pytest.MonkeyPatch) -
 def test_render_of_an_aws_stack_stops_with_the_install_hint(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from infra.cli.main import main
+    from llmpod.cli.main import main
 
     monkeypatch.setitem(sys.modules, "pulumi_aws", None)
     assert main(["render", "staging", "--out", "/nonexistent/never-written"]) == 1

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from infra.errors import LlmpodError
-from infra.models import catalog
+from llmpod.errors import LlmpodError
+from llmpod.models import catalog
 
 ENTRIES = catalog.all_entries()
 IDS = [e.name for e in ENTRIES]
@@ -279,7 +279,7 @@ def test_parameter_estimator_on_a_hand_computed_model() -> None:
 
 
 def test_catalog_configs_are_not_shared_mutable_state() -> None:
-    from infra.models.sources import load_model_config
+    from llmpod.models.sources import load_model_config
 
     first = load_model_config("qwen3-8b")
     first.config["num_hidden_layers"] = 1

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.cli.main import main
+from llmpod.cli.main import main
 
 CONTRACT_KEYS = {
     "feasible",
@@ -207,7 +207,7 @@ def test_human_output_has_no_traceback_on_bad_input() -> None:
         [
             sys.executable,
             "-m",
-            "infra.cli.main",
+            "llmpod.cli.main",
             "plan",
             "--model",
             "llama-3.1-8b",
@@ -232,7 +232,7 @@ def test_plan_command_does_not_import_heavy_modules() -> None:
     # The CLI's cold start depends on this: pulumi, boto3 and rich are only
     # imported by the commands that need them.
     code = (
-        "import sys; from infra.cli.main import main; import io, contextlib;"
+        "import sys; from llmpod.cli.main import main; import io, contextlib;"
         "buf = io.StringIO();\n"
         "with contextlib.redirect_stdout(buf): main(['plan','--model','llama-3.1-8b',"
         "'--gpu','H100','--json'])\n"

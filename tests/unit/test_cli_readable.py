@@ -21,7 +21,7 @@ def _llmpod(*argv: str, columns: int = 80) -> str:
         "TERM": "dumb",
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "infra.cli.main", *argv],
+        [sys.executable, "-m", "llmpod.cli.main", *argv],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -109,8 +109,8 @@ def test_checkpoint_and_per_gpu_weights_are_shown_apart() -> None:
 
 
 def test_serve_line_quotes_what_the_shell_would_split() -> None:
-    from infra.cli.plan_view import serve_command
-    from infra.planner.plan import Plan
+    from llmpod.cli.plan_view import serve_command
+    from llmpod.planner.plan import Plan
 
     plan = Plan(
         model="m",

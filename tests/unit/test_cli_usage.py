@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli.main import main
+from llmpod.cli.main import main
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pulumi
 import pytest
 from k8s_specs import plan
 
-from infra.render.mock_engine import run_under_mocks
+from llmpod.render.mock_engine import run_under_mocks
 
 SINGLE_CHILDREN = {
     "kubernetes:apps/v1:Deployment": 1,
@@ -25,7 +25,7 @@ SINGLE_CHILDREN = {
 def _register(shape: str) -> tuple[dict[str, Any], list[Any]]:
     import pulumi_kubernetes as k8s
 
-    from infra.components.vllm_service import VllmService
+    from llmpod.components.vllm_service import VllmService
 
     outputs: dict[str, Any] = {}
 

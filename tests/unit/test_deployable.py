@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from k8s_specs import container, one, plan
 
-from infra.k8s.manifests import build_manifests
-from infra.policy.replicas import WAIVER, check_production_replicas
-from infra.policy.scaling import Resource
+from llmpod.k8s.manifests import build_manifests
+from llmpod.policy.replicas import WAIVER, check_production_replicas
+from llmpod.policy.scaling import Resource
 
 LWS_KIND = "leaderworkerset.x-k8s.io/v1"
 

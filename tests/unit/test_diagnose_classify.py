@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from infra.diagnose import recording
-from infra.diagnose.analyze import analyze, snapshots
-from infra.diagnose.changes import propose
-from infra.diagnose.classify import classify
-from infra.diagnose.snapshot import Histogram, Snapshot
-from infra.diagnose.window import window_stats
-from infra.errors import LlmpodError
+from llmpod.diagnose import recording
+from llmpod.diagnose.analyze import analyze, snapshots
+from llmpod.diagnose.changes import propose
+from llmpod.diagnose.classify import classify
+from llmpod.diagnose.snapshot import Histogram, Snapshot
+from llmpod.diagnose.window import window_stats
+from llmpod.errors import LlmpodError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scrapes"
 INF = float("inf")

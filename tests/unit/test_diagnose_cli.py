@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli.main import main
-from infra.diagnose import recording
-from infra.diagnose.scrape import collect
+from llmpod.cli.main import main
+from llmpod.diagnose import recording
+from llmpod.diagnose.scrape import collect
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scrapes"
 THROUGHPUT = FIXTURES / "synthetic-throughput-bound.jsonl"

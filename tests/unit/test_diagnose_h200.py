@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from infra.diagnose import recording
-from infra.diagnose.analyze import snapshots
-from infra.diagnose.classify import classify
-from infra.diagnose.snapshot import Snapshot
-from infra.diagnose.window import LoneTtft, lone_ttft, window_stats
+from llmpod.diagnose import recording
+from llmpod.diagnose.analyze import snapshots
+from llmpod.diagnose.classify import classify
+from llmpod.diagnose.snapshot import Snapshot
+from llmpod.diagnose.window import LoneTtft, lone_ttft, window_stats
 
 H200 = Path(__file__).resolve().parents[1] / "fixtures" / "h200"
 EXPECTED = json.loads((H200 / "expected_regimes.json").read_text())
@@ -77,7 +77,7 @@ def test_cli_reference_recording_gives_the_unloaded_ttft(
 ) -> None:
     """c64 alone looks healthy (no queue to speak of); with the same server's
     one-stream recording as reference its TTFT is ×26 the unloaded one."""
-    from infra.cli.main import main
+    from llmpod.cli.main import main
 
     c64, alone = str(_recording("closed_c64")), str(_recording("one_stream"))
     assert main(["diagnose", "--from-file", c64, "--json"]) == 0
@@ -91,7 +91,7 @@ def test_cli_reference_recording_gives_the_unloaded_ttft(
 def test_cli_reference_without_lone_requests_is_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from infra.cli.main import main
+    from llmpod.cli.main import main
 
     busy = str(_recording("closed_c256_saturation"))
     code = main(["diagnose", "--from-file", busy, "--reference", busy, "--json"])

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from infra.diagnose import recording
-from infra.diagnose.analyze import snapshots
-from infra.diagnose.histogram import percentile
-from infra.diagnose.snapshot import Histogram
-from infra.diagnose.window import counter_delta, gauge_stats, window_stats
-from infra.errors import LlmpodError
+from llmpod.diagnose import recording
+from llmpod.diagnose.analyze import snapshots
+from llmpod.diagnose.histogram import percentile
+from llmpod.diagnose.snapshot import Histogram
+from llmpod.diagnose.window import counter_delta, gauge_stats, window_stats
+from llmpod.errors import LlmpodError
 
 INF = math.inf
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "scrapes"

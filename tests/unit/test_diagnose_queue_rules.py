@@ -5,9 +5,9 @@ Every figure is worked out in the comments from the counters set here.
 
 from __future__ import annotations
 
-from infra.diagnose.classify import classify
-from infra.diagnose.snapshot import Histogram, Snapshot
-from infra.diagnose.window import LoneTtft, lone_ttft, window_stats
+from llmpod.diagnose.classify import classify
+from llmpod.diagnose.snapshot import Histogram, Snapshot
+from llmpod.diagnose.window import LoneTtft, lone_ttft, window_stats
 
 INF = float("inf")
 
@@ -114,7 +114,7 @@ def test_lone_ttft_pools_only_intervals_with_at_most_one_request() -> None:
 
 
 def test_a_bigger_batch_is_offered_only_when_the_batch_is_full() -> None:
-    from infra.diagnose.changes import Current, propose
+    from llmpod.diagnose.changes import Current, propose
 
     w = window_stats(window(0.3))  # throughput-bound, 32 running, KV 30%
     d = classify(w)

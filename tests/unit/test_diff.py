@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from promote_fixtures import write_stacks
 
-from infra.cli.main import main
-from infra.environments.markdown import render_markdown
-from infra.environments.plan_diff import diff_stacks, parse_flags
-from infra.environments.summary import PlanSummary
-from infra.gpus.catalog import find_gpu
+from llmpod.cli.main import main
+from llmpod.environments.markdown import render_markdown
+from llmpod.environments.plan_diff import diff_stacks, parse_flags
+from llmpod.environments.summary import PlanSummary
+from llmpod.gpus.catalog import find_gpu
 
 ONE = """\
 config:
@@ -186,9 +186,9 @@ def test_layout_drift_between_environments_is_flagged(capsys: pytest.CaptureFixt
 def test_no_drift_when_promotable_specs_differ(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from infra.environments.drift import layout_drift
-    from infra.environments.summary import PlanSummary
-    from infra.spec.service import ServingSpec
+    from llmpod.environments.drift import layout_drift
+    from llmpod.environments.summary import PlanSummary
+    from llmpod.spec.service import ServingSpec
 
     a = ServingSpec.model_validate({"name": "s", "model": "llama-3.1-8b"})
     b = ServingSpec.model_validate({"name": "s", "model": "llama-3.1-8b", "max_model_len": 4096})

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.dir_lock import directory_locked
-from infra.errors import LlmpodError
-from infra.render.writer import write_tree
+from llmpod.dir_lock import directory_locked
+from llmpod.errors import LlmpodError
+from llmpod.render.writer import write_tree
 
 BUSY = LlmpodError(code="busy", message="someone else is writing", suggestions=[])
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.image.plan_file import (
+from llmpod.image.plan_file import (
     Plan,
     PlanFileError,
     WarmupConfig,

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from infra.image.runtime_files import IMAGE_PACKAGE, stage_runtime
+from llmpod.image.runtime_files import IMAGE_PACKAGE, stage_runtime
 
 FAKE_VLLM = Path(__file__).with_name("fake_vllm.py")
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -28,11 +28,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from infra.cli.main import main
-from infra.errors import LlmpodError
-from infra.k8s.validate import ManifestInvalid, validate_object
-from infra.spec.stack import StackSpec, read_stack_config
-from infra.spec.yaml_loader import load_yaml
+from llmpod.cli.main import main
+from llmpod.errors import LlmpodError
+from llmpod.k8s.validate import ManifestInvalid, validate_object
+from llmpod.spec.stack import StackSpec, read_stack_config
+from llmpod.spec.yaml_loader import load_yaml
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
 

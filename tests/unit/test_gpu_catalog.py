@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.aws.instance_catalog import instances_for
-from infra.errors import LlmpodError
-from infra.gpus.catalog import all_gpus, find_gpu
+from llmpod.aws.instance_catalog import instances_for
+from llmpod.errors import LlmpodError
+from llmpod.gpus.catalog import all_gpus, find_gpu
 
 REQUIRED = [
     "H100",

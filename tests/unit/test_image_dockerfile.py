@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from infra.errors import LlmpodError
-from infra.image.dockerfile import render_dockerfile, render_dockerignore
-from infra.image.runtime_files import RUNTIME_MODULES
+from llmpod.errors import LlmpodError
+from llmpod.image.dockerfile import render_dockerfile, render_dockerignore
+from llmpod.image.runtime_files import RUNTIME_MODULES
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE_DIR = REPO / "images" / "vllm"
@@ -22,7 +22,7 @@ def _lines(text: str, instruction: str) -> list[str]:
 
 
 def test_committed_dockerfile_is_a_fresh_render() -> None:
-    # After changing the template or the runtime modules: python -m infra.image.dockerfile
+    # After changing the template or the runtime modules: python -m llmpod.image.dockerfile
     assert (IMAGE_DIR / "Dockerfile").read_text() == render_dockerfile()
     assert (IMAGE_DIR / "Dockerfile.dockerignore").read_text() == render_dockerignore()
 
@@ -51,11 +51,13 @@ def test_every_runtime_module_is_copied_into_the_package() -> None:
     text = render_dockerfile()
     copies = _lines(text, "COPY")
     copied = sorted(
-        re.findall(r"infra/image/(\S+) /opt/llmpod/llmpod_image/\1$", "\n".join(copies), re.M)
+        re.findall(
+            r"infra/llmpod/image/(\S+) /opt/llmpod/llmpod_image/\1$", "\n".join(copies), re.M
+        )
     )
     assert copied == sorted(RUNTIME_MODULES)
     for module in RUNTIME_MODULES:
-        assert (REPO / "infra" / "image" / module).is_file(), module
+        assert (REPO / "infra" / "llmpod" / "image" / module).is_file(), module
 
 
 def test_runs_the_entrypoint_as_a_numeric_non_root_user() -> None:
@@ -79,7 +81,7 @@ def test_ports_follow_the_inputs() -> None:
 def test_dockerignore_sends_only_the_entrypoint() -> None:
     lines = [ln for ln in render_dockerignore().splitlines() if not ln.startswith("#")]
     assert lines[0] == "*"
-    assert sorted(lines[1:]) == sorted(f"!infra/image/{m}" for m in RUNTIME_MODULES)
+    assert sorted(lines[1:]) == sorted(f"!infra/llmpod/image/{m}" for m in RUNTIME_MODULES)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.image.runtime_files import IMAGE_PACKAGE, RUNTIME_MODULES, SOURCE_DIR, stage_runtime
+from llmpod.image.runtime_files import IMAGE_PACKAGE, RUNTIME_MODULES, SOURCE_DIR, stage_runtime
 
 
 def _imports(module: str) -> tuple[set[str], set[str]]:
@@ -48,7 +48,7 @@ def test_staged_package_imports_without_llmpod(tmp_path: Path) -> None:
     code = (
         f"import sys; sys.path.insert(0, {str(tmp_path)!r});"
         f" import {IMAGE_PACKAGE}.entrypoint as e;"
-        " assert 'infra' not in sys.modules; print(e.__name__)"
+        " assert 'llmpod' not in sys.modules; print(e.__name__)"
     )
     proc = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=False

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli.main import main
-from infra.errors import LlmpodError
-from infra.scaffold.project import project_name, scaffold_files
+from llmpod.cli.main import main
+from llmpod.errors import LlmpodError
+from llmpod.scaffold.project import project_name, scaffold_files
 
 FILES = {
     "Pulumi.yaml",
@@ -76,14 +76,14 @@ def test_project_names_follow_pulumis_rule(tmp_path: Path) -> None:
 
 def test_scaffolded_program_runs_llmpods_program() -> None:
     files = scaffold_files("x", "0.1.0")
-    assert 'runpy.run_module("infra", run_name="__main__")' in files["program/__main__.py"]
+    assert 'runpy.run_module("llmpod", run_name="__main__")' in files["program/__main__.py"]
     compile(files["program/__main__.py"], "program/__main__.py", "exec")
 
 
 def test_missing_templates_are_a_broken_install_not_a_jinja_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import infra.package_data as data
+    import llmpod.package_data as data
 
     monkeypatch.setattr(data, "_CANDIDATES", (tmp_path / "a", tmp_path / "b"))
     data.templates_dir.cache_clear()

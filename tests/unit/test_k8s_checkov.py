@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.render.api import render_stack
-from infra.render.writer import write_tree
+from llmpod.render.api import render_stack
+from llmpod.render.writer import write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 

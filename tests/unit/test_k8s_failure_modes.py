@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from k8s_specs import by_kind, container, one, plan
 
-from infra.gpus.catalog import find_gpu
-from infra.k8s.manifests import build_manifests
+from llmpod.gpus.catalog import find_gpu
+from llmpod.k8s.manifests import build_manifests
 
 FIXED_PROBE_BUDGET_S = 60 * 10  # the 60 × 10 s startup budget that kills 70B pods
 
@@ -264,7 +264,7 @@ def test_every_replica_does_not_recompile_the_compile_cache_is_shared_and_writab
 
 
 def test_the_cache_key_changes_with_layout_and_version_not_with_replicas() -> None:
-    from infra.spec.compile_cache import compile_cache_key
+    from llmpod.spec.compile_cache import compile_cache_key
 
     base = compile_cache_key(plan("tp1"))
     assert compile_cache_key(plan("tp1", replicas={"min": 3, "max": 3})) == base

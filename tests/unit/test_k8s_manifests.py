@@ -7,7 +7,7 @@ import json
 import pytest
 from k8s_specs import by_kind, container, one, plan
 
-from infra.k8s.manifests import build_manifests
+from llmpod.k8s.manifests import build_manifests
 
 SINGLE = [
     "ConfigMap",
@@ -62,7 +62,7 @@ def test_plan_file_carries_the_planners_vllm_args_verbatim(shape: str) -> None:
     cm = next(o for o in build_manifests(sp) if o["metadata"]["name"].endswith("-plan"))
     payload = json.loads(cm["data"]["plan.json"])
     assert payload["vllm_args"] == list(sp.plan.vllm_args)
-    # The entrypoint adds --host/--port itself (infra/image/plan_file.py).
+    # The entrypoint adds --host/--port itself (infra/llmpod/image/plan_file.py).
     assert "--port" not in payload["vllm_args"]
 
 

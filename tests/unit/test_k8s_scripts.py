@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.templating import render_template as render
+from llmpod.templating import render_template as render
 
 
 def _sh(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from infra.k8s.validate import KUBERNETES_VERSION, ManifestInvalid, validate_object
-from infra.render.api import render_stack
+from llmpod.k8s.validate import KUBERNETES_VERSION, ManifestInvalid, validate_object
+from llmpod.render.api import render_stack
 
 
 @cache

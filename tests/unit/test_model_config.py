@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from infra.errors import LlmpodError
-from infra.models.config import derive_max_model_len, parse_model_config
-from infra.models.quant_config import parse_quantization_config
-from infra.planner.quantization import online_quantization
+from llmpod.errors import LlmpodError
+from llmpod.models.config import derive_max_model_len, parse_model_config
+from llmpod.models.quant_config import parse_quantization_config
+from llmpod.planner.quantization import online_quantization
 
 BASE = {
     "architectures": ["LlamaForCausalLM"],

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.diagnose.snapshot import parse_exposition
-from infra.image.plan_check import (
+from llmpod.diagnose.snapshot import parse_exposition
+from llmpod.image.plan_check import (
     Expectation,
     RunningReportError,
     cache_config,

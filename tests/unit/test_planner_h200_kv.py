@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli.main import main
+from llmpod.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "benchmarks" / "h200" / "runs"

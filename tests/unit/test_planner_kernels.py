@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from infra.gpus.catalog import find_gpu
-from infra.models.facts import QuantFacts
-from infra.models.resolve import resolve_model
-from infra.planner.kernels import generation, weight_class
-from infra.planner.perf import expert_fraction
+from llmpod.gpus.catalog import find_gpu
+from llmpod.models.facts import QuantFacts
+from llmpod.models.resolve import resolve_model
+from llmpod.planner.kernels import generation, weight_class
+from llmpod.planner.perf import expert_fraction
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infra.models.config import parse_model_config
-from infra.models.facts import ModelFacts
-from infra.planner.layout import pp_partition, tp_violation
+from llmpod.models.config import parse_model_config
+from llmpod.models.facts import ModelFacts
+from llmpod.planner.layout import pp_partition, tp_violation
 
 
 def _divide(a: int, b: int) -> int:
@@ -93,7 +93,7 @@ def test_kv_heads_replicate_when_tp_exceeds_them() -> None:
 def test_fp8_block_shape_rejects_uneven_shards() -> None:
     # DeepSeek-V3 experts are 2048 wide with 128×128 fp8 blocks: TP 16 → 128 per
     # shard (ok), TP 32 → 64 (not a whole block).
-    from infra.models.catalog import find
+    from llmpod.models.catalog import find
 
     raw = find("deepseek-ai/DeepSeek-V3")
     m = parse_model_config(raw.config, name=raw.name)

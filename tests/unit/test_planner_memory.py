@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from infra.models.catalog import find
-from infra.models.config import parse_model_config
-from infra.models.facts import ModelFacts
-from infra.planner import kv
-from infra.planner.weights import GIB, stage_weights
+from llmpod.models.catalog import find
+from llmpod.models.config import parse_model_config
+from llmpod.models.facts import ModelFacts
+from llmpod.planner import kv
+from llmpod.planner.weights import GIB, stage_weights
 
 V = (0, 32, 0)
 
@@ -95,7 +95,7 @@ def test_fp8_checkpoint_keeps_embeddings_in_bf16() -> None:
 def test_awq_int4_group_scales_are_counted() -> None:
     m = facts("Qwen/Qwen2.5-7B-Instruct-AWQ")
     assert m.quant is not None and m.quant.method == "awq" and m.quant.group_size == 128
-    from infra.planner.weights import quant_bytes_per_param
+    from llmpod.planner.weights import quant_bytes_per_param
 
     # 4 bits + an fp16 scale and a 4-bit zero point per 128 weights.
     assert quant_bytes_per_param(m.quant, 2) == pytest.approx(0.5 + 2.5 / 128)

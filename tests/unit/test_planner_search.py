@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from infra.gpus.catalog import find_gpu
-from infra.models.resolve import resolve_model
-from infra.planner.api import make_plan
-from infra.planner.request import PlanRequest, Targets
+from llmpod.gpus.catalog import find_gpu
+from llmpod.models.resolve import resolve_model
+from llmpod.planner.api import make_plan
+from llmpod.planner.request import PlanRequest, Targets
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT.parent / "shared" / "benchmarks" / "vllm_kv_observations.csv"

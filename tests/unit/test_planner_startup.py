@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from infra.planner.startup import capture_sizes
+from llmpod.planner.startup import capture_sizes
 
 
 def _plan(*args: str) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-m", "infra.cli.main", "plan", "--json", *args],
+        [sys.executable, "-m", "llmpod.cli.main", "plan", "--json", *args],
         capture_output=True,
         text=True,
         check=False,
@@ -90,7 +90,7 @@ def test_human_output_shows_the_startup_estimate() -> None:
         [
             sys.executable,
             "-m",
-            "infra.cli.main",
+            "llmpod.cli.main",
             "plan",
             "--model",
             "llama-3.1-8b",

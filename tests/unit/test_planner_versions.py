@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from infra.errors import LlmpodError
-from infra.gpus.catalog import find_gpu
-from infra.models.resolve import resolve_model
-from infra.planner.api import make_plan
-from infra.planner.plan import Plan
-from infra.planner.request import PlanRequest
-from infra.planner.versions import parse_version, profile_for
+from llmpod.errors import LlmpodError
+from llmpod.gpus.catalog import find_gpu
+from llmpod.models.resolve import resolve_model
+from llmpod.planner.api import make_plan
+from llmpod.planner.plan import Plan
+from llmpod.planner.request import PlanRequest
+from llmpod.planner.versions import parse_version, profile_for
 
 
 def plan(version: str) -> Plan:

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from infra.policy.cost_cap import check_cost_cap
-from infra.policy.gpu_limits import check_gpu_limits
-from infra.policy.images import check_images_pinned, parse_image
-from infra.policy.privileged import check_not_privileged
-from infra.policy.probes import check_probes
-from infra.policy.replicas import check_production_replicas
-from infra.policy.scaling import Resource
-from infra.policy.weights_readonly import check_weights_read_only
+from llmpod.policy.cost_cap import check_cost_cap
+from llmpod.policy.gpu_limits import check_gpu_limits
+from llmpod.policy.images import check_images_pinned, parse_image
+from llmpod.policy.privileged import check_not_privileged
+from llmpod.policy.probes import check_probes
+from llmpod.policy.replicas import check_production_replicas
+from llmpod.policy.scaling import Resource
+from llmpod.policy.weights_readonly import check_weights_read_only
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 LWS = "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet"
@@ -254,7 +254,7 @@ def test_production_hpa_minimum_is_the_floor() -> None:
 
 
 def test_cost_cap_pass_and_fail() -> None:
-    from infra.gpus.catalog import find_gpu
+    from llmpod.gpus.catalog import find_gpu
 
     h100 = find_gpu("H100").price_per_gpu_hour
     # 2 replicas × 2 GPUs + one LWS group of 2 pods × 8 GPUs = 20 H100s.
@@ -280,7 +280,7 @@ def test_cost_cap_counts_the_autoscaler_ceiling_and_price_overrides() -> None:
 
 
 def test_required_node_affinity_counts_as_gpu_pinning_and_prices_the_dearest() -> None:
-    from infra.gpus.catalog import find_gpu
+    from llmpod.gpus.catalog import find_gpu
 
     d = deployment(1, 1)
     spec = d["spec"]["template"]["spec"]

@@ -18,8 +18,8 @@ from pulumi_policy import (
 )
 from test_policy import DEPLOYMENT, deployment
 
-from infra.policy.pack import build_policies
-from infra.spec.stack import load_stack
+from llmpod.policy.pack import build_policies
+from llmpod.spec.stack import load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = {p.name: p for p in build_policies()}
@@ -89,7 +89,7 @@ def test_stack_policy_reports_the_resource_urn() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "production"])
 def test_policy_config_matches_schemas_and_the_stack_cost_cap(stack: str) -> None:
-    config = json.loads((ROOT / "infra/policy/config" / f"{stack}.json").read_text())
+    config = json.loads((ROOT / "infra/llmpod/policy/config" / f"{stack}.json").read_text())
     assert config.pop("all") == "mandatory"
     for name, values in config.items():
         schema = POLICIES[name].config_schema
@@ -106,6 +106,6 @@ def test_policy_config_matches_schemas_and_the_stack_cost_cap(stack: str) -> Non
 def test_policy_project_file_is_python() -> None:
     from ruamel.yaml import YAML
 
-    doc = YAML(typ="safe").load((ROOT / "infra/policy/PulumiPolicy.yaml").read_text())
+    doc = YAML(typ="safe").load((ROOT / "infra/llmpod/policy/PulumiPolicy.yaml").read_text())
     assert doc["runtime"]["name"] == "python" and doc["version"]
-    assert (ROOT / "infra/policy/__main__.py").is_file()
+    assert (ROOT / "infra/llmpod/policy/__main__.py").is_file()

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from infra.adaptors import aws as aws_sdk
-from infra.aws.description import describe_service
-from infra.aws.preflight import check_quota, preflight_plans, preflight_service, require_preflight
-from infra.cli.main import main
-from infra.errors import LlmpodError
-from infra.spec.planning import ServicePlan, plan_service
-from infra.spec.service import ServingSpec
+from llmpod.adaptors import aws as aws_sdk
+from llmpod.aws.description import describe_service
+from llmpod.aws.preflight import check_quota, preflight_plans, preflight_service, require_preflight
+from llmpod.cli.main import main
+from llmpod.errors import LlmpodError
+from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.spec.service import ServingSpec
 
 HIDDEN, LAYERS, HEADS, INTER, VOCAB = 256, 4, 4, 688, 8192
 CONFIG = {

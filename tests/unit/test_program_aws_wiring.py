@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from infra.aws.instance_catalog import instances_for
-from infra.errors import LlmpodError
-from infra.program import run_program
-from infra.render.api import render_stack
-from infra.render.mock_engine import run_under_mocks
-from infra.spec.planning import ServicePlan, plan_stack
-from infra.spec.stack import load_stack, read_stack_config, stack_file
+from llmpod.aws.instance_catalog import instances_for
+from llmpod.errors import LlmpodError
+from llmpod.program import run_program
+from llmpod.render.api import render_stack
+from llmpod.render.mock_engine import run_under_mocks
+from llmpod.spec.planning import ServicePlan, plan_stack
+from llmpod.spec.stack import load_stack, read_stack_config, stack_file
 
 
 def staging_config() -> dict[str, Any]:
@@ -34,9 +34,9 @@ def test_preflight_failure_stops_the_program_before_any_registration(
     def record(name: str, *args: object, **kwargs: object) -> None:
         built.append(name)
 
-    monkeypatch.setattr("infra.aws.preflight.require_preflight", refuse)
-    monkeypatch.setattr("infra.components.vllm_service.VllmService", record)
-    monkeypatch.setattr("infra.aws.component.AwsVllmService", record)
+    monkeypatch.setattr("llmpod.aws.preflight.require_preflight", refuse)
+    monkeypatch.setattr("llmpod.components.vllm_service.VllmService", record)
+    monkeypatch.setattr("llmpod.aws.component.AwsVllmService", record)
     monkeypatch.delenv("LLMPOD_SKIP_AWS_PREFLIGHT", raising=False)
     with pytest.raises(Exception, match="weights missing in S3"):
         run_under_mocks(run_program, staging_config(), project="llmpod", stack="staging")
@@ -55,9 +55,9 @@ def test_without_the_preflight_failure_every_service_is_built(
     def record(name: str, *args: object, **kwargs: object) -> None:
         built.append(name)
 
-    monkeypatch.setattr("infra.aws.preflight.require_preflight", lambda plans: None)
-    monkeypatch.setattr("infra.components.vllm_service.VllmService", record)
-    monkeypatch.setattr("infra.aws.component.AwsVllmService", record)
+    monkeypatch.setattr("llmpod.aws.preflight.require_preflight", lambda plans: None)
+    monkeypatch.setattr("llmpod.components.vllm_service.VllmService", record)
+    monkeypatch.setattr("llmpod.aws.component.AwsVllmService", record)
     monkeypatch.delenv("LLMPOD_SKIP_AWS_PREFLIGHT", raising=False)
     run_under_mocks(run_program, staging_config(), project="llmpod", stack="staging")
     assert sorted(built) == ["llama-70b", "llama-8b-aws", "qwen3-moe"]
@@ -67,7 +67,7 @@ def test_render_skips_the_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(plans: list[ServicePlan]) -> None:
         raise AssertionError("render must not call AWS")
 
-    monkeypatch.setattr("infra.aws.preflight.require_preflight", refuse)
+    monkeypatch.setattr("llmpod.aws.preflight.require_preflight", refuse)
     result = render_stack("staging")
     assert any(path.endswith("aws-resources.json") for path in result.files)
 

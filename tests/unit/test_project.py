@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli.main import main
-from infra.errors import LlmpodError
-from infra.project import find_project
-from infra.spec.stack import stack_file
+from llmpod.cli.main import main
+from llmpod.errors import LlmpodError
+from llmpod.project import find_project
+from llmpod.spec.stack import stack_file
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = """config:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from promote_fixtures import PRODUCTION, STAGING, write_stacks
 
-from infra.cli.main import main
-from infra.spec.stack import load_stack
+from llmpod.cli.main import main
+from llmpod.spec.stack import load_stack
 
 
 @pytest.fixture

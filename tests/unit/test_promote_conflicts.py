@@ -1,4 +1,4 @@
-"""The conflict rule (infra/environments/conflicts.py) and the promotion record.
+"""The conflict rule (infra/llmpod/environments/conflicts.py) and the promotion record.
 
 Rule: with a record B of the last promotion, a leaf conflicts iff the target
 value T differs from both B and the source value S.
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from promote_fixtures import STAGING, write_stacks
 
-from infra.cli.main import main
-from infra.environments.conflicts import find_conflicts
-from infra.environments.promotable import promotable_paths
+from llmpod.cli.main import main
+from llmpod.environments.conflicts import find_conflicts
+from llmpod.environments.promotable import promotable_paths
 
 
 @pytest.mark.parametrize(

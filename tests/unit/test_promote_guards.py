@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from promote_fixtures import write_stacks
 
-from infra.cli.main import main
-from infra.environments.health import check_healthy
-from infra.environments.stack_yaml import sha256, write_if_unchanged
-from infra.errors import LlmpodError
+from llmpod.cli.main import main
+from llmpod.environments.health import check_healthy
+from llmpod.environments.stack_yaml import sha256, write_if_unchanged
+from llmpod.errors import LlmpodError
 
 
 def _server(status: int, delay_s: float = 0.0) -> Iterator[str]:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from promote_fixtures import write_stacks
 
-from infra.cli.main import main
-from infra.environments.safe_write import TEMP_INFIX
-from infra.environments.stack_yaml import sha256, write_if_unchanged
-from infra.errors import LlmpodError
+from llmpod.cli.main import main
+from llmpod.environments.safe_write import TEMP_INFIX
+from llmpod.environments.stack_yaml import sha256, write_if_unchanged
+from llmpod.errors import LlmpodError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,7 +98,7 @@ def test_a_failure_before_the_rename_leaves_no_temp_file(tmp_path: Path) -> None
 _KILLER = """
 import os, signal, sys
 from pathlib import Path
-from infra.environments.stack_yaml import sha256, write_if_unchanged
+from llmpod.environments.stack_yaml import sha256, write_if_unchanged
 
 def checkpoint(step):
     os.kill(os.getpid(), signal.SIGKILL)

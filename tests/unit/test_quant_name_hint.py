@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from infra.cli.main import main
-from infra.planner.name_hints import quantization_hint
+from llmpod.cli.main import main
+from llmpod.planner.name_hints import quantization_hint
 
 LLAMA_8B = {
     "architectures": ["LlamaForCausalLM"],

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli.main import main
-from infra.render.api import render_stack
+from llmpod.cli.main import main
+from llmpod.render.api import render_stack
 
 STACKS = ["dev", "staging", "production"]
 
@@ -131,9 +131,9 @@ def test_unknown_stack_names_the_known_ones(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_infeasible_plan_is_rejected_before_any_resource_is_registered(tmp_path: Path) -> None:
-    from infra.errors import LlmpodError
-    from infra.program import run_program
-    from infra.render.mock_engine import run_under_mocks
+    from llmpod.errors import LlmpodError
+    from llmpod.program import run_program
+    from llmpod.render.mock_engine import run_under_mocks
 
     config = {
         "llmpod:environment": "dev",

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.cli.main import main
-from infra.errors import LlmpodError
-from infra.render.output_dir import MARKER, check_output_dir
-from infra.render.writer import backup_path, recover, staging_path, write_tree
+from llmpod.cli.main import main
+from llmpod.errors import LlmpodError
+from llmpod.render.output_dir import MARKER, check_output_dir
+from llmpod.render.writer import backup_path, recover, staging_path, write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ROOT / "stacks"
@@ -156,7 +156,7 @@ def test_a_stranger_directory_under_the_staging_name_is_not_deleted(project: Pat
 _KILLER = """
 import os, signal, sys
 from pathlib import Path
-from infra.render.writer import write_tree
+from llmpod.render.writer import write_tree
 
 def checkpoint(step):
     if step == sys.argv[1]:

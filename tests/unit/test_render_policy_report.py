@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from infra.cli.main import main
-from infra.policy.rules import RESOURCE_RULES, STACK_RULES
+from llmpod.cli.main import main
+from llmpod.policy.rules import RESOURCE_RULES, STACK_RULES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -114,8 +114,8 @@ def test_replicas_policy_fires_without_the_waiver(tmp_path: Path) -> None:
 def test_project_policy_config_overrides_the_stack(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from infra.render.policy_report import policy_config
-    from infra.spec.stack import load_stack
+    from llmpod.render.policy_report import policy_config
+    from llmpod.spec.stack import load_stack
 
     spec = load_stack("production")
     (tmp_path / "policy" / "config").mkdir(parents=True)
@@ -126,7 +126,7 @@ def test_project_policy_config_overrides_the_stack(
     assert config["llmpod-stack-cost-cap"] == {"maxCostPerHour": 400, "maxGpus": 8}
     assert config["llmpod-images-pinned"] == {"environment": "production"}
     (tmp_path / "policy" / "config" / "production.json").write_text("{nope")
-    from infra.errors import LlmpodError
+    from llmpod.errors import LlmpodError
 
     with pytest.raises(LlmpodError, match=r"production\.json is not readable JSON"):
         policy_config(spec, "production", tmp_path)
@@ -135,8 +135,8 @@ def test_project_policy_config_overrides_the_stack(
 def test_the_writable_compile_cache_is_not_a_weights_mount() -> None:
     # Found by render's report: serving pods write the compile cache (its own PVC),
     # and the weights policy flagged that mount as writable weights.
-    from infra.policy.weights_readonly import COMPILE_CACHE_PATH, check_weights_read_only
-    from infra.spec.compile_cache import COMPILE_CACHE_MOUNT
+    from llmpod.policy.weights_readonly import COMPILE_CACHE_PATH, check_weights_read_only
+    from llmpod.spec.compile_cache import COMPILE_CACHE_MOUNT
 
     assert COMPILE_CACHE_PATH == COMPILE_CACHE_MOUNT
     pod: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""infra/contract.py against the image: the stdlib-only entrypoint repeats the
+"""infra/llmpod/contract.py against the image: the stdlib-only entrypoint repeats the
 contract's values as its defaults, and AWS relies on those defaults (it sets no
 drain/stop variables), so a change on one side only must fail here."""
 
@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra import contract
-from infra.image.settings import settings_from_env
-from infra.spec.planning import plan_stack
-from infra.spec.stack import load_stack
+from llmpod import contract
+from llmpod.image.settings import settings_from_env
+from llmpod.spec.planning import plan_stack
+from llmpod.spec.stack import load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 

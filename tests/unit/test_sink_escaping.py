@@ -24,19 +24,19 @@ from typing import Any, cast
 import pytest
 from ruamel.yaml import YAML
 
-import infra.aws.cloud_init as cloud_init
-from infra.aws import policies
-from infra.aws.cloud_init import UserDataInputs, WeightsMount, efs_mount, render_user_data
-from infra.aws.description import describe_service
-from infra.errors import LlmpodError
-from infra.escaping import UnsafeValue, systemd_command
-from infra.image import dockerfile
-from infra.k8s.scaling import queue_query
-from infra.render.yaml_out import dump_yaml
-from infra.spec.planning import ServicePlan, plan_service
-from infra.spec.service import ServingSpec
-from infra.templating import environment
-from infra.templating import render_template as render_k8s
+import llmpod.aws.cloud_init as cloud_init
+from llmpod.aws import policies
+from llmpod.aws.cloud_init import UserDataInputs, WeightsMount, efs_mount, render_user_data
+from llmpod.aws.description import describe_service
+from llmpod.errors import LlmpodError
+from llmpod.escaping import UnsafeValue, systemd_command
+from llmpod.image import dockerfile
+from llmpod.k8s.scaling import queue_query
+from llmpod.render.yaml_out import dump_yaml
+from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.spec.service import ServingSpec
+from llmpod.templating import environment
+from llmpod.templating import render_template as render_k8s
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
 

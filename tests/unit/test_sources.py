@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from infra.errors import LlmpodError
-from infra.models.sources import load_model_config, parse_config_json, s3_config_key
+from llmpod.errors import LlmpodError
+from llmpod.models.sources import load_model_config, parse_config_json, s3_config_key
 
 TINY = {
     "architectures": ["LlamaForCausalLM"],
@@ -137,7 +137,7 @@ def test_s3_prefix_maps_to_config_key(prefix: str, key: str) -> None:
 
 def test_importing_sources_pulls_in_no_cloud_sdk() -> None:
     code = (
-        "import sys, infra.models.sources, infra.models.catalog, infra.adaptors; "
+        "import sys, llmpod.models.sources, llmpod.models.catalog, llmpod.adaptors; "
         "bad = [m for m in ('boto3', 'botocore', 'huggingface_hub') if m in sys.modules]; "
         "print(','.join(bad))"
     )
@@ -281,7 +281,7 @@ def test_s3_access_denied_names_the_permission(monkeypatch: pytest.MonkeyPatch) 
     # reproduced with botocore's own exception type, exactly as get_object raises it.
     from botocore.exceptions import ClientError
 
-    from infra.adaptors import aws
+    from llmpod.adaptors import aws
 
     class DeniedClient:
         def get_object(self, **_: Any) -> Any:

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from infra.errors import LlmpodError
-from infra.spec.base import is_local
-from infra.spec.planning import plan_stack
-from infra.spec.service import Kubernetes, Replicas, ServingSpec, Weights
-from infra.spec.stack import StackSpec, load_stack
+from llmpod.errors import LlmpodError
+from llmpod.spec.base import is_local
+from llmpod.spec.planning import plan_stack
+from llmpod.spec.service import Kubernetes, Replicas, ServingSpec, Weights
+from llmpod.spec.stack import StackSpec, load_stack
 
 
 def stack(services: list[dict[str, Any]], environment: str = "dev", **extra: object) -> StackSpec:

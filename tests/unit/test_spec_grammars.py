@@ -13,11 +13,11 @@ import pytest
 from k8s_specs import plan as shape_plan
 from k8s_specs import spec as shape_spec
 
-from infra.errors import LlmpodError
-from infra.k8s.manifests import build_manifests
-from infra.k8s.validate import ManifestInvalid, validate_object
-from infra.spec.grammars import shown
-from infra.spec.stack import StackSpec
+from llmpod.errors import LlmpodError
+from llmpod.k8s.manifests import build_manifests
+from llmpod.k8s.validate import ManifestInvalid, validate_object
+from llmpod.spec.grammars import shown
+from llmpod.spec.stack import StackSpec
 
 
 def load(**fields: Any) -> StackSpec:
@@ -242,7 +242,7 @@ def test_a_repo_id_the_hub_client_refuses_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `llmpod plan --model hf://...` reaches the adaptor without the spec's grammar.
-    from infra.models.sources import load_model_config
+    from llmpod.models.sources import load_model_config
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(

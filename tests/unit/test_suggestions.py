@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from infra.cli.main import main
-from infra.errors import LlmpodError
-from infra.suggestion import Suggestion
+from llmpod.cli.main import main
+from llmpod.errors import LlmpodError
+from llmpod.suggestion import Suggestion
 
 
 def _plan_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
@@ -102,8 +102,8 @@ def test_tuning_is_not_suggested_when_already_set(capsys: pytest.CaptureFixture[
 
 
 def test_stack_errors_suggest_spec_keys_not_flags() -> None:
-    from infra.spec.planning import plan_service
-    from infra.spec.service import ServingSpec
+    from llmpod.spec.planning import plan_service
+    from llmpod.spec.service import ServingSpec
 
     spec = ServingSpec.model_validate(
         {

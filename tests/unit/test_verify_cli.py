@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra.cli.main import main
+from llmpod.cli.main import main
 
 FAKE_VLLM = Path(__file__).with_name("fake_vllm.py")
 SCRAPES = Path(__file__).resolve().parents[1] / "fixtures" / "scrapes"
@@ -292,11 +292,11 @@ def test_stack_service_typo_gets_a_hint(tmp_path: Path, capsys: Any) -> None:
 
 def test_mounted_plan_file_and_stack_form_hold_the_server_to_the_same_figures() -> None:
     """What the entrypoint checks (the mounted plan.json) is what `verify STACK` checks."""
-    from infra.image.plan_file import parse_plan
-    from infra.spec.planning import plan_service
-    from infra.spec.runtime import plan_file_payload, plan_file_text
-    from infra.spec.stack import load_stack
-    from infra.verify.planned import from_stack
+    from llmpod.image.plan_file import parse_plan
+    from llmpod.spec.planning import plan_service
+    from llmpod.spec.runtime import plan_file_payload, plan_file_text
+    from llmpod.spec.stack import load_stack
+    from llmpod.verify.planned import from_stack
 
     stack = load_stack("dev")
     spec = next(s for s in stack.services if s.name == "qwen-7b")

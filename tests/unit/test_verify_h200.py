@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra.cli.main import main
+from llmpod.cli.main import main
 
 VERIFY = Path(__file__).resolve().parents[1] / "fixtures" / "h200" / "verify"
 

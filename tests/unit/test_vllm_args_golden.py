@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from infra.cli.main import main
-from infra.planner.vllm_args import VllmArgs
+from llmpod.cli.main import main
+from llmpod.planner.vllm_args import VllmArgs
 
 
 def plan_args(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:

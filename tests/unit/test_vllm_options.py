@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from infra.cli.main import main
-from infra.planner.vllm_args import VllmArgs
-from infra.spec.planning import plan_service
-from infra.spec.service import ServingSpec
-from infra.spec.vllm_options import EngineFlags, VllmOptions
+from llmpod.cli.main import main
+from llmpod.planner.vllm_args import VllmArgs
+from llmpod.spec.planning import plan_service
+from llmpod.spec.service import ServingSpec
+from llmpod.spec.vllm_options import EngineFlags, VllmOptions
 
 
 def cli_plan(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:

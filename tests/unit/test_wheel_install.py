@@ -83,7 +83,9 @@ def test_the_wheel_carries_templates_and_project_files(
     installed: tuple[Path, dict[str, str]],
 ) -> None:
     venv, env = installed
-    probe = "import infra, infra.package_data as d; print(infra.__file__); print(d.templates_dir())"
+    probe = (
+        "import llmpod, llmpod.package_data as d; print(llmpod.__file__); print(d.templates_dir())"
+    )
     out = _run([str(venv / "bin" / "python"), "-c", probe], venv, env).stdout.split()
     assert out[0].startswith(str(venv)), out  # the wheel's copy, not the checkout's
     assert out[1] == str(Path(out[0]).parent / "templates")

@@ -24,12 +24,12 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from infra.cli.main import build_parser
+from llmpod.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
 #: The workflows `llmpod init` writes into users' repositories get the same checks.
-SCAFFOLD_WORKFLOWS = sorted((ROOT / "infra/scaffold/files/github/workflows").glob("*.yml"))
+SCAFFOLD_WORKFLOWS = sorted((ROOT / "infra/llmpod/scaffold/files/github/workflows").glob("*.yml"))
 EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 
 _STR = {"type": "string"}

@@ -22,7 +22,7 @@ def plan(model: str, *extra: str) -> dict:
     cmd = [
         sys.executable,
         "-m",
-        "infra.cli.main",
+        "llmpod.cli.main",
         "plan",
         "--model",
         model,

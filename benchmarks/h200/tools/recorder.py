@@ -1,6 +1,6 @@
 """Scrape vLLM's /metrics on a fixed interval into ``llmpod diagnose --save`` JSON lines.
 
-Stdlib only. Format (infra/diagnose/recording.py): one object per line,
+Stdlib only. Format (infra/llmpod/diagnose/recording.py): one object per line,
 ``{"timestamp": <Unix seconds>, "url": "<metrics URL>", "text": "<exposition>"}``.
 """
 

@@ -1,0 +1,154 @@
+"""Everything the AWS component creates, decided up front from a ServicePlan (pure).
+
+``describe_service`` runs every check (placement, instance type, CIDRs, weights
+source) before the component registers its first child, so bad input never
+leaves half a stack behind. The component only maps this onto pulumi-aws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from llmpod import contract
+from llmpod.aws import policies
+from llmpod.aws.cloud_init import UserDataInputs
+from llmpod.aws.instances import InstanceLayout, layout_for
+from llmpod.aws.target import AwsTarget, aws_target
+from llmpod.errors import LlmpodError
+from llmpod.models.resolve import WEIGHTS_MOUNT
+from llmpod.spec.compile_cache import compile_cache_key
+from llmpod.spec.planning import ServicePlan
+from llmpod.spec.runtime import plan_file_payload, startup_budget_s, volume_size_gib
+
+#: AWS Deep Learning Base AMI (NVIDIA driver, Docker, NVIDIA container toolkit),
+#: resolved by EC2 at launch from this public SSM parameter, so every instance
+#: refresh picks up the current patched AMI without a lookup at preview time.
+DEFAULT_IMAGE_ID = (
+    "resolve:ssm:/aws/service/deeplearning/ami/x86_64/"
+    "base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
+)
+#: Root device of the Ubuntu-based DLAMI; the mapping overrides its size and encryption.
+ROOT_DEVICE = "/dev/sda1"
+#: The vLLM image is ~10–20 GB per version and rolling updates keep two.
+ROOT_VOLUME_GIB = 200
+LISTENER_PORT = contract.VLLM_PORT
+HEALTH_PATH = "/health"
+#: Boot, image pull and the warmup that follows vLLM's own /health.
+BOOT_AND_PULL_S = 600
+WARMUP_S = 300
+#: The ALB keeps in-flight requests as long as the entrypoint drains.
+DEREGISTRATION_DELAY_S = contract.DRAIN_TIMEOUT_S
+#: FSx for Lustre PERSISTENT_2 sizes come in 1200 GiB steps.
+LUSTRE_STEP_GIB = 1200
+MANAGED_BY = "llmpod"
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    path: str
+    interval_s: int
+    timeout_s: int
+    healthy_threshold: int
+    unhealthy_threshold: int
+    matcher: str
+
+
+@dataclass(frozen=True)
+class AwsServiceDescription:
+    name: str
+    environment: str
+    target: AwsTarget
+    layout: InstanceLayout
+    tags: dict[str, str]
+    image_id: str
+    root_volume_gib: int
+    listener_port: int
+    health_check: HealthCheck
+    grace_period_s: int
+    deregistration_delay_s: int
+    assume_role_policy: str
+    role_policy: str
+    lustre_capacity_gib: int
+    user_data: UserDataInputs
+
+    @property
+    def gpus_total(self) -> int:
+        return self.layout.instance_count * self.layout.instance.gpus
+
+
+def _model_dir(sp: ServicePlan) -> str:
+    path = sp.model.container_path
+    prefix = WEIGHTS_MOUNT + "/"
+    if not path.startswith(prefix):
+        raise LlmpodError(
+            code="aws_invalid_target",
+            message=(
+                f"service {sp.name!r}: model {sp.spec.model!r} is a local path; AWS "
+                f"instances read weights from the shared file system under "
+                f"{WEIGHTS_MOUNT}, not from this machine."
+            ),
+            suggestions=[
+                "use a catalog name, hf://org/name or s3://bucket/prefix as model",
+                "with weights.source: s3://bucket/prefix",
+            ],
+        )
+    return path.removeprefix(prefix)
+
+
+def grace_period_s(sp: ServicePlan) -> int:
+    """ASG health-check grace: fill the volume once, boot, pull, load, warm up.
+
+    Replacing an instance during its grace period would restart the slow part; the
+    target group still keeps traffic away until /health (ready after warmup) is 200.
+    """
+    fill_s = math.ceil(sp.plan.weights_gib_total * 1024 / sp.spec.weights.load_bandwidth_mb_s)
+    return startup_budget_s(sp) + fill_s + BOOT_AND_PULL_S + WARMUP_S
+
+
+def describe_service(sp: ServicePlan) -> AwsServiceDescription:
+    """The AMI is the spec's aws.ami_id, else the DLAMI."""
+    target = aws_target(sp)
+    image_id = (sp.spec.aws.ami_id if sp.spec.aws else None) or DEFAULT_IMAGE_ID
+    e = sp.evaluation
+    layout = layout_for(e.gpu, e.gpus_per_replica, sp.plan.replicas, sp.spec.replicas.max)
+    tags = {"environment": sp.environment, "managed-by": MANAGED_BY, "service": sp.name}
+    inputs = UserDataInputs(
+        service=sp.name,
+        environment=sp.environment,
+        region=target.region,
+        image=sp.spec.image.reference,
+        plan_payload=plan_file_payload(sp),
+        layout=layout,
+        s3_url=f"s3://{target.bucket}/{target.prefix}/",
+        revision=sp.spec.revision or "unpinned",
+        model_dir=_model_dir(sp),
+        startup_timeout_s=startup_budget_s(sp),
+        compile_cache_key=compile_cache_key(sp),
+    )
+    return AwsServiceDescription(
+        name=sp.name,
+        environment=sp.environment,
+        target=target,
+        layout=layout,
+        tags=tags,
+        image_id=image_id,
+        root_volume_gib=ROOT_VOLUME_GIB,
+        listener_port=LISTENER_PORT,
+        health_check=HealthCheck(
+            path=HEALTH_PATH,
+            interval_s=15,
+            timeout_s=5,
+            healthy_threshold=2,
+            unhealthy_threshold=3,
+            matcher="200",
+        ),
+        grace_period_s=grace_period_s(sp),
+        deregistration_delay_s=DEREGISTRATION_DELAY_S,
+        assume_role_policy=policies.assume_role_policy(),
+        role_policy=policies.weights_read_policy(
+            target.bucket, target.prefix, find_ray_head=layout.multi_instance
+        ),
+        lustre_capacity_gib=LUSTRE_STEP_GIB * math.ceil(volume_size_gib(sp) / LUSTRE_STEP_GIB),
+        user_data=inputs,
+    )

@@ -1,0 +1,28 @@
+"""The one place backends are registered.
+
+Adding a backend: a package implementing ``Backend`` (its section model, cost,
+preflight, component), one entry in ``_IMPLEMENTATIONS`` and its name in
+``BackendName`` (a Literal so the spec's JSON schema lists the choices; a test
+keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from llmpod.aws.backend import AwsBackend
+from llmpod.backends.base import Backend
+from llmpod.k8s.backend import KubernetesBackend
+
+BackendName = Literal["kubernetes", "aws"]
+
+#: In the order their shared resources are created (Kubernetes' provider first,
+#: as before the seam existed, so renders stay byte-identical).
+_IMPLEMENTATIONS: tuple[Backend, ...] = (KubernetesBackend(), AwsBackend())
+
+BACKENDS: dict[str, Backend] = {b.name: b for b in _IMPLEMENTATIONS}
+
+
+def backend_for(name: str) -> Backend:
+    """The backend a spec names; the spec's Literal already refused unknown names."""
+    return BACKENDS[name]

@@ -1,0 +1,55 @@
+"""`llmpod init DIR`: start an llmpod project in a repository of your own."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+COMMAND = (
+    "init",
+    "create a new llmpod project (Pulumi.yaml, dev/staging/production stacks, CI workflows) in DIR",
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "directory",
+        nargs="?",
+        default=".",
+        type=Path,
+        help="where to create the project (default: the current directory)",
+    )
+    p.add_argument(
+        "--name", default=None, help="Pulumi project name (default: the directory's name)"
+    )
+
+
+def run(ns: argparse.Namespace) -> int:
+    from llmpod.cli.main import version
+    from llmpod.scaffold.project import project_name, scaffold_files, write_project
+
+    directory: Path = ns.directory
+    name = project_name(directory, ns.name)
+    written = write_project(directory, scaffold_files(name, version()))
+    for path in written:
+        print(f"created {path}", file=sys.stderr)
+    _record_first_promotion(directory / "stacks")
+    print(
+        f"llmpod project {name!r} in {directory.resolve()}. Next:\n"
+        f"  cd {directory} && llmpod render dev      # manifests + policy report in "
+        f"build/dev\n"
+        f"  llmpod diff staging production            # what a promotion would change"
+    )
+    return 0
+
+
+def _record_first_promotion(stacks: Path) -> None:
+    """Promote staging → production once, as `llmpod promote` would: production
+    then records what it received, so the CI guard (`promote --check`) passes
+    until someone edits production's promotable values by hand."""
+    from llmpod.environments.promote import prepare_promotion, write_promotion
+
+    promotion = prepare_promotion("staging", "production", stacks)
+    if not promotion.up_to_date:
+        write_promotion(promotion)

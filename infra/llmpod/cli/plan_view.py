@@ -1,0 +1,132 @@
+"""Human view of a plan: a summary table and a per-GPU memory bar (rich)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TextIO
+
+from llmpod.planner.plan import Plan
+
+if TYPE_CHECKING:  # this module imports rich inside the functions that print
+    from rich.console import Console
+
+_SEGMENTS = (
+    ("weights_gib", "weights", "magenta"),
+    ("activation_gib", "activation", "yellow"),
+    ("non_torch_gib", "non-torch", "red"),
+    ("cuda_graph_gib", "cuda graphs", "blue"),
+    ("kv_cache_gib", "KV cache", "green"),
+)
+
+
+def memory_bar(per_gpu: dict[str, float], width: int = 60) -> list[tuple[str, str, int]]:
+    """(label, colour, characters) per segment of the total, rounded to ``width`` chars."""
+    total = per_gpu["total_gib"] or 1.0
+    parts = []
+    for key, label, colour in _SEGMENTS:
+        value = max(0.0, per_gpu.get(key, 0.0))
+        parts.append((f"{label} {value:.2f}", colour, round(value / total * width)))
+    free = max(0, width - sum(p[2] for p in parts))
+    used = sum(max(0.0, per_gpu.get(k, 0.0)) for k, _, _ in _SEGMENTS)
+    parts.append((f"headroom {max(0.0, total - used):.2f}", "bright_black", free))
+    return parts
+
+
+def serve_command(plan: Plan) -> str:
+    """One line a user can paste into a shell: every argument shell-quoted."""
+    import shlex
+
+    return shlex.join(["vllm", "serve", *plan.vllm_args])
+
+
+def show(plan: Plan, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    # Wraps prose at the terminal's width (COLUMNS); the serve line is printed
+    # unwrapped (soft_wrap) so that copying it yields one working command.
+    console = Console(file=out, highlight=False)
+    data = plan.to_json()
+    title = f"llmpod plan — {plan.model}"
+    for warning in plan.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
+    if not plan.feasible:
+        console.print(Text(f"{title}: does not fit", style="bold red"))
+        for err in plan.errors:
+            console.print(err.render())
+        if data["per_gpu"]:
+            console.print(Text("Closest layout per GPU (GiB):", style="bold"))
+            _bar(console, data["per_gpu"])
+        return
+    table = Table(title=title, show_header=False)
+    table.add_column("", style="bold", no_wrap=True)
+    table.add_column("", overflow="fold")
+    per_gpu = data["per_gpu"]
+    rows = [
+        (
+            "GPU",
+            f"{data['gpu']} × {data['gpus_per_replica']} per replica, "
+            f"{data['replicas']} replica(s), {data['nodes_per_replica']} node(s) each",
+        ),
+        (
+            "Layout",
+            f"TP {data['tensor_parallel_size']} × PP {data['pipeline_parallel_size']}"
+            + (" + expert parallel" if data["expert_parallel"] else ""),
+        ),
+        ("Context", f"{data['max_model_len']:,} tokens"),
+        (
+            "KV cache",
+            f"{data['kv_cache_tokens']:,} tokens, {data['max_concurrency']}× "
+            "full-context concurrency per replica",
+        ),
+        ("Checkpoint", f"{data['checkpoint_gib']:.2f} GiB on disk (read from the volume)"),
+        ("Weights/GPU", f"{per_gpu['weights_gib']:.2f} GiB in each GPU's memory"),
+        (
+            "Decode (est.)",
+            ", ".join(
+                f"{k}: {v:,.0f} tok/s" for k, v in data["estimates"]["decode_tokens_per_s"].items()
+            ),
+        ),
+        ("TTFT 512 (est.)", f"{data['estimates']['ttft_s_512'] * 1000:.0f} ms"),
+        ("Startup (est.)", _startup(data["estimates"]["startup_s"])),
+        (
+            "Cost",
+            f"${data['cost']['per_hour']:.2f}/h"
+            + (
+                f", ${data['cost']['per_million_output_tokens']:.3f} per 1M output tokens"
+                if data["cost"]["per_million_output_tokens"]
+                else ""
+            ),
+        ),
+    ]
+    for k, v in rows:
+        table.add_row(k, v)
+    console.print(table)
+    console.print(Text("Per GPU (GiB):", style="bold"))
+    _bar(console, per_gpu)
+    for reason in plan.reasons:
+        console.print(Text(f"• {reason}"))
+    console.print(Text(f"vLLM {data['vllm_version']}:", style="bold"))
+    console.print(Text(serve_command(plan)), soft_wrap=True)
+
+
+def _bar(console: Console, per_gpu: dict[str, float]) -> None:
+    from rich.text import Text
+
+    bar = Text()
+    legend = Text()
+    width = min(60, max(20, getattr(console, "width", 60)))
+    for label, colour, chars in memory_bar(per_gpu, width):
+        bar.append("█" * chars, style=colour)
+        legend.append(f"■ {label}  ", style=colour)
+    console.print(bar)
+    console.print(legend)
+
+
+def _startup(s: dict[str, Any]) -> str:
+    init = s["engine_init"]
+    return (
+        f"{s['total']:.0f} s first replica, {s['total_warm_cache']:.0f} s with the compile "
+        f"cache (read weights {s['weights_read']:.0f} s, engine init {init['cold']:.0f} s "
+        f"cold / {init['warm_cache']:.0f} s warm)"
+    )

@@ -1,0 +1,78 @@
+"""The promotion record kept in the target stack file.
+
+To tell a hand edit in the target from a value that simply has not been
+promoted yet, a promotion needs the value the target received last time. The
+record keeps it, per service, as the promotable leaves that differ from the
+schema defaults, under a config key outside the ``llmpod:`` namespace:
+
+    llmpod-promotion:lastPromoted:
+      from: staging
+      services:
+        llama-70b:
+          max_model_len: 16384
+          gpus.types: [H100, H200]
+
+Pulumi passes config in foreign namespaces through untouched and
+``StackSpec.from_config`` reads only ``llmpod:`` keys, so neither the Pulumi
+program nor the policy pack sees it. It lives in the stack file (not a side
+file) so the record and the values it describes change in one atomic write
+and one reviewed diff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmpod.environments.promotable import Leaves
+
+RECORD_KEY = "llmpod-promotion:lastPromoted"
+_RECORD_COMMENT = (
+    "Written by `llmpod promote`: the promotable values this stack last received,\n"
+    "used to detect hand edits a promotion would overwrite. Do not edit by hand."
+)
+
+
+def recorded_services(config: Any) -> dict[str, dict[str, Any]]:
+    """service name → recorded leaves; {} when the file has no (readable) record."""
+    record = config.get(RECORD_KEY)
+    if not isinstance(record, dict) or not isinstance(record.get("services"), dict):
+        return {}
+    return {
+        str(name): dict(leaves)
+        for name, leaves in record["services"].items()
+        if isinstance(leaves, dict)
+    }
+
+
+def _flow(value: Any) -> Any:
+    """Lists and maps in flow style, so each recorded leaf stays on one line."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, list):
+        seq = CommentedSeq(_flow(v) for v in value)
+        seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, dict):
+        mapping = CommentedMap((k, _flow(value[k])) for k in sorted(value))
+        mapping.fa.set_flow_style()
+        return mapping
+    return value
+
+
+def update_record(config: Any, source: str, promoted: dict[str, Leaves]) -> None:
+    """Record ``promoted`` (service → explicit leaves); keep other services' entries."""
+    from ruamel.yaml.comments import CommentedMap
+
+    record = config.get(RECORD_KEY)
+    if not isinstance(record, dict):
+        record = CommentedMap()
+        config[RECORD_KEY] = record
+        config.yaml_set_comment_before_after_key(RECORD_KEY, before=_RECORD_COMMENT, indent=2)
+    record["from"] = source
+    services = record.get("services")
+    if not isinstance(services, dict):
+        services = CommentedMap()
+        record["services"] = services
+    for name in sorted(promoted):
+        leaves = promoted[name]
+        services[name] = CommentedMap((p, _flow(leaves[p])) for p in sorted(leaves))

@@ -1,0 +1,72 @@
+"""Optional custom resources: KEDA ScaledObject and Prometheus Operator ServiceMonitor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmpod.escaping import promql_string
+from llmpod.k8s.names import metadata, names_for, selector_labels
+from llmpod.k8s.sizing import pod_size
+from llmpod.spec.planning import ServicePlan
+
+#: How often KEDA polls, and how long the load must stay low before scaling in:
+#: a new replica takes minutes to load, so scale-in is deliberately slow.
+POLLING_INTERVAL_S = 15
+COOLDOWN_S = 600
+
+
+def queue_query(sp: ServicePlan) -> str:
+    """Waiting requests across the service's pods. vLLM labels its metrics with
+    model_name = --served-model-name (vLLM ≥ 0.6 metric vllm:num_requests_waiting).
+    Label values are PromQL string literals (escaped), so a model directory named
+    ``x"} or vector(1) #`` stays one value instead of rewriting the query."""
+    namespace = promql_string(sp.spec.kubernetes.namespace)
+    model = promql_string(sp.model.served_name)
+    return f"sum(vllm:num_requests_waiting{{namespace={namespace},model_name={model}}})"
+
+
+def scaled_object(sp: ServicePlan) -> dict[str, Any]:
+    """KEDA (keda.sh/v1alpha1) scales on the queue: `threshold` is waiting
+    requests per replica (the trigger's metricType defaults to AverageValue)."""
+    multi = pod_size(sp).nodes > 1
+    target = (
+        {"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet"}
+        if multi
+        else {"apiVersion": "apps/v1", "kind": "Deployment"}
+    )
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": metadata(sp, names_for(sp).workload),
+        "spec": {
+            "cooldownPeriod": COOLDOWN_S,
+            "maxReplicaCount": max(sp.spec.replicas.max, sp.plan.replicas),
+            "minReplicaCount": sp.plan.replicas,
+            "pollingInterval": POLLING_INTERVAL_S,
+            "scaleTargetRef": {**target, "name": names_for(sp).workload},
+            "triggers": [
+                {
+                    "metadata": {
+                        "query": queue_query(sp),
+                        "serverAddress": sp.spec.kubernetes.prometheus_url,
+                        "threshold": str(sp.spec.replicas.queue_target),
+                    },
+                    "type": "prometheus",
+                }
+            ],
+        },
+    }
+
+
+def service_monitor(sp: ServicePlan) -> dict[str, Any]:
+    """Prometheus Operator (monitoring.coreos.com/v1) scrape of vLLM's /metrics
+    through the Service's http port."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": metadata(sp, names_for(sp).service),
+        "spec": {
+            "endpoints": [{"interval": "15s", "path": "/metrics", "port": "http"}],
+            "selector": {"matchLabels": selector_labels(sp)},
+        },
+    }

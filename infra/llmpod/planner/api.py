@@ -1,0 +1,122 @@
+"""The planner's entry point: a PlanRequest in, a Plan out (never a traceback)."""
+
+from __future__ import annotations
+
+from llmpod.errors import LlmpodError
+from llmpod.planner.explain import reasons_for, vllm_args_for
+from llmpod.planner.plan import Plan
+from llmpod.planner.quantization import quantization_warnings
+from llmpod.planner.request import PlanRequest
+from llmpod.planner.search import check_fixed_layout, search
+from llmpod.planner.suggest import structured_suggestions
+from llmpod.suggestion import Suggestion
+
+
+def validate_request(req: PlanRequest) -> None:
+    m = req.model
+    if req.max_model_len is not None and req.max_model_len > m.max_model_len:
+        raise LlmpodError(
+            code="context_too_long",
+            message=(
+                f"max_model_len {req.max_model_len} is longer than the {m.max_model_len} "
+                f"tokens {m.name} supports (derived from its config.json as vLLM does); "
+                f"vLLM refuses it unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1."
+            ),
+            suggestions=[f"--max-model-len {m.max_model_len} or less"],
+            changes=[
+                Suggestion("max_model_len", m.max_model_len, "or less", "the model's own limit")
+            ],
+        )
+    if req.max_model_len is not None and req.max_model_len < 1:
+        raise LlmpodError(
+            code="bad_max_model_len",
+            message=f"max_model_len {req.max_model_len} must be positive.",
+            suggestions=["e.g. --max-model-len 8192"],
+        )
+    u = req.vllm.gpu_memory_utilization
+    if u is not None and not 0 < u <= 1:
+        raise LlmpodError(
+            code="bad_gpu_memory_utilization",
+            message=f"gpu_memory_utilization {u} must be in (0, 1]: it is a fraction of the "
+            f"GPU's total memory.",
+            suggestions=["e.g. --gpu-memory-utilization 0.9"],
+        )
+    check_fixed_layout(req)
+
+
+def make_plan(req: PlanRequest) -> Plan:
+    validate_request(req)
+    result = search(req)
+    version = req.vllm_version
+    warnings = tuple(
+        quantization_warnings(req.model, overridden=req.online_quantization is not None)
+    )
+    if result.best is not None:
+        chosen = result.best
+        e = chosen.evaluation
+        return Plan(
+            model=req.model.name,
+            feasible=True,
+            evaluation=e,
+            replicas=chosen.replicas,
+            vllm_args=tuple(vllm_args_for(req, e).build_args()),
+            estimates=chosen.estimates,
+            reasons=tuple(reasons_for(req, chosen, result)),
+            price_per_gpu_hour=chosen.price,
+            vllm_version=version,
+            warnings=warnings,
+        )
+    closest = result.closest
+    changes, _longest = structured_suggestions(req, closest)
+    tips = [c.as_flag() for c in changes]
+    if closest is None:
+        error = LlmpodError(
+            code="no_valid_layout",
+            message=(
+                f"No tensor/pipeline layout of {req.model.name} on "
+                f"{', '.join(g.key for g in req.gpus)} is one vLLM accepts within "
+                f"{req.max_gpus_per_replica} GPUs and {req.max_nodes_per_replica} nodes: "
+                + "; ".join(result.rejected_layouts[:4])
+                + "."
+            ),
+            suggestions=tips,
+            changes=changes,
+            exit_code=2,
+        )
+    else:
+        e = closest.evaluation
+        code = (
+            "weights_do_not_fit"
+            if not e.weights_fit
+            else "context_does_not_fit"
+            if not e.kv_fits
+            else "targets_not_met"
+        )
+        where = (
+            f"TP {e.tp} × PP {e.pp} on {e.gpus_per_replica} {e.gpu.key}"
+            if (req.tp or req.pp)
+            else f"any layout up to {req.max_gpus_per_replica} GPUs / {req.max_nodes_per_replica} "
+            f"node(s) of {', '.join(g.key for g in req.gpus)} (closest: TP {e.tp} × PP {e.pp})"
+        )
+        error = LlmpodError(
+            code=code,
+            message=f"{req.model.name} does not fit {where}: {'; '.join(closest.problems)}.",
+            suggestions=tips,
+            changes=changes,
+            exit_code=2,
+        )
+    # An infeasible plan still carries the closest layout's figures when there is one,
+    # so `plan --json` shows how far off it is.
+    return Plan(
+        model=req.model.name,
+        feasible=False,
+        evaluation=closest.evaluation if closest else None,
+        replicas=0,
+        vllm_args=(),
+        estimates=closest.estimates if closest else None,
+        reasons=(),
+        errors=(error,),
+        price_per_gpu_hour=closest.price if closest else 0.0,
+        vllm_version=version,
+        warnings=warnings,
+    )

@@ -1,0 +1,108 @@
+"""Human-readable reasons for a chosen plan, and the argument list it implies."""
+
+from __future__ import annotations
+
+from llmpod.planner.evaluate import Evaluation
+from llmpod.planner.request import PlanRequest
+from llmpod.planner.search import Candidate, SearchResult
+from llmpod.planner.vllm_args import VllmArgs
+from llmpod.planner.weights import GIB
+from llmpod.spec.vllm_options import EngineFlags
+
+
+def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
+    s = e.settings
+    m = req.model
+    cpu = e.gpu.vendor == "cpu"
+    return VllmArgs(
+        model=req.model_path,
+        served_model_name=req.served_model_name,
+        tensor_parallel_size=e.tp,
+        pipeline_parallel_size=e.pp if e.pp > 1 else None,
+        enable_expert_parallel=e.expert_parallel,
+        # Multi-node replicas run vLLM over Ray, as the LeaderWorkerSet vLLM example does.
+        distributed_executor_backend="ray" if e.nodes_per_replica > 1 else None,
+        dtype=s.served_dtype if s.served_dtype != m.dtype or req.dtype != "auto" else None,
+        quantization=req.online_quantization.vllm_name if req.online_quantization else None,
+        kv_cache_dtype=s.kv_cache_dtype if s.kv_cache_dtype != "auto" else None,
+        max_model_len=s.max_model_len,
+        # On CPU vLLM does not profile memory: the plan hands it the KV budget directly.
+        gpu_memory_utilization=None if cpu else s.utilization,
+        kv_cache_memory_bytes=int(max(0.0, e.limiting.kv_cache_gib) * GIB) if cpu else None,
+        max_num_seqs=s.max_num_seqs,
+        max_num_batched_tokens=s.max_num_batched_tokens,
+        revision=req.revision,
+        # The options vLLM gets as the user gave them: every EngineFlags field.
+        **{name: getattr(req.vllm, name) for name in EngineFlags.model_fields},
+    )
+
+
+def reasons_for(req: PlanRequest, chosen: Candidate, result: SearchResult) -> list[str]:
+    e = chosen.evaluation
+    m, s, g = req.model, e.settings, e.gpu
+    geo = e.geometry
+    out = [
+        f"{m.name}: {m.num_layers} layers, {m.num_attention_heads} attention heads, "
+        f"{m.num_kv_heads} KV heads"
+        + (f", MoE {m.moe.num_experts} experts top-{m.moe.experts_per_token}" if m.moe else "")
+        + (", MLA latent KV cache" if m.mla else "")
+        + (", hybrid sliding-window layers" if m.is_hybrid else "")
+        + f"; {e.checkpoint_bytes / GIB:.1f} GiB of weights"
+        + (f" ({s.quant.method})" if s.quant else f" ({s.served_dtype})")
+        + ".",
+        f"{g.display}: vLLM {s.profile.text} requests ceil({g.memory_gib} GiB × "
+        f"{s.utilization:g}) = {e.limiting.requested_gib:.2f} GiB per GPU; the KV cache gets "
+        f"what weights ({e.limiting.weights_gib:.2f}), activation peak "
+        f"({e.limiting.activation_gib:.2f}), non-torch ({e.limiting.non_torch_gib:.2f})"
+        + (
+            f" and CUDA graphs ({e.limiting.cuda_graph_gib:.2f})"
+            if e.limiting.cuda_graph_gib > 0
+            else ""
+        )
+        + f" leave: {e.limiting.kv_cache_gib:.2f} GiB.",
+        f"KV cache: {geo.bytes_per_token:,} bytes per token per GPU "
+        f"({s.kv_cache_dtype if s.kv_cache_dtype != 'auto' else s.served_dtype}), "
+        f"{e.capacity.num_blocks:,} blocks of {geo.block_size} = {e.capacity.tokens:,} tokens; "
+        f"one {s.max_model_len:,}-token request needs {e.capacity.blocks_per_request:,} blocks, "
+        f"so {e.capacity.max_concurrency:.2f} fit at full context.",
+        _layout_reason(e, result),
+    ]
+    if chosen.replicas > 1:
+        out.append(
+            f"{chosen.replicas} replicas: one replica runs {e.concurrent_requests} full-context "
+            f"requests at once (KV blocks and max_num_seqs {s.max_num_seqs}); the targets ask "
+            f"for {req.targets.concurrency} concurrent"
+            + (f" and {req.targets.kv_tokens:,} KV tokens" if req.targets.kv_tokens else "")
+            + (
+                f" and {req.targets.throughput_tokens_per_s:,.0f} tokens/s"
+                if req.targets.throughput_tokens_per_s
+                else ""
+            )
+            + "."
+        )
+    if e.expert_parallel:
+        out.append(
+            "Expert parallelism: each GPU holds whole experts instead of a slice of "
+            "every expert, which vLLM needs when the expert width does not split."
+        )
+    out.append(
+        f"Cost: {chosen.replicas} × {e.gpus_per_replica} × {g.key} at "
+        f"${chosen.price:.2f}/GPU-hour = ${chosen.cost:.2f}/hour ({g.price_source}, "
+        f"{g.price_as_of})."
+    )
+    out.append("Throughput and latency figures are roofline estimates, not measurements.")
+    return out
+
+
+def _layout_reason(e: Evaluation, result: SearchResult) -> str:
+    text = (
+        f"Layout TP {e.tp} × PP {e.pp} on {e.gpus_per_replica} {e.gpu.key} "
+        f"({e.nodes_per_replica} node{'s' if e.nodes_per_replica > 1 else ''}): the cheapest "
+        f"of {result.considered} layouts vLLM accepts that meets the targets; one node is "
+        f"preferred to several and TP to PP within a node."
+    )
+    if e.gpu.interconnect == "pcie" and e.tp > 1:
+        text += " These GPUs talk over PCIe, so each all-reduce costs more than on NVLink."
+    if result.rejected_layouts:
+        text += " Not possible: " + "; ".join(result.rejected_layouts[:4]) + "."
+    return text

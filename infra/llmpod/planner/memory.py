@@ -1,0 +1,127 @@
+"""Per-GPU memory as vLLM's profiler accounts it, for one pipeline stage.
+
+KV budget = ceil(total × gpu_memory_utilization) − weights − activation peak
+− non-torch − (from 0.21) the CUDA-graph estimate. See vllm_rules.md §2 and
+vllm/v1/worker/gpu_worker.py determine_available_memory.
+
+The activation peak is the larger of the dummy forward over
+max_num_batched_tokens tokens and (last stage only) the dummy sampler run over
+min(max_num_seqs, max_num_batched_tokens) requests × padded vocab; MoE layers
+add their fused-MoE workspace, which persists. Coefficients are fits to the
+logged peaks in kv_observations.csv and are recorded next to each term.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from llmpod.gpus.spec import GpuSpec
+from llmpod.models.facts import ModelFacts
+from llmpod.planner.versions import VersionProfile
+
+GIB = 1024**3
+#: During the sampler run one max_num_batched_tokens × hidden buffer (model
+#: dtype) is still alive, ×1.14: fit to Kimi-Dev-72B (hidden 8192) vs
+#: Qwen2.5-7B (hidden 3584), same vocabulary, 2.29 vs 2.21 GiB in v0.19.
+SAMPLER_HIDDEN_TENSORS = 1.14
+#: Forward pass per token: ~3 MLP-width and ~6 hidden-width tensors live at the
+#: peak (gate_up output, activation, residual, norms); fit to the Llama-3.1-8B PP4
+#: first-stage peak of 1.05 GiB at 8192 tokens (LLMD-26).
+FORWARD_MLP_TENSORS = 3
+FORWARD_HIDDEN_TENSORS = 6
+
+
+@dataclass(frozen=True)
+class StageMemory:
+    total_gib: float
+    requested_gib: float
+    weights_gib: float
+    activation_gib: float
+    non_torch_gib: float
+    cuda_graph_gib: float
+
+    @property
+    def kv_cache_gib(self) -> float:
+        return (
+            self.requested_gib
+            - self.weights_gib
+            - self.activation_gib
+            - self.non_torch_gib
+            - self.cuda_graph_gib
+        )
+
+
+def activation_gib(
+    m: ModelFacts,
+    *,
+    tp: int,
+    last_stage: bool,
+    max_num_seqs: int,
+    max_num_batched_tokens: int,
+    profile: VersionProfile,
+    act_bytes: int = 2,
+) -> float:
+    tokens = max_num_batched_tokens
+    if m.moe is not None:
+        mlp_width = (
+            max(m.moe.shared_intermediate_size, m.intermediate_size if m.moe.dense_layers else 0)
+            / tp
+        )
+    else:
+        mlp_width = m.intermediate_size / tp
+    mlp_tensors = FORWARD_MLP_TENSORS if m.mlp_matrices == 3 else 2
+    forward = (
+        tokens * act_bytes * (mlp_tensors * mlp_width + FORWARD_HIDDEN_TENSORS * m.hidden_size)
+    )
+    peak = forward / GIB
+    if last_stage:
+        reqs = min(max_num_seqs, max_num_batched_tokens)
+        sampler = (
+            profile.sampler_bytes_per_logit * reqs * m.padded_vocab
+            + SAMPLER_HIDDEN_TENSORS * tokens * m.hidden_size * act_bytes
+        ) / GIB
+        peak = max(peak, sampler)
+    if m.moe is not None:
+        # fused-MoE workspaces (tokens × top-k × [gate_up + act + down widths]);
+        # fit: Qwen3-30B-A3B +0.46 GiB, DeepSeek-V2-Lite +0.40 GiB over the sampler peak.
+        width = 3 * m.moe.expert_intermediate_size / tp + m.hidden_size
+        peak += tokens * m.moe.experts_per_token * width * act_bytes / GIB
+    return peak
+
+
+def non_torch_gib(gpu: GpuSpec, tp: int, profile: VersionProfile) -> float:
+    if gpu.vendor == "cpu":
+        return 0.0
+    if tp == 1:
+        return profile.non_torch_tp1_gib
+    if gpu.interconnect in ("nvlink", "infinity-fabric"):
+        return profile.non_torch_tp_nvlink_gib
+    return profile.non_torch_tp_pcie_gib
+
+
+def cuda_graph_gib(
+    m: ModelFacts, stage_layers: int, *, enforce_eager: bool, profile: VersionProfile, gpu: GpuSpec
+) -> float:
+    """Estimated CUDA-graph pool (only subtracted from 0.21 on).
+
+    Fit to the estimates logged by v0.19 on H100: ~0.3 GiB plus ~17.5 MiB per
+    captured layer (0.84 GiB for 32 layers, 1.7 GiB for 80), MoE +0.35 GiB.
+    """
+    subtracted = profile.subtracts_cudagraph_for(m.architecture, is_moe=m.is_moe)
+    if enforce_eager or not subtracted or gpu.vendor == "cpu":
+        return 0.0
+    return 0.3 + 0.0175 * stage_layers + (0.35 if m.moe is not None else 0.0)
+
+
+def stage_memory(
+    gpu: GpuSpec,
+    *,
+    utilization: float,
+    weights_gib: float,
+    activation: float,
+    non_torch: float,
+    cuda_graph: float,
+) -> StageMemory:
+    requested = math.ceil(gpu.memory_gib * GIB * utilization) / GIB  # v0.33 rounds up bytes
+    return StageMemory(gpu.memory_gib, requested, weights_gib, activation, non_torch, cuda_graph)

@@ -1,0 +1,220 @@
+"""Decode throughput and time to first token: roofline plus kernel efficiencies.
+
+These are estimates, labelled as such in every plan. The model:
+- a decode step reads every weight the batch activates plus every sequence's
+  KV cache. Each part is its own kernel, memory- or compute-bound, whichever
+  is slower, at the efficiency of its kernel class on this GPU generation
+  (infra/llmpod/planner/kernels.py): the quantized linear layers, the bf16 LM head
+  (the embedding table is gathered, not streamed), the MoE experts (only the
+  expected number of distinct experts B tokens hit with top-k routing), and
+  attention over the KV cache; plus a fixed per-step overhead (scheduling,
+  sampling, launch), per-layer launch gaps, and per-MoE-layer routing time;
+- tensor parallelism divides bytes and FLOPs by TP and adds two all-reduces per
+  layer, each a latency (NVLink custom all-reduce ≈ 8 µs, PCIe ≈ 30 µs) plus
+  bytes over the link — this is where NVLink and PCIe scale differently;
+- pipeline stages run one after another for a single request; with enough
+  requests in flight they overlap, so throughput is set by one stage;
+- prefill is compute-bound at an achievable fraction of the class's peak.
+Calibration: dense figures against published vLLM runs (Llama-3.1-8B bf16 on
+one H100, vLLM 0.21, TPOT 6.48 ms at concurrency 1, InferenceBench
+concurrency-sweep recipe, 2026-05; the same model on an A100 40GB, vLLM 0.23,
+~75 output tok/s at concurrency 1 and ~6.6× that at 8, johnmusgrave.com vLLM
+sweep), kernel classes against the H200 runs in benchmarks/h200 (vLLM 0.26.0;
+``python benchmarks/throughput_accuracy.py`` prints estimate vs measured, with
+the runs held out of the fit).
+The benchmark scenario matches DESIGN.md: B concurrent requests, 512 prompt
+tokens each, 128 generated, timed from submission to the last token.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from llmpod.gpus.spec import GpuSpec
+from llmpod.models.facts import ModelFacts
+from llmpod.planner import kernels
+from llmpod.planner.estimates import PerfEstimates
+from llmpod.planner.kernels import KernelClass
+
+#: Per decode step: scheduler, sampler, graph launch (vLLM V1, CUDA graphs on).
+STEP_OVERHEAD_S = 0.0005
+#: Per running sequence per decode step, per (padded) vocabulary entry: the
+#: sampler's work on each sequence's logits grows with the batch and the
+#: vocabulary. Fit to the H200 runs (benchmarks/h200): without it large batches
+#: of small models are over-estimated, and the size of the miss tracks the
+#: vocabulary (Mixtral 32k under, Qwen 152k over, Llama 128k between).
+PER_LOGIT_STEP_S = 1e-10
+#: Kernel-launch gaps per layer per step that CUDA graphs do not remove (~10 µs:
+#: the 8B H100 TPOT above is 0.3 ms over its bandwidth bound).
+PER_LAYER_OVERHEAD_S = 10e-6
+#: Per request: HTTP, tokenisation, detokenisation (fixed part of TTFT).
+REQUEST_OVERHEAD_S = 0.006
+ALLREDUCE_LATENCY_S = {"nvlink": 8e-6, "infinity-fabric": 15e-6, "pcie": 30e-6, "none": 0.0}
+#: Pipeline hop between stages across nodes (NCCL send/recv over EFA/InfiniBand).
+PP_HOP_S = 60e-6
+PROMPT, OUTPUT = 512, 128
+CONCURRENCIES = (1, 8, 32, 128)
+
+
+@dataclass(frozen=True)
+class PerfInputs:
+    model: ModelFacts
+    gpu: GpuSpec
+    tp: int
+    pp: int
+    #: Bytes one GPU streams per step, by kernel class: the (possibly quantized)
+    #: linear layers of attention and dense/shared MLPs, the LM head (bf16,
+    #: always read), and the MoE experts (all of them; a step reads a share).
+    linear_bytes_per_gpu: float
+    lm_head_bytes_per_gpu: float
+    expert_bytes_per_gpu: float
+    kv_bytes_per_token_per_gpu: float
+    #: Parameters one token multiplies by: outside the experts, and in its top-k experts.
+    dense_params_per_token: float
+    expert_params_per_token: float
+    weight_kernel: KernelClass
+    #: w8a8 with fp8/int8 math on this GPU (else weight-only dequant or bf16 math).
+    low_precision_math: bool
+    max_num_seqs: int
+    max_num_batched_tokens: int
+    kv_token_capacity: int
+    cross_node: bool
+
+    @property
+    def active_params_per_token(self) -> float:
+        return self.dense_params_per_token + self.expert_params_per_token
+
+
+def expert_fraction(m: ModelFacts, batch_tokens: int) -> float:
+    """Expected share of experts a step reads: each of B tokens picks k of E.
+
+    With independent uniform routing an expert is missed by one token with
+    probability 1 − k/E, so E·(1 − (1 − k/E)^B) distinct experts are read:
+    k at B = 1, all of them at large B.
+    """
+    if m.moe is None:
+        return 1.0
+    k, e = m.moe.experts_per_token, m.moe.num_experts
+    return 1.0 - (1.0 - k / e) ** batch_tokens
+
+
+def _allreduce_s(p: PerfInputs, tokens: int) -> float:
+    if p.tp == 1:
+        return 0.0
+    layers = p.model.num_layers / p.pp
+    size = tokens * p.model.hidden_size * 2 * 2 * (p.tp - 1) / p.tp
+    per = ALLREDUCE_LATENCY_S[p.gpu.interconnect] + size / (p.gpu.interconnect_gbs * 1e9)
+    return 2 * layers * per
+
+
+def _peak_flops(p: PerfInputs, kernel: KernelClass) -> float:
+    eff = kernels.efficiency(p.gpu, kernel).compute
+    if kernel == p.weight_kernel and p.low_precision_math and p.gpu.fp8_tflops:
+        # int8 tensor throughput equals fp8's on every GPU that has both.
+        return p.gpu.fp8_tflops * 1e12 * eff
+    return p.gpu.bf16_tflops * 1e12 * eff
+
+
+def _bandwidth(p: PerfInputs, kernel: KernelClass) -> float:
+    return p.gpu.hbm_bandwidth_gbs * 1e9 * kernels.efficiency(p.gpu, kernel).bandwidth
+
+
+def _gemm_s(p: PerfInputs, kernel: KernelClass, bytes_: float, params: float, tokens: int) -> float:
+    """One class's GEMMs of one stage: memory- or compute-bound, whichever is slower."""
+    memory = bytes_ / p.pp / _bandwidth(p, kernel)
+    compute = 2 * params * tokens / (p.tp * p.pp) / _peak_flops(p, kernel)
+    return max(memory, compute)
+
+
+def _fixed_per_step_s(p: PerfInputs, batch: int) -> float:
+    m = p.model
+    layers = m.num_layers / p.pp
+    gen = kernels.generation(p.gpu)
+    sampler = PER_LOGIT_STEP_S * batch * m.padded_vocab
+    fixed = (STEP_OVERHEAD_S + sampler) / p.pp + layers * PER_LAYER_OVERHEAD_S
+    if m.moe is not None:
+        moe_layers = (m.num_layers - len(m.moe.dense_layers)) / p.pp
+        fixed += moe_layers * kernels.MOE_LAYER_S[gen]
+    return fixed
+
+
+def _weights_s(p: PerfInputs, tokens: int) -> float:
+    m = p.model
+    lm_head = m.padded_vocab * m.hidden_size
+    dense = max(0.0, p.dense_params_per_token - lm_head)
+    head_kernel: KernelClass = "dense"
+    t = _gemm_s(p, p.weight_kernel, p.linear_bytes_per_gpu, dense, tokens) + _gemm_s(
+        p, head_kernel, p.lm_head_bytes_per_gpu, lm_head, tokens
+    )
+    if p.expert_bytes_per_gpu:
+        t += _gemm_s(
+            p,
+            "moe",
+            p.expert_bytes_per_gpu * expert_fraction(m, tokens),
+            p.expert_params_per_token,
+            tokens,
+        )
+    return t
+
+
+def stage_step_s(p: PerfInputs, batch: int, context: int) -> float:
+    """One decode step of one pipeline stage for ``batch`` sequences."""
+    kv_s = batch * context * p.kv_bytes_per_token_per_gpu / p.pp / _bandwidth(p, "dense")
+    return _weights_s(p, batch) + kv_s + _allreduce_s(p, batch) + _fixed_per_step_s(p, batch)
+
+
+def decode_step_s(p: PerfInputs, batch: int, context: int) -> float:
+    if p.pp == 1:
+        return stage_step_s(p, batch, context)
+    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else 10e-6)
+    if batch < p.pp:  # nothing to overlap: stages run back to back
+        return p.pp * stage_step_s(p, batch, context) + hops
+    micro = math.ceil(batch / p.pp)
+    return p.pp * stage_step_s(p, micro, context) + hops / p.pp
+
+
+def prefill_s(p: PerfInputs, tokens: int) -> float:
+    m = p.model
+    attn_flops = 2 * m.num_layers * m.num_attention_heads * m.head_dim * tokens * PROMPT
+    attn_s = attn_flops / p.tp / _peak_flops(p, "dense")
+    # All stages in sequence: a prompt passes every layer once.
+    return p.pp * _weights_s(p, tokens) + attn_s + _allreduce_s(p, tokens) * p.pp + STEP_OVERHEAD_S
+
+
+def ttft_s(p: PerfInputs, prompt: int = PROMPT) -> float:
+    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else 10e-6)
+    return prefill_s(p, prompt) + hops + REQUEST_OVERHEAD_S
+
+
+def benchmark_tokens_per_s(p: PerfInputs, concurrency: int) -> float:
+    """Aggregate output tokens/s for ``concurrency`` × (512 in, 128 out)."""
+    per_request_tokens = PROMPT + OUTPUT
+    fits = max(1, min(concurrency, p.max_num_seqs, p.kv_token_capacity // per_request_tokens))
+    waves = math.ceil(concurrency / fits)
+    batch = min(concurrency, fits)
+    prefill_tokens = batch * PROMPT
+    chunks = math.ceil(prefill_tokens / p.max_num_batched_tokens)
+    prefill = sum(
+        prefill_s(p, min(p.max_num_batched_tokens, prefill_tokens - i * p.max_num_batched_tokens))
+        for i in range(chunks)
+    )
+    decode = OUTPUT * decode_step_s(p, batch, PROMPT + OUTPUT // 2)
+    wave_s = prefill + decode + REQUEST_OVERHEAD_S
+    return concurrency * OUTPUT / (waves * wave_s)
+
+
+def estimates(p: PerfInputs) -> PerfEstimates:
+    return {
+        "decode_tokens_per_s": {
+            str(c): round(benchmark_tokens_per_s(p, c), 1) for c in CONCURRENCIES
+        },
+        "ttft_s_512": round(ttft_s(p), 4),
+        "inter_token_latency_s": round(decode_step_s(p, 1, PROMPT + OUTPUT // 2), 5),
+        "method": (
+            "estimate, not a measurement: per kernel class (dense, fp8, int8, int4, "
+            "fused MoE) max(bytes / achievable HBM bandwidth, FLOPs / achievable peak) "
+            "+ all-reduce + step, layer and MoE-routing overheads; efficiencies fit to "
+            "vLLM 0.26.0 H200 runs (benchmarks/h200)"
+        ),
+    }

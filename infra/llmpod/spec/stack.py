@@ -1,0 +1,127 @@
+"""A stack (one environment): its services, loaded once from stack config.
+
+The same data arrives two ways: from ``pulumi.Config("llmpod")`` inside a
+Pulumi program, or from ``stacks/Pulumi.<stack>.yaml`` for offline commands
+(render, plan, promote). Both go through ``StackSpec.from_config``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from llmpod.errors import LlmpodError, hint
+from llmpod.spec.base import SpecModel
+from llmpod.spec.errors import spec_error
+from llmpod.spec.grammars import OutputDir
+from llmpod.spec.service import ServingSpec
+
+#: Stack config keys llmpod reads (namespace "llmpod:"), camelCase as Pulumi config is.
+CONFIG_KEYS = {
+    "environment": "environment",
+    "services": "services",
+    "renderDir": "render_dir",
+    "costCapPerHour": "cost_cap_per_hour",
+}
+
+Environment = Literal["dev", "staging", "production"]
+
+
+class StackSpec(SpecModel):
+    environment: Environment
+    services: Annotated[list[ServingSpec], Field(min_length=1)]
+    render_dir: OutputDir | None = None
+    """dev: the Kubernetes provider writes YAML here instead of calling a cluster."""
+    cost_cap_per_hour: Annotated[float, Field(gt=0)] | None = None
+    """Refuse plans whose total GPU cost per hour exceeds this (policy)."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> StackSpec:
+        names = [s.name for s in self.services]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"service names must be unique; repeated: {', '.join(dupes)}")
+        if self.environment == "production":
+            for s in self.services:
+                if s.aws and not s.aws.allow_public and "0.0.0.0/0" in s.aws.allowed_cidrs:
+                    raise ValueError(
+                        f"service {s.name!r}: aws.allowed_cidrs contains 0.0.0.0/0 in "
+                        f"production; list the client CIDRs, or set aws.allow_public: true "
+                        f"if the endpoint really is public"
+                    )
+        return self
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], *, where: str) -> StackSpec:
+        """Build from ``{"llmpod:services": [...], ...}`` (stack file) or bare keys."""
+        data: dict[str, Any] = {}
+        for key, value in config.items():
+            ns, _, name = key.partition(":") if ":" in key else ("llmpod", "", key)
+            if ns != "llmpod":
+                continue  # provider settings (kubernetes:, aws:) are not ours
+            if name not in CONFIG_KEYS:
+                raise LlmpodError(
+                    code="invalid_spec",
+                    message=f"{where}: unknown config key 'llmpod:{name}'."
+                    f"{hint(name, CONFIG_KEYS)}",
+                    suggestions=[f"use one of {', '.join('llmpod:' + k for k in CONFIG_KEYS)}"],
+                )
+            data[CONFIG_KEYS[name]] = value
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise spec_error(exc, cls, where=where) from None
+
+
+def stack_file(stack: str, stacks_dir: Path | None = None) -> Path:
+    """``stacks_dir``/Pulumi.<stack>.yaml; by default the current project's
+    stackConfigDir (infra/llmpod/project.py), never the directory llmpod is installed in."""
+    from llmpod.project import stacks_dir as project_stacks_dir
+
+    directory = project_stacks_dir(stacks_dir)
+    path = directory / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(
+            p.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            for p in directory.glob("Pulumi.*.yaml")
+        )
+        raise LlmpodError(
+            code="unknown_stack",
+            message=f"No stack {stack!r}: {path} does not exist.{hint(stack, known)}",
+            suggestions=[f"use one of {', '.join(known) or '(none found)'}"],
+        )
+    return path
+
+
+def read_stack_config(path: Path) -> dict[str, Any]:
+    from llmpod.spec.yaml_loader import load_yaml, read_limited
+
+    doc = load_yaml(read_limited(path), path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
+        raise LlmpodError(
+            code="stack_yaml_invalid",
+            message=f"{path} must be a mapping with a 'config:' mapping.",
+            suggestions=["see `llmpod init` for the layout of a stack file"],
+        )
+    return dict(doc.get("config") or {})
+
+
+def load_stack(stack: str, stacks_dir: Path | None = None) -> StackSpec:
+    path = stack_file(stack, stacks_dir)
+    return StackSpec.from_config(read_stack_config(path), where=str(path))
+
+
+def load_service(stack: str, service: str) -> tuple[StackSpec, ServingSpec]:
+    """A stack and one of its services, or a clear error naming the services it has."""
+    loaded = load_stack(stack)
+    names = [s.name for s in loaded.services]
+    spec = next((s for s in loaded.services if s.name == service), None)
+    if spec is None:
+        raise LlmpodError(
+            code="unknown_service",
+            message=f"stack {stack!r} has no service {service[:80]!r}.{hint(service, names)}",
+            suggestions=[f"use one of {', '.join(sorted(names))}"],
+        )
+    return loaded, spec
