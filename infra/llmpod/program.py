@@ -9,14 +9,21 @@ and nothing half-created.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pulumi
 
 from llmpod.backends.extras import require_backends
 from llmpod.backends.registry import BACKENDS
+from llmpod.errors import LlmpodError
 from llmpod.spec.planning import ServicePlan, plan_stack
 from llmpod.spec.stack import StackSpec
+
+#: Optional keys Pulumi.yaml declares with ``default: ""``: the CLI insists on a default
+#: for every declared key a stack may leave out, and hands the program that "" (seen with
+#: CLI v3.276.0: staging and production, which set no renderDir, got renderDir "").
+_UNSET_WHEN_EMPTY = frozenset({"llmpod:renderDir"})
 
 
 def stack_config() -> dict[str, Any]:
@@ -35,6 +42,8 @@ def stack_config() -> dict[str, Any]:
         if not key.startswith("llmpod:"):
             continue
         raw = everything[key]
+        if key in _UNSET_WHEN_EMPTY and raw == "":
+            continue
         try:
             out[key] = json.loads(raw)
         except (TypeError, ValueError):
@@ -49,6 +58,10 @@ def run_program(*, preflight: bool = True) -> list[ServicePlan]:
     cannot describe instances)."""
     where = f"stack {pulumi.get_stack()!r} (llmpod: config)"
     spec = StackSpec.from_config(stack_config(), where=where)
+    if os.environ.get("LLMPOD_SKIP_AWAIT") == "1":
+        # CI against an API server with no nodes (scripts/local_cluster.sh); see
+        # StackSpec.skip_await. Read here, at run time, never at import.
+        spec = spec.model_copy(update={"skip_await": True})
     require_backends((s.name, s.backend) for s in spec.services)
     plans = plan_stack(spec)  # raises before anything is registered
     in_use = [b for b in BACKENDS.values() if any(p.backend is b for p in plans)]
@@ -65,3 +78,13 @@ def run_program(*, preflight: bool = True) -> list[ServicePlan]:
                 pulumi.export(f"{sp.name}.{output}", getattr(component, output))
     pulumi.export("costPerHour", round(total_cost, 2))
     return plans
+
+
+def main() -> None:
+    """What Pulumi runs: ``python -m llmpod`` through a project's ``Pulumi.yaml``, or an
+    Automation API inline program. An llmpod error (bad spec, no fit) reaches the user
+    as one paragraph through ``pulumi.RunError``, never as a traceback."""
+    try:
+        run_program()
+    except LlmpodError as err:
+        raise pulumi.RunError(err.render()) from None

@@ -10,6 +10,7 @@ or a user's own repository, is its own project.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +26,25 @@ class Project:
     name: str
     stacks_dir: Path
     """Where Pulumi.<stack>.yaml files live (absolute)."""
+    main: str = "."
+    """The program directory (``main:``), relative to the root."""
 
     @property
     def root(self) -> Path:
         return self.file.parent
+
+    def path_for_plugins(self, path: str) -> str:
+        """A project-relative ``path`` as Pulumi's plugins must be given it.
+
+        Pulumi starts the program and its resource plugins in the program directory
+        (``main:``), not the project root, so the Kubernetes provider resolved the dev
+        stack's ``renderDir: build/dev-rendered`` to ``infra/build/dev-rendered``
+        (seen with CLI v3.276.0 and provider 4.25.0). Rewritten relative to ``main``,
+        the value stays the same on every machine (no churn in previews).
+        """
+        if Path(path).is_absolute():
+            return path
+        return os.path.relpath(self.root / path, self.root / self.main)
 
 
 def _project_file(start: Path) -> Path | None:
@@ -66,10 +82,18 @@ def _read_project(path: Path) -> Project:
             suggestions=["set stackConfigDir: stacks"],
         )
     name = doc.get("name")
+    main = doc.get("main") or "."
+    if not isinstance(main, str):
+        raise LlmpodError(
+            code="project_yaml_invalid",
+            message=f"{path}: main must be a path, not {str(main)[:60]!r}.",
+            suggestions=["set main: to the directory that holds __main__.py, e.g. main: infra/"],
+        )
     return Project(
         file=path,
         name=str(name) if name else path.parent.name,
         stacks_dir=(path.parent / config_dir).resolve(),
+        main=main,
     )
 
 

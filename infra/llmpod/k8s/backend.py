@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from llmpod.backends.base import Backend
@@ -36,9 +37,14 @@ class KubernetesBackend(Backend):
         import pulumi_kubernetes as k8s
 
         if stack.render_dir:
+            render_dir = _render_dir_for_provider(stack.render_dir)
             # dev: write YAML instead of calling a cluster, so `pulumi up -s dev`
             # works anywhere (pulumi-kubernetes renderYamlToDirectory).
-            return k8s.Provider("k8s", render_yaml_to_directory=stack.render_dir)
+            # kubeconfig="" on purpose: the SDK otherwise fills it from $KUBECONFIG, and
+            # the provider (4.25.0, Provider.CheckConfig) refuses any kubeconfig beside
+            # renderYamlToDirectory, so `pulumi up -s dev` failed for every user whose
+            # shell points at a cluster.
+            return k8s.Provider("k8s", render_yaml_to_directory=render_dir, kubeconfig="")
         return k8s.Provider("k8s")
 
     def component(self, sp: ServicePlan, shared: Any) -> pulumi.ComponentResource:
@@ -49,3 +55,24 @@ class KubernetesBackend(Backend):
         return VllmService(
             sp.name, sp, opts=pulumi.ResourceOptions(providers={"kubernetes": shared})
         )
+
+
+def _render_dir_for_provider(render_dir: str) -> str:
+    """``renderDir`` is relative to the project root (where ``llmpod render`` and the
+    README put it); the provider runs in the program directory. The root is Pulumi's
+    (set by the language host), else the working directory's project (an Automation
+    API inline program has no root directory); with no project at all (a bare mock
+    run) the value passes through."""
+    import os
+
+    import pulumi
+
+    from llmpod.errors import LlmpodError
+    from llmpod.project import find_project
+
+    root = pulumi.get_root_directory() or os.getcwd()
+    try:
+        project = find_project(Path(root))
+    except LlmpodError:
+        return render_dir
+    return project.path_for_plugins(render_dir)

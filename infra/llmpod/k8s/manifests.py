@@ -56,4 +56,14 @@ def build_manifests(sp: ServicePlan) -> list[dict[str, Any]]:
         objects.append(scaled_object(sp))
     if sp.spec.kubernetes.service_monitor:
         objects.append(service_monitor(sp))
+    if sp.skip_await:
+        objects = [_skip_await(obj) for obj in objects]
     return objects
+
+
+def _skip_await(obj: dict[str, Any]) -> dict[str, Any]:
+    """The same object with pulumi-kubernetes' ``pulumi.com/skipAwait`` annotation
+    (annotations kept sorted, so previews never churn)."""
+    meta = obj["metadata"]
+    annotations = {**meta.get("annotations", {}), "pulumi.com/skipAwait": "true"}
+    return {**obj, "metadata": {**meta, "annotations": dict(sorted(annotations.items()))}}

@@ -35,6 +35,9 @@ class ServicePlan:
     evaluation: Evaluation
     #: ``plan.estimates``, likewise never None here.
     estimates: Estimates
+    #: Mark every object ``pulumi.com/skipAwait`` (StackSpec.skip_await): for control
+    #: planes with no nodes, where nothing ever becomes ready.
+    skip_await: bool = False
 
     @property
     def name(self) -> str:
@@ -83,11 +86,13 @@ def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
     )
 
 
-def plan_service(spec: ServingSpec, environment: str) -> ServicePlan:
+def plan_service(spec: ServingSpec, environment: str, *, skip_await: bool = False) -> ServicePlan:
     model = resolve_model(spec.model)
     plan = make_plan(request_for(spec, model))
     if plan.feasible and plan.evaluation is not None and plan.estimates is not None:
-        return ServicePlan(spec, model, plan, environment, plan.evaluation, plan.estimates)
+        return ServicePlan(
+            spec, model, plan, environment, plan.evaluation, plan.estimates, skip_await
+        )
     err = plan.errors[0]
     # A stack file is edited, not a command line: ways out as spec keys.
     tips = [c.as_spec() for c in err.changes] if err.changes else err.suggestions
@@ -102,7 +107,9 @@ def plan_service(spec: ServingSpec, environment: str) -> ServicePlan:
 
 def plan_stack(stack: StackSpec) -> list[ServicePlan]:
     """Plan every service, or raise on the first that cannot be served."""
-    plans = [plan_service(s, stack.environment) for s in stack.services]
+    plans = [
+        plan_service(s, stack.environment, skip_await=stack.skip_await) for s in stack.services
+    ]
     cap = stack.cost_cap_per_hour
     total = sum(p.cost_per_hour for p in plans)
     if cap is not None and total > cap:

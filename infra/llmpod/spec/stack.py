@@ -24,6 +24,7 @@ CONFIG_KEYS = {
     "services": "services",
     "renderDir": "render_dir",
     "costCapPerHour": "cost_cap_per_hour",
+    "skipAwait": "skip_await",
 }
 
 Environment = Literal["dev", "staging", "production"]
@@ -36,6 +37,13 @@ class StackSpec(SpecModel):
     """dev: the Kubernetes provider writes YAML here instead of calling a cluster."""
     cost_cap_per_hour: Annotated[float, Field(gt=0)] | None = None
     """Refuse plans whose total GPU cost per hour exceeds this (policy)."""
+    skip_await: bool = False
+    """Mark every Kubernetes object ``pulumi.com/skipAwait: "true"``, so ``pulumi up``
+    does not wait for readiness. Only for control planes without nodes (CI against a
+    bare API server, dry environments), where no pod is ever scheduled and the
+    provider would wait 10 minutes per object; a real cluster wants the waits (they
+    are what holds traffic until the model is loaded). Also set by
+    ``LLMPOD_SKIP_AWAIT=1`` in the environment of ``pulumi up``/``preview``."""
 
     @model_validator(mode="after")
     def _rules(self) -> StackSpec:
