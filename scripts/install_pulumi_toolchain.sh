@@ -13,6 +13,10 @@
 #   pulumi-resource-kubernetes  github.com/pulumi/pulumi-kubernetes/provider/v4   release 4.25.0
 #   kine                        github.com/k3s-io/kine                            v0.17.5
 #   kube-apiserver              k8s.io/kubernetes/cmd/kube-apiserver              v1.37.2
+#   kube-controller-manager     k8s.io/kubernetes/cmd/kube-controller-manager     v1.37.2
+#     (scripts/local_cluster.sh runs only its namespace, PVC-protection and garbage-
+#     collector controllers, so a destroy can finish: each removes finalizers nothing
+#     else removes)
 #
 # Not built: the Python language host (github.com/pulumi/pulumi/sdk/python/cmd/
 # pulumi-language-python/v3). It is its own module with pseudo-versions only, and the
@@ -57,9 +61,16 @@ flock 9
 export GOTOOLCHAIN=local GOFLAGS="-mod=readonly" CGO_ENABLED=0
 go_version="$(go env GOVERSION)"
 
+module_of() { # tool → its tools module under scripts/toolchain/
+  case "$1" in
+    kube-apiserver | kube-controller-manager) echo kubernetes ;;
+    *) echo "$1" ;;
+  esac
+}
+
 stamp_for() { # tool → stamp path keyed on its module files, this script and the Go version
   local tool="$1" module key
-  module="$modules/$tool"
+  module="$modules/$(module_of "$tool")"
   key="$(cat "$module"/go.mod "$module"/go.sum "$module"/*.go "${BASH_SOURCE[0]}" 2>/dev/null |
     sha256sum | cut -c1-16)"
   echo "$cache/stamps/$tool-$go_version-$key.ok"
@@ -133,20 +144,21 @@ build_kine() {
   install_built kine --help
 }
 
-build_kube_apiserver() {
+build_kubernetes() { # tool: kube-apiserver | kube-controller-manager
   # Clients (and the Kubernetes provider) refuse a server that reports v0.0.0: set the
   # version the way Kubernetes' own build does (hack/lib/version.sh).
-  local pkg=k8s.io/component-base/version minor="${KUBERNETES_VERSION#v1.}"
+  local tool="$1" pkg=k8s.io/component-base/version minor="${KUBERNETES_VERSION#v1.}"
   minor="${minor%%.*}"
-  timed_build kube-apiserver go build -C "$modules/kube-apiserver" -trimpath -ldflags "-s -w \
+  timed_build "$tool" go build -C "$modules/kubernetes" -trimpath -ldflags "-s -w \
     -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor \
     -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z" \
-    -o "$bin/kube-apiserver.new" k8s.io/kubernetes/cmd/kube-apiserver
-  install_built kube-apiserver --version
+    -o "$bin/$tool.new" "k8s.io/kubernetes/cmd/$tool"
+  install_built "$tool" --version
 }
 
 tools=("$@")
-[[ ${#tools[@]} -gt 0 ]] || tools=(pulumi pulumi-resource-kubernetes kine kube-apiserver)
+[[ ${#tools[@]} -gt 0 ]] ||
+  tools=(pulumi pulumi-resource-kubernetes kine kube-apiserver kube-controller-manager)
 for tool in "${tools[@]}"; do
   stamp="$(stamp_for "$tool")"
   if [[ -f "$stamp" && -x "$bin/$tool" ]]; then
@@ -156,9 +168,10 @@ for tool in "${tools[@]}"; do
     pulumi) build_pulumi ;;
     pulumi-resource-kubernetes) build_provider ;;
     kine) build_kine ;;
-    kube-apiserver) build_kube_apiserver ;;
+    kube-apiserver | kube-controller-manager) build_kubernetes "$tool" ;;
     *)
-      log "unknown tool '$tool' (pulumi, pulumi-resource-kubernetes, kine, kube-apiserver)"
+      log "unknown tool '$tool' (pulumi, pulumi-resource-kubernetes, kine, kube-apiserver,"
+      log "kube-controller-manager)"
       exit 1
       ;;
   esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real Kubernetes control plane on 127.0.0.1, without Docker: kine (etcd API over
-# SQLite) and kube-apiserver v1.37.2, both built from pinned Go modules by
-# scripts/install_pulumi_toolchain.sh.
+# SQLite), kube-apiserver v1.37.2 and three controllers of kube-controller-manager
+# v1.37.2, all built from pinned Go modules by scripts/install_pulumi_toolchain.sh.
 #
 # Usage: scripts/local_cluster.sh up DIR     # prints DIR/kubeconfig as its last line
 #        scripts/local_cluster.sh down DIR   # stops what `up` started, removes DIR's state
@@ -15,20 +15,28 @@
 # versions (the Go module zips of each project, checksummed by the Go sum
 # database); and finally DIR/kubeconfig.
 #
-# What it is not: there is no kubelet, scheduler or controller-manager. Objects are
-# stored, validated, defaulted and admitted exactly as a cluster would, but pods are
-# never created or scheduled (so Deployments and Jobs never become ready: use
-# LLMPOD_SKIP_AWAIT=1), and the garbage collector is off in the API server (no
-# foreground-deletion finalizers that only the controller-manager would remove).
+# What it is not: there is no kubelet or scheduler, and kube-controller-manager runs
+# only the three controllers that finish a delete: the namespace controller (a
+# deleted Namespace is emptied and removed instead of staying Terminating), the
+# PVC-protection controller (it removes the kubernetes.io/pvc-protection finalizer
+# admission puts on every claim) and the garbage collector (it removes the
+# foregroundDeletion finalizer the Kubernetes provider's deletes ask for). Objects
+# are stored, validated, defaulted and admitted exactly as a cluster would, but no
+# pod is ever created (no Deployment, Job or LeaderWorkerSet controller), so nothing
+# becomes ready: use LLMPOD_SKIP_AWAIT=1.
 set -euo pipefail
 
 KUBERNETES_VERSION="v1.37.2"
+# The kube-controller-manager controllers that finish a delete (see above).
+CONTROLLERS="namespace-controller,persistentvolumeclaim-protection-controller"
+CONTROLLERS+=",garbage-collector-controller"
 # Custom resources llmpod can render, and where each definition comes from.
 #   module@version  path-in-module-zip
+# (KEDA v2.21 needs Go 1.27; v2.20.2 is the newest this machine's Go 1.26 can fetch.)
 CRD_SOURCES=(
   "sigs.k8s.io/lws@v0.8.0 config/crd/bases/leaderworkerset.x-k8s.io_leaderworkersets.yaml"
-  "github.com/kedacore/keda/v2@v2.21.1 config/crd/bases/keda.sh_scaledobjects.yaml"
-  "github.com/kedacore/keda/v2@v2.21.1 config/crd/bases/keda.sh_triggerauthentications.yaml"
+  "github.com/kedacore/keda/v2@v2.20.2 config/crd/bases/keda.sh_scaledobjects.yaml"
+  "github.com/kedacore/keda/v2@v2.20.2 config/crd/bases/keda.sh_triggerauthentications.yaml"
   "github.com/prometheus-operator/prometheus-operator@v0.85.0 example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"
 )
 
@@ -58,6 +66,7 @@ stop_pid() { # pidfile: TERM, wait up to 15 s, then KILL; only a process we star
 }
 
 down() {
+  stop_pid "$dir/kube-controller-manager.pid"
   stop_pid "$dir/kube-apiserver.pid"
   stop_pid "$dir/kine.pid"
   rm -rf "$dir/state" "$dir/pki" "$dir/kubeconfig" "$dir/tokens.csv"
@@ -107,7 +116,7 @@ crd_files() { # prints one CRD file path per line, downloading the pinned module
     path="${entry#* }"
     # Outside any module: only the zip (no dependencies), verified against the sum database.
     json="$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$module")" ||
-      die "go mod download $module failed"
+      die "go mod download $module failed: $json"
     mdir="$("$python_bin" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])' <<<"$json")"
     [[ -f "$mdir/$path" ]] || die "$module has no $path"
     echo "$mdir/$path"
@@ -118,19 +127,21 @@ crd_files() { # prints one CRD file path per line, downloading the pinned module
 up() {
   command -v openssl >/dev/null || die "openssl is needed to make the cluster's certificates"
   local bin
-  bin="$(bash "$repo_root/scripts/install_pulumi_toolchain.sh" kine kube-apiserver | tail -n 1)"
+  bin="$(bash "$repo_root/scripts/install_pulumi_toolchain.sh" kine kube-apiserver \
+    kube-controller-manager | tail -n 1)"
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
   down 2>/dev/null # a previous run's processes and state never leak into this one
   mkdir -p "$dir/state"
   make_pki
-  local token kine_port kine_metrics api_port url
+  local token kine_port kine_metrics api_port kcm_port url
   token="$(openssl rand -hex 24)"
   printf '%s,llmpod-admin,llmpod-admin,"system:masters"\n' "$token" >"$dir/tokens.csv"
   chmod 600 "$dir/tokens.csv"
   kine_port="$(free_port)"
   kine_metrics="$(free_port)"
   api_port="$(free_port)"
+  kcm_port="$(free_port)"
 
   setsid "$bin/kine" \
     --endpoint "sqlite://$dir/state/kine.db?_journal=WAL&cache=shared&_busy_timeout=30000" \
@@ -144,6 +155,7 @@ up() {
     --storage-backend etcd3 \
     --bind-address 127.0.0.1 \
     --advertise-address 127.0.0.1 \
+    --endpoint-reconciler-type none \
     --secure-port "$api_port" \
     --tls-cert-file "$dir/pki/apiserver.crt" \
     --tls-private-key-file "$dir/pki/apiserver.key" \
@@ -155,7 +167,6 @@ up() {
     --service-account-key-file "$dir/pki/sa.pub" \
     --service-account-signing-key-file "$dir/pki/sa.key" \
     --service-cluster-ip-range 10.96.0.0/16 \
-    --enable-garbage-collector=false \
     --profiling=false \
     --cert-dir "$dir/pki" \
     >"$dir/kube-apiserver.log" 2>&1 </dev/null &
@@ -184,8 +195,23 @@ current-context: llmpod-local
 EOF
   chmod 600 "$dir/kubeconfig"
 
+  setsid "$bin/kube-controller-manager" \
+    --kubeconfig "$dir/kubeconfig" \
+    --authentication-kubeconfig "$dir/kubeconfig" \
+    --authorization-kubeconfig "$dir/kubeconfig" \
+    --controllers "$CONTROLLERS" \
+    --bind-address 127.0.0.1 \
+    --secure-port "$kcm_port" \
+    --cert-dir "$dir/pki/kcm" \
+    --leader-elect=false \
+    --profiling=false \
+    >"$dir/kube-controller-manager.log" 2>&1 </dev/null &
+  echo $! >"$dir/kube-controller-manager.pid"
+
   log "installing custom resource definitions"
-  crd_files | "$python_bin" "$repo_root/scripts/apply_crds.py" --kubeconfig "$dir/kubeconfig" ||
+  local crds
+  crds="$(crd_files)" || { down; exit 1; }
+  "$python_bin" "$repo_root/scripts/apply_crds.py" --kubeconfig "$dir/kubeconfig" <<<"$crds" ||
     { down; exit 1; }
   log "ready: KUBECONFIG=$dir/kubeconfig"
   echo "$dir/kubeconfig"

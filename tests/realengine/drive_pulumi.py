@@ -82,7 +82,10 @@ def main(argv: list[str]) -> int:
     from llmpod.program import main as llmpod_program
 
     work_dir = args.work_dir.resolve()
-    report: dict[str, Any] = {"steps": [], "outputs": {}}
+    import llmpod
+
+    # Which llmpod ran the program (the checkout's, or a wheel's in a venv).
+    report: dict[str, Any] = {"steps": [], "outputs": {}, "llmpod": llmpod.__file__}
     started = time.monotonic()
     stack = auto.create_or_select_stack(
         stack_name=args.stack,

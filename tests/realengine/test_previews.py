@@ -23,8 +23,10 @@ def test_previews_without_a_cluster_list_every_resource(
     objects = objects_from_texts(rendered.files.values())
     report = engine.drive(project, stack, "select", "preview")
     preview = step(report, "preview")
-    # The stack, the provider, one component per service, then every object llmpod renders.
-    assert preview["changes"] == {"create": len(objects) + len(rendered.services) + 2}
+    # The stack, the provider, one component per service and one for the stack's
+    # Namespaces, then every object llmpod renders.
+    components = len(rendered.services) + 1
+    assert preview["changes"] == {"create": len(objects) + components + 2}
     for _, kind, _, name in objects:
         assert f" {kind.lower()}-{name} " in preview["stdout"], (kind, name)
 
@@ -37,7 +39,7 @@ def test_a_pull_request_preview_names_the_changed_fields(engine: Engine, project
     # vLLM from is replaced (the provider treats ConfigMap data as immutable), showing the
     # argument that changed; the Deployment is updated in place (its plan hash and its
     # compile-cache directory, which is keyed on the layout, change, so pods roll).
-    assert diff["changes"] == {"replace": 1, "update": 1, "same": 12}
+    assert diff["changes"] == {"replace": 1, "update": 1, "same": 14}
     text = diff["stdout"]
     assert "+-kubernetes:core/v1:ConfigMap: (replace)" in text
     assert "configmap-qwen-7b-plan" in text

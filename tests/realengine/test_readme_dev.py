@@ -40,11 +40,13 @@ def test_readme_steps_on_dev_write_what_llmpod_render_writes(engine: Engine, pro
     report = engine.drive(project, "dev", "select", "preview", "up", "preview-no-changes")
     preview, up = step(report, "preview"), step(report, "up")
     expected = objects_from_texts(render_stack("dev").files.values())
-    # The stack, the Kubernetes provider, the service's component, then every object.
-    assert preview["changes"] == {"create": len(expected) + 3}
+    # The stack, the Kubernetes provider, the service's component and the Namespaces
+    # component, then every object.
+    resources = len(expected) + 4
+    assert preview["changes"] == {"create": resources}
     assert up["changes"] == preview["changes"]
     # --expect-no-changes passed: a second preview of the same files changes nothing.
-    assert step(report, "preview-no-changes")["changes"] == {"same": len(expected) + 3}
+    assert step(report, "preview-no-changes")["changes"] == {"same": resources}
     assert report["outputs"]["qwen-7b.endpoint"] == "http://qwen-7b.llm-dev.svc:80"
 
     written = objects_in_dir(project / RENDERED)
@@ -52,5 +54,5 @@ def test_readme_steps_on_dev_write_what_llmpod_render_writes(engine: Engine, pro
     assert set(object_differences(written, expected)) == EXPECTED_DIFFERENCES
 
     destroyed = engine.drive(project, "dev", "destroy")
-    assert step(destroyed, "destroy")["changes"] == {"delete": len(expected) + 3}
+    assert step(destroyed, "destroy")["changes"] == {"delete": resources}
     assert objects_in_dir(project / RENDERED) == {}

@@ -10,18 +10,15 @@ while llmpod itself comes only from the wheel.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-#: What the sdist/wheel build reads; copied so the build never writes into the checkout.
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "infra", "templates")
 
+# The wheel and its venv: the session fixture `installed_wheel` (tests/conftest.py),
+# shared with the real-engine test of a project made by that wheel's `llmpod init`.
 pytestmark = [pytest.mark.packaging, pytest.mark.timeout(600)]
 
 
@@ -33,56 +30,10 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
     return result
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    root = tmp_path_factory.mktemp("wheel")
-    src = root / "src"
-    src.mkdir()
-    for name in SOURCES:
-        path = REPO / name
-        if path.is_dir():
-            shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(path, src / name)
-    # Neither this checkout nor its editable install may leak into the venv.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            ".",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "-q",
-            "-w",
-            str(root / "dist"),
-        ],
-        src,
-        env,
-    )
-    [wheel] = sorted((root / "dist").glob("llmpod-*.whl"))
-    venv = root / "venv"
-    _run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-        root,
-        env,
-    )
-    python = venv / "bin" / "python"
-    _run(
-        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
-        root,
-        env,
-    )
-    return venv, env
-
-
 def test_the_wheel_carries_templates_and_project_files(
-    installed: tuple[Path, dict[str, str]],
+    installed_wheel: tuple[Path, dict[str, str]],
 ) -> None:
-    venv, env = installed
+    venv, env = installed_wheel
     probe = (
         "import llmpod, llmpod.package_data as d; print(llmpod.__file__); print(d.templates_dir())"
     )
@@ -93,9 +44,9 @@ def test_the_wheel_carries_templates_and_project_files(
 
 
 def test_installed_llmpod_scaffolds_and_renders_a_project_elsewhere(
-    installed: tuple[Path, dict[str, str]], tmp_path: Path
+    installed_wheel: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
-    venv, env = installed
+    venv, env = installed_wheel
     llmpod = str(venv / "bin" / "llmpod")
     version = _run([llmpod, "--version"], tmp_path, env).stdout
     assert version.strip() == "llmpod 0.1.0"
@@ -118,9 +69,9 @@ def test_installed_llmpod_scaffolds_and_renders_a_project_elsewhere(
 
 
 def test_promote_edits_the_projects_files_never_the_checkouts(
-    installed: tuple[Path, dict[str, str]], tmp_path: Path
+    installed_wheel: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
-    venv, env = installed
+    venv, env = installed_wheel
     llmpod = str(venv / "bin" / "llmpod")
     _run([llmpod, "init", "p"], tmp_path, env)
     project = tmp_path / "p"

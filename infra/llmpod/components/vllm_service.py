@@ -43,7 +43,9 @@ class VllmService(pulumi.ComponentResource):
         self, name: str, service_plan: ServicePlan, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("llmpod:kubernetes:VllmService", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # Children do not inherit the component's depends_on (the Namespace their
+        # objects land in): pass it on, so nothing is sent before its namespace exists.
+        child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         self.objects = {
             obj["kind"] + "/" + obj["metadata"]["name"]: register(obj, child)
             for obj in build_manifests(service_plan)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,28 +34,50 @@ class KubernetesBackend(Backend):
         # offline (infra/llmpod/k8s/validate.py) and the API server checks the rest.
         return None
 
-    def shared_resources(self, stack: StackSpec) -> pulumi.ProviderResource:
+    def shared_resources(self, stack: StackSpec) -> KubernetesShared:
         import pulumi_kubernetes as k8s
 
+        from llmpod.components.namespaces import Namespaces
+        from llmpod.k8s.namespaces import namespace_objects
+
         if stack.render_dir:
-            render_dir = _render_dir_for_provider(stack.render_dir)
             # dev: write YAML instead of calling a cluster, so `pulumi up -s dev`
             # works anywhere (pulumi-kubernetes renderYamlToDirectory).
+            render_dir = _render_dir_for_provider(stack.render_dir)
             # kubeconfig="" on purpose: the SDK otherwise fills it from $KUBECONFIG, and
             # the provider (4.25.0, Provider.CheckConfig) refuses any kubeconfig beside
             # renderYamlToDirectory, so `pulumi up -s dev` failed for every user whose
             # shell points at a cluster.
-            return k8s.Provider("k8s", render_yaml_to_directory=render_dir, kubeconfig="")
-        return k8s.Provider("k8s")
+            provider = k8s.Provider("k8s", render_yaml_to_directory=render_dir, kubeconfig="")
+        else:
+            provider = k8s.Provider("k8s")
+        namespaces = Namespaces(stack, provider).by_name if namespace_objects(stack) else {}
+        return KubernetesShared(provider, namespaces)
 
     def component(self, sp: ServicePlan, shared: Any) -> pulumi.ComponentResource:
         import pulumi
 
         from llmpod.components.vllm_service import VllmService
 
+        assert isinstance(shared, KubernetesShared)
+        namespace = shared.namespaces.get(sp.spec.kubernetes.namespace)
         return VllmService(
-            sp.name, sp, opts=pulumi.ResourceOptions(providers={"kubernetes": shared})
+            sp.name,
+            sp,
+            opts=pulumi.ResourceOptions(
+                providers={"kubernetes": shared.provider},
+                depends_on=[namespace] if namespace is not None else None,
+            ),
         )
+
+
+@dataclass(frozen=True)
+class KubernetesShared:
+    """What every Kubernetes service of a stack shares: the provider, and the
+    Namespaces the stack creates (by name), which the services' objects wait for."""
+
+    provider: pulumi.ProviderResource
+    namespaces: dict[str, pulumi.CustomResource]
 
 
 def _render_dir_for_provider(render_dir: str) -> str:

@@ -157,6 +157,10 @@ class Warmup(SpecModel):
 
 class Kubernetes(SpecModel):
     namespace: DnsLabel = local("llm")
+    create_namespace: bool = local(False)
+    """Create ``namespace`` with the stack (once, however many services share it) and
+    delete it on destroy. Leave false where the platform team owns the namespace; the
+    API server refuses every object in a namespace that does not exist."""
     tolerations_for_gpu_taint: bool = local(True)
     """Tolerate the usual nvidia.com/gpu / amd.com/gpu NoSchedule taints."""
     extra_node_selector: dict[LabelKey, LabelValue] = local(default_factory=dict)
