@@ -65,7 +65,7 @@ def systemd_word(value: object) -> str:
     text = text.replace("%", "%%")
     if not isinstance(value, Expand):
         text = text.replace("$", "$$")
-    if _SYSTEMD_BARE.match(text) or (isinstance(value, Expand) and _EXPAND_BARE.match(text)):
+    if _SYSTEMD_BARE.fullmatch(text) or (isinstance(value, Expand) and _EXPAND_BARE.fullmatch(text)):
         return text
     if "'" not in text and "\\" not in text:
         return f"'{text}'"

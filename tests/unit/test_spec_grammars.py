@@ -252,3 +252,60 @@ def test_a_repo_id_the_hub_client_refuses_is_a_clear_error(
     ) as info:
         load_model_config("hf://org/-leading", cache_dir=tmp_path)
     assert info.value.code == "unknown_model"
+
+
+#: One valid value per grammar; each must refuse the same value with a trailing "\n",
+#: a trailing "\r\n" and a leading space (`$` with re.match accepted "chat\n", which
+#: then reached file names and metadata.name).
+_VALID_PER_GRAMMAR = {
+    "dns_label_problem": "chat",
+    "dns_subdomain_problem": "llama.example.com",
+    "label_key_problem": "team",
+    "label_value_problem": "ml",
+    "region_problem": "us-east-1",
+    "bucket_problem": "my-bucket",
+    "key_prefix_problem": "models/llama",
+    "cidr_problem": "10.0.0.0/8",
+    "image_repository_problem": "ghcr.io/llmpod/vllm",
+    "image_tag_problem": "v0.32.0",
+    "digest_problem": "sha256:" + "a" * 64,
+    "version_problem": "0.32.0",
+    "git_revision_problem": "main",
+    "hub_repo_problem": "Qwen/Qwen2.5-7B-Instruct",
+    "local_path_problem": "/models/qwen",
+    "hf_ref_problem": "hf://Qwen/Qwen2.5-7B-Instruct@main",
+    "s3_ref_problem": "s3://my-bucket/models/llama",
+    "weights_source_problem": "s3://my-bucket/models/llama",
+    "model_ref_problem": "Qwen/Qwen2.5-7B-Instruct",
+    "dir_problem": "build/dev-rendered",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_VALID_PER_GRAMMAR))
+@pytest.mark.parametrize("wrap", ["{}\n", "{}\r\n", " {}"])
+def test_every_grammar_means_the_whole_value(name: str, wrap: str) -> None:
+    from llmpod.spec import grammars
+
+    problem = getattr(grammars, name)
+    valid = _VALID_PER_GRAMMAR[name]
+    assert problem(valid) is None, (name, valid)
+    assert problem(wrap.format(valid)) is not None, (name, wrap.format(valid))
+
+
+@pytest.mark.parametrize("kind", ["vpc", "subnet", "ami"])
+def test_aws_ids_mean_the_whole_value(kind: str) -> None:
+    from llmpod.spec.grammars import aws_id_problem
+
+    valid = f"{kind}-0123456789abcdef0"
+    assert aws_id_problem(kind, valid) is None
+    for bad in (valid + "\n", valid + "\r\n", " " + valid):
+        assert aws_id_problem(kind, bad) is not None, bad
+
+
+def test_a_service_name_with_a_trailing_newline_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from llmpod.spec.service import ServingSpec
+
+    with pytest.raises(ValidationError, match="name"):
+        ServingSpec.model_validate({"name": "chat\n", "model": "Qwen/Qwen2.5-7B-Instruct"})

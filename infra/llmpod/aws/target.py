@@ -64,7 +64,7 @@ def aws_target(sp: ServicePlan) -> AwsTarget:
             "is not 'aws'",
             "set backend: aws and an aws: section, or use the Kubernetes backend",
         )
-    if aws.vpc_id is None or not _VPC.match(aws.vpc_id):
+    if aws.vpc_id is None or not _VPC.fullmatch(aws.vpc_id):
         raise _bad(
             name,
             "aws.vpc_id",
@@ -73,7 +73,7 @@ def aws_target(sp: ServicePlan) -> AwsTarget:
             "set aws.vpc_id to the VPC the instances and load balancer live in "
             "(vpc-0123456789abcdef0)",
         )
-    bad_subnets = [s for s in aws.subnet_ids if not _SUBNET.match(s)]
+    bad_subnets = [s for s in aws.subnet_ids if not _SUBNET.fullmatch(s)]
     if bad_subnets:
         raise _bad(
             name,

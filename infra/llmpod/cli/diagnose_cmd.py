@@ -44,7 +44,7 @@ MAX_WINDOW_S = 3600.0
 
 
 def parse_duration(text: str) -> float:
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if not match:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration; use e.g. 60s, 2m, 500ms")
     seconds = float(match.group(1)) * _UNIT_S[match.group(2)]

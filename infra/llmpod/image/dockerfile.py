@@ -27,7 +27,7 @@ _IMAGE_NAME = re.compile(r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::\d+/[a-z0-9._/-]+)?
 
 
 def _check_inputs(vllm_version: str, base_image: str, digest: str | None) -> None:
-    if not _VERSION.match(vllm_version):
+    if not _VERSION.fullmatch(vllm_version):
         raise LlmpodError(
             code="bad_vllm_version",
             message=f"image: vllm_version {vllm_version!r} is not a release version."
@@ -37,14 +37,14 @@ def _check_inputs(vllm_version: str, base_image: str, digest: str | None) -> Non
         )
     # Registries with a port (host:5000/name) are fine; a tag or digest on the name is not.
     tail = base_image.rsplit("/", 1)[-1]
-    if "@" in base_image or ":" in tail or not _IMAGE_NAME.match(base_image):
+    if "@" in base_image or ":" in tail or not _IMAGE_NAME.fullmatch(base_image):
         raise LlmpodError(
             code="bad_base_image",
             message=f"image: base_image {base_image!r} must be a repository name without"
             " tag or digest; the tag comes from vllm_version and the digest from digest.",
             suggestions=[f"use '{DEFAULT_BASE_IMAGE}'"],
         )
-    if digest is not None and not _DIGEST.match(digest):
+    if digest is not None and not _DIGEST.fullmatch(digest):
         raise LlmpodError(
             code="bad_image_digest",
             message=f"image: digest {digest!r} is not 'sha256:' followed by 64 lowercase"

@@ -146,7 +146,7 @@ def _from_file(path: Path) -> RawModelConfig:
 
 
 def _from_hf(text: str, cache_dir: Path | None) -> RawModelConfig:
-    match = _HF_REF.match(text)
+    match = _HF_REF.fullmatch(text)
     if not match:
         raise LlmpodError(
             code="unknown_model",
@@ -170,7 +170,7 @@ def _from_hf(text: str, cache_dir: Path | None) -> RawModelConfig:
 
 
 def _from_s3(text: str) -> RawModelConfig:
-    match = _S3_REF.match(text)
+    match = _S3_REF.fullmatch(text)
     if not match:
         raise LlmpodError(
             code="unknown_model",

@@ -21,7 +21,7 @@ _PROJECT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 def project_name(directory: Path, explicit: str | None = None) -> str:
     if explicit is not None:
-        if not _PROJECT_NAME.match(explicit):
+        if not _PROJECT_NAME.fullmatch(explicit):
             raise LlmpodError(
                 code="bad_argument",
                 message=f"--name {explicit[:100]!r} is not a Pulumi project name (letters, "

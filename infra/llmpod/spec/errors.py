@@ -25,7 +25,7 @@ def _path(loc: tuple[Any, ...], prefix: str) -> str:
             out += f"[{part}]"
         elif part == "[key]":
             out += " (the key)"
-        elif (i + 1 < len(loc) and loc[i + 1] == "[key]") or not _PLAIN_KEY.match(str(part)):
+        elif (i + 1 < len(loc) and loc[i + 1] == "[key]") or not _PLAIN_KEY.fullmatch(str(part)):
             # A user-written mapping key: shown like a value (truncated, escaped).
             out += f"[{shown(part, 40)}]"
         else:

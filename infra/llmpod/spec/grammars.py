@@ -51,7 +51,7 @@ def dns_label_problem(value: str, max_len: int = 63) -> str | None:
         return "it is empty"
     if len(value) > max_len:
         return f"it is {len(value)} characters long (at most {max_len})"
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):
         return _control(value) or (
             "it must start and end with a letter or digit"
             if value[0] == "-" or value[-1] == "-"
@@ -65,7 +65,7 @@ def dns_subdomain_problem(value: str) -> str | None:
         return "it is empty"
     if len(value) > 253:
         return f"it is {len(value)} characters long (at most 253)"
-    if not _DNS_SUBDOMAIN.match(value):
+    if not _DNS_SUBDOMAIN.fullmatch(value):
         return _control(value) or (
             "every dot-separated part must start and end with a letter or digit"
             if re.fullmatch(r"[-a-z0-9.]+", value)
@@ -83,7 +83,7 @@ def label_key_problem(value: str) -> str | None:
         return "its name part is empty"
     if len(name) > 63:
         return f"its name part is {len(name)} characters long (at most 63)"
-    if not _QUALIFIED_NAME.match(name):
+    if not _QUALIFIED_NAME.fullmatch(name):
         return _qualified_problem(name)
     return None
 
@@ -93,7 +93,7 @@ def label_value_problem(value: str) -> str | None:
         return None
     if len(value) > 63:
         return f"it is {len(value)} characters long (at most 63)"
-    if not _QUALIFIED_NAME.match(value):
+    if not _QUALIFIED_NAME.fullmatch(value):
         return _qualified_problem(value)
     return None
 
@@ -119,7 +119,7 @@ _AWS_IDS = {
 
 
 def region_problem(value: str) -> str | None:
-    if _REGION.match(value):
+    if _REGION.fullmatch(value):
         return None
     return _control(value) or "it is not of the form us-east-1, eu-west-2, us-gov-west-1"
 
@@ -128,7 +128,7 @@ def bucket_problem(value: str) -> str | None:
     """S3 general purpose bucket naming rules (S3 User Guide, 'Bucket naming rules')."""
     if not 3 <= len(value) <= 63:
         return f"it has {len(value)} characters (3 to 63)"
-    if not _BUCKET.match(value):
+    if not _BUCKET.fullmatch(value):
         return _control(value) or (
             _first_bad(value, "a-z0-9.-")
             if re.search(r"[^a-z0-9.-]", value)
@@ -160,13 +160,13 @@ def key_prefix_problem(value: str) -> str | None:
     parts = value.strip("/").split("/")
     if any(p in ("", ".", "..") for p in parts) or value.startswith("/"):
         return "it has an empty, '.' or '..' path segment"
-    if not _KEY.match(value):
+    if not _KEY.fullmatch(value):
         return _first_bad(value, _KEY_CHARS)
     return None
 
 
 def aws_id_problem(kind: str, value: str) -> str | None:
-    if _AWS_IDS[kind].match(value):
+    if _AWS_IDS[kind].fullmatch(value):
         return None
     return _control(value) or f"it is not of the form {kind}-0123456789abcdef0"
 
@@ -205,14 +205,14 @@ def image_repository_problem(value: str) -> str | None:
     parts = value.split("/")
     first = parts[0]
     if len(parts) > 1 and ("." in first or ":" in first or first == "localhost"):
-        if not _DOMAIN.match(first):
+        if not _DOMAIN.fullmatch(first):
             return f"its registry {first[:40]!r} is not a host name[:port]"
         parts = parts[1:]
     for part in parts:
         name, colon, tag = part.partition(":")
-        if colon and part is parts[-1] and _PATH_PART.match(name) and _TAG.match(tag):
+        if colon and part is parts[-1] and _PATH_PART.fullmatch(name) and _TAG.fullmatch(tag):
             return "it carries a tag; the tag comes from image.vllm_version"
-        if not _PATH_PART.match(part):
+        if not _PATH_PART.fullmatch(part):
             return (
                 f"its path component {part[:40]!r} is not lower-case letters and digits "
                 f"separated by '.', '_', '__' or '-'"
@@ -221,17 +221,17 @@ def image_repository_problem(value: str) -> str | None:
 
 
 def image_tag_problem(value: str) -> str | None:
-    return None if _TAG.match(value) else (_control(value) or "it is not a valid image tag")
+    return None if _TAG.fullmatch(value) else (_control(value) or "it is not a valid image tag")
 
 
 def digest_problem(value: str) -> str | None:
-    return None if _DIGEST.match(value) else "it is not 'sha256:' and 64 lower-case hex digits"
+    return None if _DIGEST.fullmatch(value) else "it is not 'sha256:' and 64 lower-case hex digits"
 
 
 def version_problem(value: str) -> str | None:
     return (
         None
-        if _VERSION.match(value)
+        if _VERSION.fullmatch(value)
         else (_control(value) or "it is not a release version such as 0.32.0")
     )
 
@@ -244,7 +244,7 @@ _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 def git_revision_problem(value: str) -> str | None:
     """A commit sha or a ref name that `git check-ref-format --allow-onelevel` accepts."""
-    if _SHA.match(value):
+    if _SHA.fullmatch(value):
         return None
     if not value:
         return "it is empty"
@@ -262,7 +262,7 @@ def git_revision_problem(value: str) -> str | None:
         return "a '/'-separated part starts with '.'"
     # Stricter than git (which allows $, (, ), ', ...): a revision also lands in
     # scripts and markers, and Hub branch and tag names never need more.
-    if not _REF_CHARS.match(value):
+    if not _REF_CHARS.fullmatch(value):
         return _first_bad(value, _REF_CHAR_CLASS)
     return None
 
@@ -277,7 +277,7 @@ def hub_repo_problem(value: str) -> str | None:
     """Hub repo ids as huggingface_hub's validate_repo_id accepts them (org/name)."""
     if len(value) > 96:
         return f"it is {len(value)} characters long (at most 96)"
-    if not _HUB_ID.match(value):
+    if not _HUB_ID.fullmatch(value):
         return _control(value) or (
             "it is not org/name of letters, digits, '-', '_' and '.', "
             "each part starting and ending with a letter or digit"
@@ -300,7 +300,7 @@ def local_path_problem(value: str) -> str | None:
         return f"it is {len(value)} characters long (at most 4096)"
     if problem := _control(value):
         return problem
-    if not _LOCAL_PATH.match(value):
+    if not _LOCAL_PATH.fullmatch(value):
         return _first_bad(value, _PATH_PART_CHARS + "/")
     if any(len(p) > 255 for p in value.split("/")):
         return "a path component is longer than 255 characters"
@@ -346,7 +346,7 @@ def model_ref_problem(value: str) -> str | None:
         return weights_source_problem(value)
     if "://" in value:
         return "its scheme is not hf:// or s3://"
-    if _CATALOG_NAME.match(value) and len(value) <= 200:
+    if _CATALOG_NAME.fullmatch(value) and len(value) <= 200:
         return None
     return local_path_problem(value)
 
@@ -370,6 +370,8 @@ def dir_problem(value: str) -> str | None:
     """A directory llmpod writes to: printable, no control characters."""
     if not value.strip():
         return "it is empty"
+    if value != value.strip() and not _control(value):
+        return "it starts or ends with white space"
     if len(value) > 4096:
         return f"it is {len(value)} characters long (at most 4096)"
     return _control(value)

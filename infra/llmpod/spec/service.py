@@ -229,7 +229,7 @@ class ServingSpec(SpecModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if len(value) > 40 or not _DNS_LABEL.match(value):
+        if len(value) > 40 or not _DNS_LABEL.fullmatch(value):
             example = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:40]
             # 40, not 63: derived names add up to 17 characters (-weights-<hash>).
             raise ValueError(

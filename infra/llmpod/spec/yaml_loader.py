@@ -221,7 +221,7 @@ class _Checker:
                 )
             number: float = float(_int_value(value))
         elif tag.endswith(":float"):
-            if _SPECIAL_FLOAT.match(value):
+            if _SPECIAL_FLOAT.fullmatch(value):
                 raise self.fail(
                     line,
                     f"{value} is not a finite number",
