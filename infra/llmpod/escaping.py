@@ -65,7 +65,8 @@ def systemd_word(value: object) -> str:
     text = text.replace("%", "%%")
     if not isinstance(value, Expand):
         text = text.replace("$", "$$")
-    if _SYSTEMD_BARE.fullmatch(text) or (isinstance(value, Expand) and _EXPAND_BARE.fullmatch(text)):
+    bare = _EXPAND_BARE if isinstance(value, Expand) else _SYSTEMD_BARE
+    if _SYSTEMD_BARE.fullmatch(text) or bare.fullmatch(text):
         return text
     if "'" not in text and "\\" not in text:
         return f"'{text}'"
