@@ -309,3 +309,43 @@ def test_a_service_name_with_a_trailing_newline_is_refused() -> None:
 
     with pytest.raises(ValidationError, match="name"):
         ServingSpec.model_validate({"name": "chat\n", "model": "Qwen/Qwen2.5-7B-Instruct"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("max_model_len", True),
+        ("targets.concurrency", True),
+        ("targets.ttft_ms", False),
+        ("gpus.max_per_replica", True),
+        ("replicas.min", False),
+    ],
+)
+def test_numbers_refuse_booleans(field: str, value: bool) -> None:
+    # pydantic's lax mode read `true` as 1, so `max_model_len: true` planned a 1-token
+    # context and failed later as "a bug in llmpod's planner".
+    from pydantic import ValidationError
+
+    from llmpod.spec.service import ServingSpec
+
+    data: dict[str, Any] = {"name": "chat", "model": "Qwen/Qwen2.5-7B-Instruct"}
+    *parents, last = field.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+    with pytest.raises(ValidationError, match="must be a number, not"):
+        ServingSpec.model_validate(data)
+
+
+def test_a_context_must_hold_a_prompt_and_the_warmups_tokens() -> None:
+    from pydantic import ValidationError
+
+    from llmpod.spec.service import ServingSpec
+
+    base = {"name": "chat", "model": "Qwen/Qwen2.5-7B-Instruct"}
+    with pytest.raises(ValidationError, match="use at least 32"):
+        ServingSpec.model_validate({**base, "max_model_len": 1})
+    with pytest.raises(ValidationError, match="use at least 80"):
+        ServingSpec.model_validate({**base, "max_model_len": 64, "warmup": {"max_tokens": 64}})
+    assert ServingSpec.model_validate({**base, "max_model_len": 32}).max_model_len == 32

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 #: Fields with this marker differ per environment and are never carried over by
 #: `llmpod promote` (namespace, domain, replica bounds, network, storage class...).
 LOCAL: dict[str, Any] = {"scope": "local"}
+
+
+def _not_a_bool(value: Any) -> Any:
+    # pydantic's lax mode reads true as 1: `max_model_len: true` planned a 1-token
+    # context. YAML's yes/no/on/off are booleans too, so a number field refuses them.
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {str(value).lower()}")
+    return value
+
+
+#: Put in every numeric field's Annotated[...]: refuses true/false before coercion.
+NOT_BOOL = BeforeValidator(_not_a_bool)
 
 
 class SpecModel(BaseModel):

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from llmpod.backends.registry import BACKENDS, BackendName, backend_for
 from llmpod.errors import hint
-from llmpod.spec.base import SpecModel, local
+from llmpod.spec.base import NOT_BOOL, SpecModel, local
 from llmpod.spec.grammars import (
     AmiId,
     AwsRegion,
@@ -48,11 +48,11 @@ class Targets(SpecModel):
     """Simultaneous requests at the full max_model_len, across all replicas."""
     kv_tokens: Positive | None = None
     """Alternatively, a KV-cache token budget across all replicas."""
-    ttft_ms: Annotated[float, Field(gt=0)] | None = None
+    ttft_ms: Annotated[float, NOT_BOOL, Field(gt=0)] | None = None
     """Time to first token of a lone 512-token prompt (roofline estimate), ms."""
-    inter_token_latency_ms: Annotated[float, Field(gt=0)] | None = None
+    inter_token_latency_ms: Annotated[float, NOT_BOOL, Field(gt=0)] | None = None
     """Per-request time between output tokens at concurrency 1 (estimate), ms."""
-    throughput_tokens_per_s: Annotated[float, Field(gt=0)] | None = None
+    throughput_tokens_per_s: Annotated[float, NOT_BOOL, Field(gt=0)] | None = None
     """Aggregate output tokens per second across replicas (estimate)."""
 
 
@@ -61,9 +61,11 @@ class GpuChoice(SpecModel):
     """Acceptable GPU types, most preferred first (see `llmpod catalog gpus`)."""
     max_per_replica: Positive = 16
     """Most GPUs one replica may use."""
-    max_nodes: Annotated[int, Field(ge=1, le=8)] = 2
+    max_nodes: Annotated[int, NOT_BOOL, Field(ge=1, le=8)] = 2
     """Most nodes (Kubernetes) or instances (AWS) one replica may span."""
-    price_per_gpu_hour: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    price_per_gpu_hour: dict[str, Annotated[float, NOT_BOOL, Field(ge=0)]] = Field(
+        default_factory=dict
+    )
     """Override catalog prices (e.g. committed-use discounts), keyed by GPU type."""
 
     @field_validator("price_per_gpu_hour")
@@ -89,13 +91,13 @@ class Weights(SpecModel):
 
     source: WeightsSource | None = None
     """hf://org/name@revision or s3://bucket/prefix; defaults to the model reference."""
-    size_gib: Annotated[float, Field(gt=0)] | None = None
+    size_gib: Annotated[float, NOT_BOOL, Field(gt=0)] | None = None
     """Volume size; default: the checkpoint size from the plan plus 20% headroom."""
     storage_class: DnsSubdomain | None = local(None)
     """ReadWriteMany storage class (EFS, Filestore, CephFS...) of this cluster."""
     hf_token_secret: DnsSubdomain | None = local("hf-token")
     """Kubernetes Secret holding HF_TOKEN (key `token`) for gated models."""
-    load_bandwidth_mb_s: Annotated[float, Field(gt=0)] = local(400.0)
+    load_bandwidth_mb_s: Annotated[float, NOT_BOOL, Field(gt=0)] = local(400.0)
     """Sustained read bandwidth from the weights volume; sizes the startup probe budget."""
 
 
@@ -126,7 +128,7 @@ class Image(SpecModel):
 
 
 class Replicas(SpecModel):
-    min: Annotated[int, Field(ge=0)] = local(1)
+    min: Annotated[int, NOT_BOOL, Field(ge=0)] = local(1)
     """Floor; the planner may raise it to meet the targets."""
     max: Positive = local(4)
     """Ceiling for autoscaling."""
@@ -175,7 +177,7 @@ class Kubernetes(SpecModel):
     prometheus_namespace: str = local("monitoring")
     """Namespace of the Prometheus that scrapes /metrics (on the serving port): the
     NetworkPolicy admits it when service_monitor or replicas.autoscale is on."""
-    memory_gib: Annotated[int, Field(ge=4, le=4096)] | None = local(None)
+    memory_gib: Annotated[int, NOT_BOOL, Field(ge=4, le=4096)] | None = local(None)
     """Container memory for vLLM per pod, GiB (request = limit); the in-memory /dev/shm
     of multi-GPU pods is added on top. Default: sized from the plan's GPUs per pod,
     at least 16 GiB."""
@@ -193,6 +195,10 @@ class Aws(SpecModel):
     """AMI to launch; default: the AWS Deep Learning Base AMI (NVIDIA driver, Docker,
     NVIDIA container toolkit), resolved at launch from its public SSM parameter.
     Pin an ami-… ID for reproducible fleets."""
+
+
+#: The shortest prompt a context must hold (the warmup's shortest default prompt).
+MIN_PROMPT_TOKENS = 16
 
 
 class ServingSpec(SpecModel):
@@ -255,6 +261,13 @@ class ServingSpec(SpecModel):
     @model_validator(mode="after")
     def _cross_field(self) -> ServingSpec:
         backend_for(self.backend).check_spec(self)
+        shortest = MIN_PROMPT_TOKENS + self.warmup.max_tokens
+        if self.max_model_len is not None and self.max_model_len < shortest:
+            raise ValueError(
+                f"max_model_len: {self.max_model_len} tokens leaves no room for a prompt of "
+                f"{MIN_PROMPT_TOKENS} tokens and the {self.warmup.max_tokens} the warmup "
+                f"generates; use at least {shortest} (or leave it out for the model's own)"
+            )
         for other in BACKENDS.values():
             if other.name != self.backend and other.section_given(self):
                 raise ValueError(

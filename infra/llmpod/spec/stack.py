@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from llmpod.errors import LlmpodError, hint
-from llmpod.spec.base import SpecModel
+from llmpod.spec.base import NOT_BOOL, SpecModel
 from llmpod.spec.errors import spec_error
 from llmpod.spec.grammars import OutputDir
 from llmpod.spec.service import ServingSpec
@@ -35,7 +35,7 @@ class StackSpec(SpecModel):
     services: Annotated[list[ServingSpec], Field(min_length=1)]
     render_dir: OutputDir | None = None
     """dev: the Kubernetes provider writes YAML here instead of calling a cluster."""
-    cost_cap_per_hour: Annotated[float, Field(gt=0)] | None = None
+    cost_cap_per_hour: Annotated[float, NOT_BOOL, Field(gt=0)] | None = None
     """Refuse plans whose total GPU cost per hour exceeds this (policy)."""
     skip_await: bool = False
     """Mark every Kubernetes object ``pulumi.com/skipAwait: "true"``, so ``pulumi up``

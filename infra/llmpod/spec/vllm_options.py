@@ -20,9 +20,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from llmpod.spec.base import SpecModel
+from llmpod.spec.base import NOT_BOOL, SpecModel
 
-Positive = Annotated[int, Field(ge=1)]
+Positive = Annotated[int, NOT_BOOL, Field(ge=1)]
 #: vLLM 0.32 ``--dtype`` values llmpod plans for ("half"/"bf16" are CLI aliases).
 Dtype = Literal["auto", "bfloat16", "float16", "float32"]
 #: vLLM 0.32 ``--kv-cache-dtype`` values the KV accounting knows.
@@ -42,7 +42,7 @@ class EngineFlags(SpecModel):
     slower decoding."""
     trust_remote_code: bool = False
     """Run the model repository's own Python code (needed by some architectures)."""
-    max_logprobs: Annotated[int, Field(ge=-1)] | None = None
+    max_logprobs: Annotated[int, NOT_BOOL, Field(ge=-1)] | None = None
     """Most log probabilities a request may ask for; default: vLLM's 20 (the OpenAI
     API's). -1 removes the cap (a request may then exhaust memory)."""
 
@@ -54,7 +54,7 @@ class VllmOptions(EngineFlags):
     arithmetic, so the command line takes their values from the plan.
     """
 
-    gpu_memory_utilization: Annotated[float, Field(gt=0, le=1)] | None = None
+    gpu_memory_utilization: Annotated[float, NOT_BOOL, Field(gt=0, le=1)] | None = None
     """Share of each GPU's memory vLLM may use; default: vLLM's for the version."""
     max_num_seqs: Positive | None = None
     """Most sequences in one batch; default: vLLM's for the GPU."""
