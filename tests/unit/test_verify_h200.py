@@ -18,6 +18,10 @@ from llmpod.cli.main import main
 
 VERIFY = Path(__file__).resolve().parents[1] / "fixtures" / "h200" / "verify"
 
+#: Recordings whose running KV cache is more than 3% off the plan (+3.27%, measured
+#: with the planner of this commit); every other correct-* recording is within 3%.
+KV_MISSES_OVER_3_PERCENT = {"correct-qwen25-32b-bf16"}
+
 #: What each injection must change, reasoned from the flag it changed.
 MISCONFIGURED = {
     # 0.80 instead of 0.92: the setting, and 12% less memory for the KV cache.
@@ -50,12 +54,13 @@ def test_a_server_launched_as_planned_matches_its_plan(
 ) -> None:
     code, body = verify(VERIFY / case, capsys)
     off = _kv_off(body)
-    if abs(off) <= 0.03:
-        assert (code, body["differs"]) == (0, []), body
+    if case in KV_MISSES_OVER_3_PERCENT:
+        # The planner's KV figure missed by more than 3% here: verify must say so, and
+        # nothing else. (Pinned per recording, so a planner change that moves a case
+        # across the line fails here instead of silently switching branches.)
+        assert 0.03 < abs(off) and (code, body["differs"]) == (3, ["kv_cache_tokens"]), body
     else:
-        # The planner's KV figure missed by more than 3% (+3.27% on Qwen2.5-32B):
-        # verify must say so, and nothing else.
-        assert (code, body["differs"]) == (3, ["kv_cache_tokens"]), body
+        assert abs(off) <= 0.03 and (code, body["differs"]) == (0, []), body
     names = {c["name"] for c in body["checks"] if c["ok"] is True}
     assert {"gpu_memory_utilization", "cache_dtype", "block_size", "max_model_len",
             "served_model_name"} <= names  # fmt: skip
