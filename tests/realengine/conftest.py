@@ -21,6 +21,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.realengine)
+            # The first test of a clean machine pays for the Go builds in its fixtures
+            # (about 17 minutes cold on 2 cores); every engine call has its own timeout.
+            item.add_marker(pytest.mark.timeout(3600))
 
 
 @pytest.fixture(scope="session")
