@@ -41,6 +41,11 @@ With --json, errors are JSON too: {"regime": null, "error": {"code", "message",
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, None: 1.0}
 MAX_WINDOW_S = 3600.0
+#: /metrics is a few hundred KiB rendered by vLLM on each request: scraping faster than
+#: this measures the scrape, and 3,000,000,001 planned scrapes (--interval 0.000001ms)
+#: would never finish.
+MIN_INTERVAL_S = 0.1
+MAX_SCRAPES = 3600
 
 
 def parse_duration(text: str) -> float:
@@ -240,6 +245,17 @@ def _check_flags(ns: argparse.Namespace) -> None:
             f"--interval {ns.interval:g}s is longer than --window {ns.window:g}s: "
             f"that is a single scrape, and rates need two.",
             "use a window at least twice the interval, e.g. --window 60s --interval 5s",
+        )
+    if ns.interval < MIN_INTERVAL_S:
+        raise bad(
+            f"--interval {ns.interval:g}s is shorter than the {MIN_INTERVAL_S:g}s floor.",
+            "scrape every 1s to 15s, e.g. --interval 5s",
+        )
+    if ns.window / ns.interval > MAX_SCRAPES:
+        raise bad(
+            f"--window {ns.window:g}s at --interval {ns.interval:g}s is more than "
+            f"{MAX_SCRAPES} scrapes.",
+            f"use a longer interval, at least --interval {ns.window / MAX_SCRAPES:g}s",
         )
     if ns.window > MAX_WINDOW_S:
         raise bad(

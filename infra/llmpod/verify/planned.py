@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,18 +66,41 @@ def _from_planner_output(raw: dict[str, Any], path: Path) -> Expectation:
     return Expectation(vllm_args=tuple(args), kv_cache_tokens=tokens, block_size=block)
 
 
-def from_plan_file(path_text: str) -> Planned:
-    path = Path(path_text)
+#: A plan is a few KiB; anything near this is not one (and /dev/zero never ends).
+MAX_PLAN_BYTES = 4 << 20
+
+
+def _read_plan_text(path: Path) -> str:
+    """The file's text, from a regular file of bounded size only: a FIFO would block
+    forever and /dev/zero would fill memory."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise _bad(path, "is not a regular file (a pipe, device or directory)", _FIX)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PLAN_BYTES + 1)
     except FileNotFoundError:
         raise _bad(path, "no such file", _FIX) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _bad(path, f"cannot be read ({exc})", _FIX) from None
+    except OSError as exc:
+        raise _bad(path, f"cannot be read ({exc.strerror or exc})", _FIX) from None
+    if len(data) > MAX_PLAN_BYTES:
+        raise _bad(path, f"is larger than {MAX_PLAN_BYTES >> 20} MiB, so not a plan", _FIX)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad(path, "is not UTF-8 text", _FIX) from None
+
+
+def from_plan_file(path_text: str) -> Planned:
+    path = Path(path_text)
+    text = _read_plan_text(path)
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad(path, f"is not JSON ({exc.msg} at line {exc.lineno})", _FIX) from None
+    except RecursionError:
+        raise _bad(path, "is JSON nested too deeply to be a plan", _FIX) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise _bad(path, f"is not a plan's JSON ({str(exc)[:120]})", _FIX) from None
     if not isinstance(raw, dict):
         raise _bad(path, f"must hold a JSON object, got {type(raw).__name__}", _FIX)
     if "feasible" in raw or "kv_cache_tokens" in raw:
