@@ -176,8 +176,8 @@ def test_unreachable_url(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run([f"http://127.0.0.1:{port}", "--window", "2s", "--interval", "1s"], capsys)
     assert code == 1
     assert (
-        f"error: Cannot reach http://127.0.0.1:{port}/metrics: [Errno 111] Connection "
-        f"refused. Try: check the server is running" in err
+        f"error: Cannot reach http://127.0.0.1:{port}/metrics within 10 s: [Errno 111] "
+        f"Connection refused. Try: check the server is running" in err
     )
 
 

@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import math
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlunsplit
 
-from llmpod.errors import LlmpodError, shorten
-
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-# Loopback must never be sent through an HTTP(S)_PROXY from the environment.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-_DEFAULT = urllib.request.build_opener()
+from llmpod.errors import LlmpodError
+from llmpod.http_get import HttpStatusError, checked_url, get
 
 
 @dataclass(frozen=True)
@@ -34,15 +28,8 @@ class RawScrape:
 
 
 def server_url(url: str, *, example: str) -> SplitResult:
-    """``url`` split, once it is known to be an http(s) address with a host."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise LlmpodError(
-            code="bad_url",
-            message=f"URL {shorten(url, 120)} is not an http(s) address of a vLLM server.",
-            suggestions=[f"e.g. http://127.0.0.1:8000 ({example})"],
-        )
-    return parts
+    """``url`` split, once it is known to be an http(s) address with a host and port."""
+    return checked_url(url, example=example)
 
 
 def metrics_url(url: str) -> str:
@@ -55,33 +42,24 @@ def metrics_url(url: str) -> str:
 
 
 def fetch(url: str, timeout_s: float = 10.0) -> str:
-    opener = _DIRECT if urlsplit(url).hostname in _LOOPBACK else _DEFAULT
+    """The exposition text at ``url``, within ``timeout_s`` for the whole request."""
     try:
-        with opener.open(url, timeout=timeout_s) as resp:
-            body: bytes = resp.read()
-            return body.decode("utf-8", errors="replace")
-    except urllib.error.HTTPError as exc:
+        body = get(url, timeout_s=timeout_s)
+    except HttpStatusError as exc:
+        if 300 <= exc.status < 400:
+            raise
         raise LlmpodError(
-            code="not_vllm" if exc.code == 404 else "metrics_http_error",
+            code="not_vllm" if exc.status == 404 else "metrics_http_error",
             message=(
-                f"{url} answered HTTP {exc.code} ({exc.reason}). A vLLM OpenAI server "
-                f"serves Prometheus metrics at /metrics on its API port."
+                f"{exc.message.rstrip('.')}. A vLLM OpenAI server serves Prometheus metrics "
+                f"at /metrics on its API port."
             ),
             suggestions=[
                 "check the host and port are the vLLM server's (`vllm serve --port`)",
                 "a gateway in front of vLLM may not forward /metrics",
             ],
         ) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise LlmpodError(
-            code="unreachable",
-            message=f"Cannot reach {url}: {reason}.",
-            suggestions=[
-                "check the server is running and listening on that host and port",
-                "from inside a cluster, port-forward first (kubectl port-forward svc/NAME 8000)",
-            ],
-        ) from None
+    return body.decode("utf-8", errors="replace")
 
 
 def scrape_count(window_s: float, interval_s: float) -> int:

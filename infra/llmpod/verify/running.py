@@ -16,21 +16,21 @@ recording is a file, ``models.json`` and ``status.json`` beside it are read.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlunsplit
 
 from llmpod.diagnose import recording
 from llmpod.diagnose.scrape import fetch, server_url
 from llmpod.errors import LlmpodError
+from llmpod.http_get import HttpStatusError, get, redacted
 
 METRICS_FILE = "metrics.prom"
 MODELS_FILE = "models.json"
 STATUS_FILE = "status.json"
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+#: /v1/models and /status are a few KiB.
+MAX_JSON_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -51,34 +51,22 @@ def base_url(url: str) -> str:
 
 
 def _fetch_json(url: str, what: str, timeout_s: float) -> Any:
-    # Loopback is never sent through an HTTP(S)_PROXY from the environment.
-    handlers = [urllib.request.ProxyHandler({})] if urlsplit(url).hostname in _LOOPBACK else []
-    opener = urllib.request.build_opener(*handlers)
     try:
-        with opener.open(url, timeout=timeout_s) as resp:
-            body: bytes = resp.read()
-    except urllib.error.HTTPError as exc:
+        body = get(url, timeout_s=timeout_s, max_bytes=MAX_JSON_BYTES)
+    except HttpStatusError as exc:
         raise LlmpodError(
             code="http_error",
-            message=f"{url} answered HTTP {exc.code} ({exc.reason}); {what} was expected there.",
-            suggestions=["check the host and port", "a gateway may not forward this path"],
-        ) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise LlmpodError(
-            code="unreachable",
-            message=f"Cannot reach {url} within {timeout_s:g} s: {reason}.",
-            suggestions=[
-                "check the server is running and listening on that host and port",
-                "from inside a cluster, port-forward first (kubectl port-forward svc/NAME 8000)",
-            ],
+            message=f"{exc.message.rstrip('.')}; {what} was expected there.",
+            suggestions=exc.suggestions,
         ) from None
     try:
         return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else f"{body[:80]!r}"
         raise LlmpodError(
             code="not_json",
-            message=f"{url} did not answer JSON ({body[:80]!r}); {what} was expected there.",
+            message=f"{redacted(url)} did not answer usable JSON ({why}); "
+            f"{what} was expected there.",
             suggestions=["point at the vLLM server's base URL, not a proxy or UI"],
         ) from None
 
