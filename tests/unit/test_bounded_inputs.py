@@ -73,3 +73,51 @@ def test_diagnose_refuses_schedules_it_could_not_finish(
 ) -> None:
     assert main(["diagnose", URL, *args]) == 1
     assert says in capsys.readouterr().err
+
+
+def _diagnose_file(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["diagnose", "--from-file", str(path)])
+    return code, capsys.readouterr().err
+
+
+def test_a_gzip_bomb_recording_is_refused_without_inflating_it_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from llmpod.diagnose import recording
+
+    # The real cap is 512 MiB; a 1 MiB cap shows the same path in milliseconds.
+    monkeypatch.setattr(recording, "MAX_RECORDING_BYTES", 1 << 20)
+    bomb = tmp_path / "rec.jsonl.gz"
+    bomb.write_bytes(gzip.compress(b"{" + b" " * (8 << 20)))  # 8 MiB inflated, ~8 KiB on disk
+    code, err = _diagnose_file(bomb, capsys)
+    assert code == 1 and "holds more than 1 MiB of text once inflated" in err
+
+
+def test_a_fifo_recording_is_refused_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "rec.jsonl"
+    os.mkfifo(fifo)
+    code, err = _diagnose_file(fifo, capsys)
+    assert code == 1 and "is not a regular file" in err
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ('{"timestamp": NaN, "text": ""}', "not a Unix time"),
+        ('{"timestamp": Infinity, "text": ""}', "not a Unix time"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"timestamp": ' + "9" * 5000 + ', "text": ""}', "not usable JSON"),
+    ],
+)
+def test_hostile_lines_in_a_recording_are_clear_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, says: str
+) -> None:
+    rec = tmp_path / "rec.jsonl"
+    good = '{"timestamp": 1718000000, "text": "vllm:num_requests_running 0\\n"}'
+    rec.write_text(f"{good}\n{line}\n")
+    code, err = _diagnose_file(rec, capsys)
+    assert code == 1 and says in err and "internal error" not in err

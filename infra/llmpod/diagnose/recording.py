@@ -24,6 +24,7 @@ import gzip
 import json
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,7 +59,7 @@ def _timestamp_from_name(path: Path) -> float:
 def _read_prom(path: Path) -> RawScrape:
     return RawScrape(
         timestamp=_timestamp_from_name(path),
-        text=path.read_text(errors="replace"),
+        text=_read_text(path),
         origin=str(path),
     )
 
@@ -68,7 +69,7 @@ def _read_given_file(path: Path) -> list[RawScrape]:
     text = _read_text(path)
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if path.suffix != ".prom" and first.startswith("{"):
-        return _read_jsonl(path)
+        return _read_jsonl(path, text)
     try:
         when = _timestamp_from_name(path)
     except LlmpodError:
@@ -76,30 +77,54 @@ def _read_given_file(path: Path) -> list[RawScrape]:
     return [RawScrape(timestamp=when, text=text, origin=str(path))]
 
 
+#: A recording of an hour at 1 s is ~3600 scrapes of a few hundred KiB: far below this.
+#: The cap holds for the inflated text too, so a small .gz cannot inflate into gigabytes.
+MAX_RECORDING_BYTES = 512 << 20
+
+
 def _read_text(path: Path) -> str:
-    if path.suffix != ".gz":
-        return path.read_text(errors="replace")
+    """The file's text, from a regular file only (a FIFO would block forever), read to at
+    most MAX_RECORDING_BYTES (after inflating a .gz)."""
     try:
-        return gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
-    except (OSError, EOFError) as exc:
-        raise _bad(path, f"is not gzip data ({exc})") from None
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise _bad(path, "is not a regular file (a pipe, device or directory)")
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as handle:
+            data = handle.read(MAX_RECORDING_BYTES + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        if path.suffix == ".gz" and not isinstance(exc, FileNotFoundError | PermissionError):
+            raise _bad(path, f"is not gzip data ({exc})") from None
+        raise _bad(path, f"cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    if len(data) > MAX_RECORDING_BYTES:
+        raise _bad(
+            path,
+            f"holds more than {MAX_RECORDING_BYTES >> 20} MiB of text"
+            + (" once inflated" if path.suffix == ".gz" else ""),
+        )
+    return data.decode("utf-8", errors="replace")
 
 
-def _read_jsonl(path: Path) -> list[RawScrape]:
+def _read_jsonl(path: Path, text: str) -> list[RawScrape]:
     out = []
-    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise _bad(path, f"line {number} is not JSON ({exc.msg})") from None
+        except RecursionError:
+            raise _bad(path, f"line {number} is JSON nested too deeply") from None
+        except ValueError as exc:  # e.g. an integer of more digits than Python converts
+            raise _bad(path, f"line {number} is not usable JSON ({str(exc)[:80]})") from None
         if not isinstance(row, dict):
             raise _bad(path, f"line {number} is not a JSON object")
-        ts, text = row.get("timestamp"), row.get("text")
-        if not isinstance(ts, int | float) or isinstance(ts, bool) or not isinstance(text, str):
+        ts, body = row.get("timestamp"), row.get("text")
+        if not isinstance(ts, int | float) or isinstance(ts, bool) or not isinstance(body, str):
             raise _bad(path, f"line {number} needs a numeric 'timestamp' and a string 'text'")
-        out.append(RawScrape(float(ts), text, f"{path}:{number}"))
+        if not math.isfinite(ts):  # json reads NaN and Infinity ("2 scrapes over inf s")
+            raise _bad(path, f"line {number} has timestamp {ts}, not a Unix time")
+        out.append(RawScrape(float(ts), body, f"{path}:{number}"))
     return out
 
 
@@ -114,6 +139,8 @@ def load(paths: Iterable[str | Path]) -> list[RawScrape]:
             scrapes += [_read_prom(f) for f in files]
         elif path.is_file():
             scrapes += _read_given_file(path)
+        elif path.exists():
+            raise _bad(path, "is not a regular file (a pipe or device)")
         else:
             raise _bad(path, "no such file or directory")
     if not scrapes:
