@@ -111,7 +111,7 @@ def test_a_dripping_server_cannot_outlive_the_deadline(
     started = time.monotonic()
     with pytest.raises(LlmpodError, match="within 1 s"):
         get(url, timeout_s=1)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 3.0  # the deadline (1 s) plus one 0.2 s drip, with slack
 
 
 def test_a_body_over_the_cap_is_refused(server: Callable[[Behaviour], str]) -> None:
