@@ -52,7 +52,7 @@ def test_init_refuses_to_overwrite_and_lists_what_exists(
     (tmp_path / "Pulumi.yaml").write_text("name: mine\n")
     assert main(["init", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "2 file(s) exist already: Pulumi.yaml, stacks/Pulumi.dev.yaml" in err
+    assert "2 path(s) are in the way: Pulumi.yaml exists; stacks/Pulumi.dev.yaml exists" in err
     assert "Nothing was written" in err
     assert (tmp_path / "stacks" / "Pulumi.dev.yaml").read_text() == "mine\n"
     assert _tree(tmp_path) == {"Pulumi.yaml", "stacks/Pulumi.dev.yaml"}
@@ -92,3 +92,70 @@ def test_missing_templates_are_a_broken_install_not_a_jinja_traceback(
             data.templates_dir()
     finally:
         data.templates_dir.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("case", "says"),
+    [
+        ("dangling symlink", "stacks/Pulumi.staging.yaml exists"),
+        ("a file named stacks", "stacks is not a folder"),
+        ("a file named .github", ".github is not a folder"),
+        ("a symlink loop", "stacks is not a folder"),
+    ],
+)
+def test_init_writes_nothing_when_anything_is_in_the_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, says: str
+) -> None:
+    # Before: each of these wrote 6 files and then said "Nothing else was changed"
+    # (or, for the loop, "internal error").
+    target = tmp_path / "p"
+    target.mkdir()
+    if case == "dangling symlink":
+        (target / "stacks").mkdir()
+        (target / "stacks" / "Pulumi.staging.yaml").symlink_to(tmp_path / "gone")
+    elif case == "a file named stacks":
+        (target / "stacks").write_text("not a folder\n")
+    elif case == "a file named .github":
+        (target / ".github").write_text("not a folder\n")
+    else:
+        (target / "stacks").symlink_to(target / "stacks")
+    before = (
+        {p.relative_to(target) for p in target.rglob("*")} if case != "a symlink loop" else None
+    )
+    assert main(["init", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert says in err and "Nothing was written" in err and "internal error" not in err
+    assert not (target / "Pulumi.yaml").exists()
+    if before is not None:
+        assert {p.relative_to(target) for p in target.rglob("*")} == before
+
+
+def test_init_undoes_what_it_began_when_a_write_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        # root writes into read-only folders: make a write fail the way a full disk would.
+        from unittest import mock
+
+        real_open = open
+        calls = {"n": 0}
+
+        def failing_open(file: object, mode: str = "r", *args: object, **kwargs: object) -> object:
+            if mode == "x":
+                calls["n"] += 1
+                if calls["n"] == 4:
+                    raise OSError(28, "No space left on device", str(file))
+            return real_open(file, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+        with mock.patch("builtins.open", failing_open):
+            assert main(["init", str(tmp_path / "p")]) == 1
+    else:
+        (tmp_path / "p" / "stacks").mkdir(parents=True)
+        (tmp_path / "p" / "stacks").chmod(0o555)
+        assert main(["init", str(tmp_path / "p")]) == 1
+    err = capsys.readouterr().err
+    assert "Nothing was written" in err
+    left = [p for p in (tmp_path / "p").rglob("*") if p.is_file()]
+    assert left == []

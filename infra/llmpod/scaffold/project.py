@@ -9,6 +9,8 @@ writes all of its files or none.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from pathlib import Path
 
@@ -53,28 +55,63 @@ def scaffold_files(name: str, version: str) -> dict[str, str]:
     return out
 
 
+def _in_the_way(directory: Path, rel: str) -> str | None:
+    """Why ``rel`` cannot be created under ``directory`` (None when it can): the file
+    exists (a dangling symlink counts), or a folder on its way is a file or a link."""
+    parts = Path(rel).parts
+    try:
+        for depth in range(1, len(parts)):
+            parent = directory.joinpath(*parts[:depth])
+            if parent.is_symlink() or (os.path.lexists(parent) and not parent.is_dir()):
+                return f"{Path(*parts[:depth]).as_posix()} is not a folder"
+        if os.path.lexists(directory / rel):
+            return f"{rel} exists"
+    except OSError as exc:  # a symlink loop, a folder we may not list
+        return f"{rel} cannot be checked ({exc.strerror or exc})"
+    return None
+
+
 def write_project(directory: Path, files: dict[str, str]) -> list[Path]:
-    """Write every file, or none when any exists already (listed in the error)."""
+    """Write every file, or none: everything in the way is listed before anything is
+    written, and a write that fails anyway (a read-only folder, a full disk) undoes
+    the files and folders this call created."""
     if directory.exists() and not directory.is_dir():
         raise LlmpodError(
             code="bad_argument",
             message=f"{directory} exists and is not a directory.",
             suggestions=["pass a new or existing directory"],
         )
-    existing = sorted(rel for rel in files if (directory / rel).exists())
-    if existing:
+    in_the_way = sorted(filter(None, (_in_the_way(directory, rel) for rel in files)))
+    if in_the_way:
         raise LlmpodError(
             code="init_would_overwrite",
-            message=f"Refusing to initialise {directory}: {len(existing)} file(s) exist "
-            f"already: {', '.join(existing)}. Nothing was written.",
+            message=f"Refusing to initialise {directory}: {len(in_the_way)} path(s) are in "
+            f"the way: {'; '.join(in_the_way)}. Nothing was written.",
             suggestions=["move or remove those files, or run `llmpod init` in another directory"],
         )
-    written = []
-    for rel, text in files.items():
-        target = directory / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # "x": fail rather than overwrite if the file appeared since the check.
-        with open(target, "x", encoding="utf-8") as handle:
-            handle.write(text)
-        written.append(target)
+    written: list[Path] = []
+    created_dirs: list[Path] = []
+    try:
+        for rel, text in files.items():
+            target = directory / rel
+            missing = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                created_dirs.append(folder)
+            # "x": fail rather than overwrite if the file appeared since the check.
+            with open(target, "x", encoding="utf-8") as handle:
+                written.append(target)
+                handle.write(text)
+    except OSError as exc:
+        for path in reversed(written):
+            path.unlink(missing_ok=True)
+        for folder in reversed(created_dirs):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise LlmpodError(
+            code="init_write_failed",
+            message=f"Could not write {exc.filename or directory}: {exc.strerror or exc}. "
+            f"Nothing was written (the {len(written)} file(s) begun were removed).",
+            suggestions=["make the directory writable, or run `llmpod init` elsewhere"],
+        ) from None
     return written
