@@ -78,8 +78,20 @@ if [[ -d "$wheels" ]]; then
   find_links=(--find-links "$wheels")
   log "torch wheels from $wheels"
 else
-  log "no wheel folder at $wheels; relying on pip's configured find-links for torch+cpu"
-  log "(set LLMPOD_TORCH_WHEELS to the folder that holds torch-$TORCH_VERSION+cpu)"
+  # No wheel folder: only pip's own find-links can still hold the build. Say so now
+  # rather than let pip's resolver fail with a list of every other torch version.
+  configured="$("${pip[@]}" config list 2>/dev/null | sed -n "s/.*find-links='\(.*\)'/\1/p")"
+  found=""
+  for dir in ${PIP_FIND_LINKS:-} $configured; do
+    compgen -G "$dir/torch-$TORCH_VERSION+cpu-*.whl" >/dev/null && found="$dir"
+  done
+  if [[ -z "$found" ]]; then
+    log "torch-$TORCH_VERSION+cpu is not on PyPI and was not found: no folder at $wheels"
+    log "and none in pip's find-links. Set LLMPOD_TORCH_WHEELS to the folder that holds"
+    log "torch-$TORCH_VERSION+cpu-cp311-cp311-manylinux_2_28_x86_64.whl."
+    exit 1
+  fi
+  log "torch wheels from pip's find-links ($found)"
 fi
 
 log "installing torch==$TORCH_VERSION+cpu (CPU build, not on PyPI)"
