@@ -66,7 +66,8 @@ def test_cheaper_layout_wins_over_more_replicas() -> None:
         )
     )
     assert plan.evaluation is not None
-    assert plan.evaluation.gpus_per_replica * plan.replicas == 2
+    # One TP-2 replica (what the comment claims), not two TP-1 replicas: both are 2 GPUs.
+    assert (plan.evaluation.tp, plan.replicas) == (2, 1)
 
 
 def test_multi_node_only_when_one_node_cannot_hold_it() -> None:
