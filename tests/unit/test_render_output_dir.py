@@ -216,3 +216,57 @@ def test_the_next_render_recovers_before_writing(tmp_path: Path) -> None:
     assert any("restored" in n for n in notes)
     assert _tree(out).keys() == {MARKER, "svc/new.yaml"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dev"]
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_an_old_tree_that_will_not_go_does_not_fail_a_render_that_landed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool
+) -> None:
+    # Before: the new tree was in place, deleting the old one failed (a read-only
+    # subfolder for a non-root user), the render exited 1 saying "Nothing else was
+    # changed", and every later render failed on the leftover.
+    from llmpod.render import writer
+
+    out = tmp_path / "out"
+    write_tree(out, {"a.yaml": "old\n"})
+    real = writer._rmtree_ours
+
+    def stubborn(path: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(path / "ro"))
+
+    monkeypatch.setattr(writer, "_rmtree_ours", stubborn)
+    notes = write_tree(out, {"a.yaml": "new\n"}, exchange=exchange)
+    assert (out / "a.yaml").read_text() == "new\n"  # it landed
+    assert any("could not be fully removed" in n and "remove it by hand" in n for n in notes)
+    monkeypatch.setattr(writer, "_rmtree_ours", real)
+    later = write_tree(out, {"a.yaml": "newer\n"})  # the leftover does not block
+    assert (out / "a.yaml").read_text() == "newer\n"
+    assert any("removed" in n for n in later)
+    assert not staging_path(out).exists() and not backup_path(out).exists()
+
+
+def test_a_users_own_backup_named_directory_is_never_moved_into_the_output(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    mine = backup_path(out)
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine\n")  # no render marker: not llmpod's
+    with pytest.raises(LlmpodError) as err:
+        write_tree(out, {"a.yaml": "x\n"})
+    assert err.value.code == "unsafe_output_dir" and str(mine) in err.value.message
+    assert (mine / "notes.txt").read_text() == "mine\n" and not out.exists()
+
+
+def test_read_only_folders_inside_an_old_output_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree(out, {"svc/a.yaml": "old\n"})
+    (out / "svc").chmod(0o500)  # a user made part of the output read-only
+    try:
+        write_tree(out, {"svc/a.yaml": "new\n"})
+    finally:
+        for path in (out, staging_path(out)):
+            if (path / "svc").exists():
+                (path / "svc").chmod(0o700)
+    assert (out / "svc" / "a.yaml").read_text() == "new\n"
+    assert not staging_path(out).exists()

@@ -73,23 +73,45 @@ def _locked(directory: Path) -> contextlib.AbstractContextManager[None]:
     )
 
 
+def _not_ours(path: Path) -> LlmpodError:
+    return LlmpodError(
+        code="unsafe_output_dir",
+        message=f"{path} is in the way of the render's staging names but was not made "
+        f"by llmpod (no {MARKER} marker); it was left alone and nothing was "
+        f"written.",
+        suggestions=[f"move {path} somewhere else"],
+    )
+
+
+def _rmtree_ours(path: Path) -> None:
+    """Delete a tree a render wrote, read-only folders in it included (its files are
+    ours: a user who made a subfolder read-only must not block every later render)."""
+
+    def writable_then_retry(func: Callable[..., object], target: str, _exc: object) -> None:
+        parent = os.path.dirname(target)
+        for folder in (parent, target):
+            with contextlib.suppress(OSError):
+                os.chmod(folder, 0o700)
+        func(target)
+
+    # onerror (3.11's spelling; 3.12 adds onexc with the same call shape here).
+    shutil.rmtree(path, onerror=writable_then_retry)
+
+
 def _remove_ours(path: Path) -> None:
     if not is_ours(path):
-        raise LlmpodError(
-            code="unsafe_output_dir",
-            message=f"{path} is in the way of the render's staging names but was not made "
-            f"by llmpod (no {MARKER} marker); it was left alone and nothing was "
-            f"written.",
-            suggestions=[f"move {path} somewhere else"],
-        )
-    shutil.rmtree(path)
+        raise _not_ours(path)
+    _rmtree_ours(path)
 
 
 def recover(out: Path) -> list[str]:
-    """Finish or undo a swap that a killed render left half-done; say what was done."""
+    """Finish or undo a swap that a killed render left half-done; say what was done.
+    Only directories carrying the render marker are touched."""
     done = []
     backup, staging = backup_path(out), staging_path(out)
     if backup.is_dir() and not backup.is_symlink():
+        if not is_ours(backup):
+            raise _not_ours(backup)  # a user's own .OUT.llmpod-old: never moved into OUT
         if os.path.lexists(out):
             _remove_ours(backup)
             done.append(f"removed {backup.name} (the previous output, already replaced)")
@@ -103,6 +125,18 @@ def recover(out: Path) -> list[str]:
         _remove_ours(staging)
         done.append(f"removed {staging.name} (left by an interrupted render)")
     return done
+
+
+def _drop_old_tree(old: Path, notes: list[str]) -> None:
+    """After the new tree is in place the render has landed: failing to delete the old
+    one is reported as a note, never as a failed render (the next render retries)."""
+    try:
+        _rmtree_ours(old)
+    except OSError as exc:
+        notes.append(
+            f"the new output is in place, but the previous one could not be fully removed "
+            f"from {old} ({exc.strerror or exc}); the next render retries, or remove it by hand"
+        )
 
 
 def _stage(staging: Path, files: dict[str, str]) -> None:
@@ -137,6 +171,7 @@ def write_tree(
     with _locked(out.parent):
         notes = recover(out)
         check_replaceable(out)  # again, under the lock: the directory may have changed
+        landed = False
         try:
             _stage(staging, files)
             checkpoint("staged")
@@ -144,14 +179,17 @@ def write_tree(
                 os.rename(staging, out)
             elif exchange and _exchange(staging, out):
                 checkpoint("exchanged")
-                shutil.rmtree(staging)  # the old tree, now under the staging name
+                landed = True
+                _drop_old_tree(staging, notes)  # the old tree, now under the staging name
             else:
                 os.rename(out, backup)
                 checkpoint("old-moved")
                 os.rename(staging, out)
                 checkpoint("new-in-place")
-                shutil.rmtree(backup)
+                landed = True
+                _drop_old_tree(backup, notes)
         except BaseException:
-            recover(out)  # put the old tree back and drop the staging directory
+            if not landed:
+                recover(out)  # put the old tree back and drop the staging directory
             raise
     return notes
