@@ -106,6 +106,7 @@ def test_over_the_cap_a_connection_gets_503_and_is_closed_at_once() -> None:
         idle_timeout_s=120.0,
         deadline_s=120.0,
         max_connections=CAP,
+        max_per_client=CAP,  # the global cap under test, all from one address
     )
     srv.start()
     socks = []
@@ -191,3 +192,68 @@ def test_a_reset_connection_is_one_json_log_line(
     ]
     assert lines[0]["client"].startswith("127.0.0.1:")
     assert "Traceback" not in err and err == ""
+
+
+def _connect_from(source: str, port: int) -> socket.socket:
+    # Any 127.x.y.z is loopback on Linux: a second client address without a network.
+    return socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
+
+
+def test_one_client_address_cannot_take_every_slot() -> None:
+    srv = StatusServer(
+        LifecycleState(), "127.0.0.1", 0, idle_timeout_s=120.0, deadline_s=120.0,
+        max_connections=CAP, max_per_client=2,
+    )  # fmt: skip
+    srv.start()
+    socks = []
+    try:
+        for _ in range(CAP):  # a slow client opens as many as it can from 127.0.0.2
+            sock = _connect_from("127.0.0.2", srv.port)
+            sock.sendall(b"GET /re")
+            socks.append(sock)
+        _eventually(lambda: srv.refused == CAP - 2, "all but two refused")
+        assert _handler_threads() == 2
+        # Another address (the kubelet's) is still answered.
+        assert _request(srv.port, b"GET /live HTTP/1.0\r\n\r\n").startswith(b"HTTP/1.0 200")
+    finally:
+        for s in socks:
+            s.close()
+        srv.close()
+
+
+def test_probes_succeed_while_100_slow_clients_keep_reconnecting() -> None:
+    # The finding: 40 slow clients that reconnect when cut failed 96% of /ready probes
+    # (64 failed all), because they could hold all 32 handler slots.
+    state = LifecycleState()
+    srv = StatusServer(state, "127.0.0.1", 0, idle_timeout_s=1.0, deadline_s=2.0)
+    srv.start()
+    stop = threading.Event()
+
+    def slow_client() -> None:
+        while not stop.is_set():
+            try:
+                with _connect_from("127.0.0.2", srv.port) as sock:
+                    sock.sendall(b"GET /rea")  # and then nothing, until cut off
+                    sock.settimeout(5)
+                    while sock.recv(4096):
+                        pass
+            except OSError:
+                time.sleep(0.01)
+
+    attackers = [threading.Thread(target=slow_client, daemon=True) for _ in range(100)]
+    for thread in attackers:
+        thread.start()
+    try:
+        time.sleep(1.0)  # let them take what they can
+        answers = []
+        for _ in range(200):
+            try:
+                answers.append(_request(srv.port, b"GET /live HTTP/1.0\r\n\r\n")[:12])
+            except OSError as exc:
+                answers.append(repr(exc).encode())
+            time.sleep(0.01)
+        ok = sum(a.startswith(b"HTTP/1.0 200") for a in answers)
+        assert ok / len(answers) >= 0.99, answers[:5]
+    finally:
+        stop.set()
+        srv.close()

@@ -14,8 +14,10 @@ Stdlib only (copied into the image). Paths (GET or HEAD):
   vLLM reports against the plan, once ready; ``llmpod verify`` reads both).
 
 Every connection gets an idle timeout and a total deadline, at most
-``MAX_CONNECTIONS`` handler threads run at once (more connections get a 503 and
-are closed at once), and a client that resets is one JSON log line.
+``MAX_CONNECTIONS`` handler threads run at once and at most ``MAX_PER_CLIENT`` for
+one client address (more connections get a 503 and are closed at once, so slow
+clients from one address cannot starve the kubelet's probes), and a client that
+resets is one JSON log line.
 
 Why a separate port instead of vLLM's own ``/health``: vLLM answers 200 as soon
 as the engine is up, before warmup, and keeps answering during drain, so probing
@@ -82,6 +84,10 @@ IDLE_TIMEOUT_S = 5.0
 CONNECTION_DEADLINE_S = 10.0
 #: Handler threads at most; kubelet and a load balancer need a handful.
 MAX_CONNECTIONS = 32
+#: Slots one client address may hold: 40 slow clients from one address (reconnecting
+#: when cut) failed 96% of the kubelet's /ready probes when they could take all 32.
+#: The kubelet probes from the node's address, which such a client cannot take.
+MAX_PER_CLIENT = 4
 _BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbusy\n"
 
 
@@ -108,26 +114,37 @@ class _BoundedServer(ThreadingHTTPServer):
         *,
         max_connections: int,
         deadline_s: float,
+        max_per_client: int = MAX_PER_CLIENT,
     ) -> None:
         super().__init__(address, handler)
         self.max_connections = max_connections
+        self.max_per_client = max_per_client
         self.deadline_s = deadline_s
         self._slots = threading.BoundedSemaphore(max_connections)
-        self._open: dict[socket.socket, float] = {}
+        # socket → (deadline, client address); per address, how many slots it holds.
+        self._open: dict[socket.socket, tuple[float, str]] = {}
+        self._per_client: dict[str, int] = {}
         self._open_lock = threading.Lock()
         self.refused = 0
 
+    def _refuse(self, request: Any) -> None:
+        # Over a cap: answer 503 if the socket takes it at once, and close.
+        self.refused += 1
+        with contextlib.suppress(OSError):  # a full or reset socket gets no answer
+            request.setblocking(False)
+            request.send(_BUSY)
+        self.shutdown_request(request)
+
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            # Over the cap: answer 503 if the socket takes it at once, and close.
-            self.refused += 1
-            with contextlib.suppress(OSError):  # a full or reset socket gets no answer
-                request.setblocking(False)
-                request.send(_BUSY)
-            self.shutdown_request(request)
+        client = _host(client_address)
+        with self._open_lock:
+            crowded = self._per_client.get(client, 0) >= self.max_per_client
+        if crowded or not self._slots.acquire(blocking=False):
+            self._refuse(request)
             return
         with self._open_lock:
-            self._open[request] = time.monotonic() + self.deadline_s
+            self._open[request] = (time.monotonic() + self.deadline_s, client)
+            self._per_client[client] = self._per_client.get(client, 0) + 1
         try:
             super().process_request(request, client_address)
         except BaseException:
@@ -142,15 +159,21 @@ class _BoundedServer(ThreadingHTTPServer):
 
     def _forget(self, request: Any) -> None:
         with self._open_lock:
-            known = self._open.pop(request, None) is not None
-        if known:
+            entry = self._open.pop(request, None)
+            if entry is not None:
+                left = self._per_client[entry[1]] - 1
+                if left:
+                    self._per_client[entry[1]] = left
+                else:
+                    del self._per_client[entry[1]]
+        if entry is not None:
             self._slots.release()
 
     def reap(self) -> None:
         """Cut connections past their deadline (their handler threads then exit)."""
         now = time.monotonic()
         with self._open_lock:
-            late = [sock for sock, deadline in self._open.items() if deadline <= now]
+            late = [sock for sock, (deadline, _) in self._open.items() if deadline <= now]
         for sock in late:
             with contextlib.suppress(OSError):  # already closed by its client
                 sock.shutdown(socket.SHUT_RDWR)
@@ -165,6 +188,13 @@ class _BoundedServer(ThreadingHTTPServer):
             error=type(exc).__name__,
             detail=str(exc)[:200],
         )
+
+
+def _host(address: Any) -> str:
+    """The client's address without its port (what a per-client cap counts)."""
+    if isinstance(address, tuple) and address:
+        return str(address[0])
+    return str(address)
 
 
 def _peer(address: Any) -> str:
@@ -185,11 +215,16 @@ class StatusServer:
         idle_timeout_s: float = IDLE_TIMEOUT_S,
         deadline_s: float = CONNECTION_DEADLINE_S,
         max_connections: int = MAX_CONNECTIONS,
+        max_per_client: int = MAX_PER_CLIENT,
     ) -> None:
         handler = _make_handler(state)
         handler.timeout = idle_timeout_s  # socket timeout for every read and write
         self._server = _BoundedServer(
-            (host, port), handler, max_connections=max_connections, deadline_s=deadline_s
+            (host, port),
+            handler,
+            max_connections=max_connections,
+            deadline_s=deadline_s,
+            max_per_client=max_per_client,
         )
         self._stop = threading.Event()
         self._thread = threading.Thread(
