@@ -108,9 +108,11 @@ def from_plan_file(path_text: str) -> Planned:
     try:
         plan = parse_plan(text, source=str(path))
     except PlanFileError as exc:
-        raise LlmpodError(
-            code="bad_plan_file", message=str(exc)[:600], suggestions=[_FIX]
-        ) from None
+        # The image's parser says "plan file: …" (it has one file); here, name which.
+        text = str(exc)
+        if str(path) not in text:
+            text = f"{path}: {text.removeprefix('plan file: ')}"
+        raise LlmpodError(code="bad_plan_file", message=text[:600], suggestions=[_FIX]) from None
     expectation = Expectation(
         vllm_args=plan.vllm_args,
         kv_cache_tokens=plan.expected.kv_cache_tokens,
