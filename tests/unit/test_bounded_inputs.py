@@ -87,7 +87,7 @@ def test_a_gzip_bomb_recording_is_refused_without_inflating_it_all(
 
     from llmpod.diagnose import recording
 
-    # The real cap is 512 MiB; a 1 MiB cap shows the same path in milliseconds.
+    # The real cap is 256 MiB; a 1 MiB cap shows the same path in milliseconds.
     monkeypatch.setattr(recording, "MAX_RECORDING_BYTES", 1 << 20)
     bomb = tmp_path / "rec.jsonl.gz"
     bomb.write_bytes(gzip.compress(b"{" + b" " * (8 << 20)))  # 8 MiB inflated, ~8 KiB on disk
