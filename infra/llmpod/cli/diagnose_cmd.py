@@ -140,6 +140,7 @@ def _diagnose(ns: argparse.Namespace) -> int:
     from llmpod.diagnose.scrape import collect, metrics_url, scrape_count
     from llmpod.diagnose.spec_baseline import baseline_from_args
     from llmpod.errors import LlmpodError
+    from llmpod.http_get import redacted
 
     _check_flags(ns)
     try:
@@ -151,7 +152,8 @@ def _diagnose(ns: argparse.Namespace) -> int:
         raw = recording.load(ns.from_file)
         source = ", ".join(ns.from_file)
     else:
-        source = metrics_url(ns.url)
+        # Printed and saved with any password in the URL replaced.
+        source = redacted(metrics_url(ns.url))
         count = scrape_count(ns.window, ns.interval)
         print(
             f"scraping {source} every {ns.interval:g} s for {ns.window:g} s ({count} scrapes)…",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, urlunsplit
 
 from llmpod.errors import LlmpodError
-from llmpod.http_get import HttpStatusError, checked_url, get
+from llmpod.http_get import HttpStatusError, checked_url, get, redacted
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,8 @@ def collect(
         delay = start + i * interval_s - clock()
         if delay > 0:
             sleep(delay)
-        scrape = RawScrape(timestamp=clock(), text=fetch_text(target), origin=target)
+        # origin is shown in reports and saved in recordings: never with a password.
+        scrape = RawScrape(timestamp=clock(), text=fetch_text(target), origin=redacted(target))
         if i == 0 and validate is not None:
             validate(scrape)
         scrapes.append(scrape)
