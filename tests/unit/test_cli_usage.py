@@ -18,6 +18,11 @@ from llmpod.cli.main import main
             r"argument --max-model-len: '0' must be at least 1",
         ),
         (
+            # Bad input (exit 1), not "does not fit" (exit 2, as before).
+            ["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--ttft-ms", "-5"],
+            r"argument --ttft-ms: '-5' must be a positive number",
+        ),
+        (
             ["plan", "--model", "llama-3.1-8b", "--gpu", "L4", "--tp", "0"],
             r"argument --tp: '0' must be at least 1",
         ),

@@ -110,7 +110,9 @@ def add_plan_arguments(p: argparse.ArgumentParser) -> None:
     add_vllm_option_flags(p.add_argument_group("vLLM engine options (the spec's vllm: section)"))
     p.add_argument("--max-gpus", type=_positive_int, default=64, help="per replica")
     p.add_argument("--max-nodes", type=_positive_int, default=4, help="per replica")
-    p.add_argument("--ttft-ms", type=float, help="target time to first token (512-token prompt)")
+    p.add_argument(
+        "--ttft-ms", type=_positive_float, help="target time to first token (512-token prompt)"
+    )
     p.add_argument(
         "--load-bandwidth-mb-s",
         type=_positive_float,
