@@ -228,3 +228,26 @@ def test_promoted_result_must_validate(tmp_path: Path, capsys: pytest.CaptureFix
 def test_same_stack_twice(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["promote", "staging", "staging", "--stacks-dir", str(stacks)]) == 1
     assert "Source and target are the same file" in capsys.readouterr().err
+
+
+def test_the_record_comment_stays_above_the_record_when_a_service_is_appended(
+    tmp_path: Path,
+) -> None:
+    # Before: a promotion that appended a service left "Written by `llmpod promote`…"
+    # above the new service instead of above llmpod-promotion:lastPromoted.
+    assert main(["init", str(tmp_path / "p")]) == 0
+    project = tmp_path / "p"
+    staging = project / "stacks" / "Pulumi.staging.yaml"
+    staging.write_text(
+        staging.read_text().rstrip("\n")
+        + "\n    - name: extra\n      model: Qwen/Qwen2.5-7B-Instruct\n"
+        + "      max_model_len: 8192\n      gpus:\n        types: [L4]\n"
+    )
+    args = ["-C", str(project), "promote", "staging", "production", "--yes"]
+    assert main(args) == 0
+    text = (project / "stacks" / "Pulumi.production.yaml").read_text()
+    lines = text.splitlines()
+    record = lines.index("  llmpod-promotion:lastPromoted:")
+    assert lines[record - 2].lstrip().startswith("# Written by `llmpod promote`")
+    assert text.count("Written by `llmpod promote`") == 1
+    assert text.index("- name: extra") < text.index("# Written by `llmpod promote`")

@@ -32,7 +32,11 @@ from llmpod.environments.promotable import (
     leaves_from_record,
     leaves_of,
 )
-from llmpod.environments.record import recorded_services, update_record
+from llmpod.environments.record import (
+    keep_record_comment_above_its_key,
+    recorded_services,
+    update_record,
+)
 from llmpod.spec.base import is_local, section_model
 from llmpod.spec.service import ServingSpec
 from llmpod.spec.stack import StackSpec
@@ -149,6 +153,7 @@ def merge_promotion(
 def _append_service(config: Any, entry: Any, source_name: str) -> None:
     services = config[SERVICES_KEY]
     services.append(entry)
+    keep_record_comment_above_its_key(config, services)
     services.yaml_set_comment_before_after_key(
         len(services) - 1,
         indent=4,

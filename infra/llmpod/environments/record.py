@@ -59,6 +59,44 @@ def _flow(value: Any) -> Any:
     return value
 
 
+def _drop_record_comment(node: Any) -> bool:
+    """Remove the record's comment lines wherever the YAML reader attached them.
+
+    Read back from a file, a comment above a key whose previous sibling is a list is
+    stored on the deepest last node of that list (the last service's last field), so a
+    service appended to the list landed below it, between the comment and the key it
+    explains. True when the comment was found (and removed)."""
+    found = False
+    ca = getattr(node, "ca", None)
+    if ca is not None:
+        for slot in [*ca.items.values(), [ca.comment], [ca.end]]:
+            for tokens in slot or []:
+                for token in tokens if isinstance(tokens, list) else [tokens]:
+                    value = getattr(token, "value", None)
+                    if isinstance(value, str) and "Written by `llmpod promote`" in value:
+                        keep = [
+                            line
+                            for line in value.split("\n")
+                            if not any(part in line for part in _RECORD_LINES)
+                        ]
+                        token.value = "\n".join(keep)
+                        found = True
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        found = _drop_record_comment(child) or found
+    return found
+
+
+_RECORD_LINES = tuple(line.strip() for line in _RECORD_COMMENT.split("\n"))
+
+
+def keep_record_comment_above_its_key(config: Any, services: Any) -> None:
+    """After a service was appended to ``services``: put the record's comment back
+    above the record (it was read back attached to the previous last service)."""
+    if RECORD_KEY in config and _drop_record_comment(services):
+        config.yaml_set_comment_before_after_key(RECORD_KEY, before=_RECORD_COMMENT, indent=2)
+
+
 def update_record(config: Any, source: str, promoted: dict[str, Leaves]) -> None:
     """Record ``promoted`` (service → explicit leaves); keep other services' entries."""
     from ruamel.yaml.comments import CommentedMap
@@ -68,6 +106,7 @@ def update_record(config: Any, source: str, promoted: dict[str, Leaves]) -> None
         record = CommentedMap()
         config[RECORD_KEY] = record
         config.yaml_set_comment_before_after_key(RECORD_KEY, before=_RECORD_COMMENT, indent=2)
+
     record["from"] = source
     services = record.get("services")
     if not isinstance(services, dict):
