@@ -176,23 +176,23 @@ up() {
   log "waiting for kube-apiserver $KUBERNETES_VERSION at $url"
   wait_ready "$url" "$token" "$dir/pki/ca.crt" 180 || { down; exit 1; }
 
-  cat >"$dir/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-  - name: llmpod-local
-    cluster:
-      server: $url
-      certificate-authority: $dir/pki/ca.crt
-users:
-  - name: llmpod-admin
-    user:
-      token: $token
-contexts:
-  - name: llmpod-local
-    context: {cluster: llmpod-local, user: llmpod-admin}
-current-context: llmpod-local
-EOF
+  # Written as JSON (which YAML reads): DIR is the caller's path and may hold any
+  # character; serialised, it cannot break the file or add keys to it.
+  "$python_bin" - "$dir" "$url" "$token" >"$dir/kubeconfig" <<'PY'
+import json, sys
+
+state, url, token = sys.argv[1:4]
+print(json.dumps({
+    "apiVersion": "v1",
+    "kind": "Config",
+    "clusters": [{"name": "llmpod-local",
+                  "cluster": {"server": url, "certificate-authority": f"{state}/pki/ca.crt"}}],
+    "users": [{"name": "llmpod-admin", "user": {"token": token}}],
+    "contexts": [{"name": "llmpod-local",
+                  "context": {"cluster": "llmpod-local", "user": "llmpod-admin"}}],
+    "current-context": "llmpod-local",
+}, indent=2))
+PY
   chmod 600 "$dir/kubeconfig"
 
   setsid "$bin/kube-controller-manager" \

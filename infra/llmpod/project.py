@@ -56,6 +56,18 @@ def _project_file(start: Path) -> Path | None:
     return None
 
 
+def _path_setting(doc: dict[str, object], path: Path, key: str, fix: str) -> str:
+    """A path-valued key of Pulumi.yaml (relative to the project; "." when unset)."""
+    value = doc.get(key) or "."
+    if not isinstance(value, str):
+        raise LlmpodError(
+            code="project_yaml_invalid",
+            message=f"{path}: {key} must be a path, not {str(value)[:60]!r}.",
+            suggestions=[fix],
+        )
+    return value
+
+
 def _read_project(path: Path) -> Project:
     from llmpod.spec.yaml_loader import load_yaml  # the one YAML reader, limits included
 
@@ -74,21 +86,11 @@ def _read_project(path: Path) -> Project:
             message=f"{path} must be a mapping (name:, runtime:, ...).",
             suggestions=["see `llmpod init` for a working Pulumi.yaml"],
         )
-    config_dir = doc.get("stackConfigDir") or "."
-    if not isinstance(config_dir, str):
-        raise LlmpodError(
-            code="project_yaml_invalid",
-            message=f"{path}: stackConfigDir must be a path, not {str(config_dir)[:60]!r}.",
-            suggestions=["set stackConfigDir: stacks"],
-        )
+    config_dir = _path_setting(doc, path, "stackConfigDir", "set stackConfigDir: stacks")
+    main = _path_setting(
+        doc, path, "main", "set main: to the directory that holds __main__.py, e.g. main: infra/"
+    )
     name = doc.get("name")
-    main = doc.get("main") or "."
-    if not isinstance(main, str):
-        raise LlmpodError(
-            code="project_yaml_invalid",
-            message=f"{path}: main must be a path, not {str(main)[:60]!r}.",
-            suggestions=["set main: to the directory that holds __main__.py, e.g. main: infra/"],
-        )
     return Project(
         file=path,
         name=str(name) if name else path.parent.name,
