@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from llmpod.aws.instance_catalog import instances_for
 from llmpod.errors import LlmpodError
 from llmpod.gpus.catalog import all_gpus, find_gpu
 
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+OBSERVATIONS = SHARED / "benchmarks" / "vllm_kv_observations.csv"
 REQUIRED = [
     "H100",
     "H100-PCIE",
@@ -55,9 +60,20 @@ def test_required_gpu_present_and_consistent(key: str) -> None:
         assert inst.gpus >= 1 and inst.price_per_hour > 0
 
 
-def test_logged_memory_figures() -> None:
-    # vLLM logs: H100 80GB total_memory=79.19 GiB (llm-d v0.19 runs).
-    assert find_gpu("h100").memory_gib == 79.19
+def test_memory_is_what_vllm_logged_for_that_gpu() -> None:
+    # The observations hold the total memory vLLM reported on each run's GPU
+    # (llm-d v0.19 logs and public docs); the catalog must agree with every one
+    # of them, not with a number restated here.
+    with OBSERVATIONS.open(newline="") as f:
+        reported = [
+            (row["gpu"], float(row["gpu_total_gib_reported"]))
+            for row in csv.DictReader(f)
+            if row["gpu_total_gib_reported"]
+        ]
+    assert len(reported) >= 30
+    for gpu_name, total_gib in reported:
+        catalog_name = gpu_name.split(" (")[0].replace(" 80GB", "")
+        assert find_gpu(catalog_name).memory_gib == pytest.approx(total_gib, abs=0.011), gpu_name
 
 
 def test_fp8_math_only_from_ada_hopper_on() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,18 +54,19 @@ def _violations(
     return seen
 
 
-def test_pack_has_one_policy_per_rule() -> None:
-    assert sorted(POLICIES) == sorted(
-        [
-            "llmpod-gpu-limits",
-            "llmpod-serving-probes",
-            "llmpod-weights-read-only",
-            "llmpod-images-pinned",
-            "llmpod-no-privileged",
-            "llmpod-production-replicas",
-            "llmpod-stack-cost-cap",
-        ]
-    )
+def _documented_policy_names() -> list[str]:
+    """The policy names the user guide's table lists (docs/environments.md)."""
+    text = (ROOT / "docs" / "environments.md").read_text()
+    return re.findall(r"^\| `(llmpod-[a-z-]+)` \|", text, flags=re.MULTILINE)
+
+
+def test_pack_holds_exactly_the_documented_policies() -> None:
+    # What users read in the guide and what `pulumi preview --policy-pack`
+    # enforces must be the same list: a rule added or dropped on one side only fails here.
+    documented = _documented_policy_names()
+    assert len(documented) >= 7
+    assert sorted(POLICIES) == sorted(documented)
+    assert len(build_policies()) == len(POLICIES)
 
 
 def test_resource_policy_reports_through_pulumi_policy() -> None:
