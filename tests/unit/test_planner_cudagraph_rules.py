@@ -1,0 +1,155 @@
+"""Whether the KV budget loses a CUDA-graph estimate, per vLLM release and case (issue 27).
+
+Every expected value below was read in that release's PyPI sdist, not taken from
+the code under test:
+- V2 runner's ``profile_cudagraph_memory`` (vllm/v1/worker/gpu/model_runner.py) is
+  ``return 0`` in 0.26.0 (:707), 0.27.0 and 0.27.1 (:751), 0.28.0 (:845); from 0.29.0
+  it calls cudagraph_utils.profile_cudagraph_memory, which captures and measures.
+- V1's (vllm/v1/worker/gpu_model_runner.py) measures in every release.
+- 0.26.0–0.28.0 default V2 for generate models that are not MoE or whose
+  architecture is in DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES (config/vllm.py); 0.27
+  adds KimiK3ForConditionalGeneration, 0.28 DeepseekV4ForCausalLM, each dropped on
+  ROCm. From 0.29.0 V2 is the default for every model.
+- No runner choice reads the GPU generation, the quantisation or TP/PP; the
+  worker never profiles graphs when cudagraph_mode is NONE (--enforce-eager).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+
+import pytest
+
+from llmpod.cli.main import main
+from llmpod.gpus.catalog import find_gpu
+from llmpod.models.catalog import find
+from llmpod.models.config import parse_model_config
+from llmpod.planner.cudagraph_rules import RULES, Vendor, rule_for, subtracts_cudagraph
+from llmpod.planner.versions import parse_version, profile_for
+
+EARLY_V2 = ("0.26.0", "0.27.0", "0.27.1", "0.28.0")  # V2 profiler returns 0
+MEASURING = ("0.29.0", "0.30.0", "0.31.0", "0.32.0", "0.33.0")  # both runners measure
+
+
+def _sub(
+    version: str, arch: str, *, moe: bool, vendor: Vendor = "nvidia", eager: bool = False
+) -> bool:
+    return subtracts_cudagraph(
+        parse_version(version),
+        arch,
+        is_moe=moe,
+        vendor=vendor,
+        enforce_eager=eager,
+    )
+
+
+@pytest.mark.parametrize("version", EARLY_V2)
+@pytest.mark.parametrize("vendor", ["nvidia", "amd"])
+def test_dense_models_run_on_v2_and_subtract_nothing_up_to_0_28(
+    version: str, vendor: Vendor
+) -> None:
+    # Qwen2.5-14B (bf16 or its AWQ build: the architecture is the same) and Llama.
+    assert not _sub(version, "Qwen2ForCausalLM", moe=False, vendor=vendor)
+    assert not _sub(version, "LlamaForCausalLM", moe=False, vendor=vendor)
+
+
+@pytest.mark.parametrize("version", MEASURING)
+def test_every_runner_measures_graphs_from_0_29(version: str) -> None:
+    assert _sub(version, "Qwen2ForCausalLM", moe=False)
+    assert _sub(version, "Qwen3MoeForCausalLM", moe=True)
+    assert _sub(version, "Qwen2MoeForCausalLM", moe=True)
+    assert _sub(version, "DeepseekV4ForCausalLM", moe=True, vendor="amd")
+
+
+@pytest.mark.parametrize("version", EARLY_V2)
+def test_unlisted_moe_runs_on_v1_and_subtracts(version: str) -> None:
+    assert _sub(version, "Qwen3MoeForCausalLM", moe=True)
+    assert _sub(version, "MixtralForCausalLM", moe=True)
+    assert _sub(version, "GptOssForCausalLM", moe=True)
+
+
+@pytest.mark.parametrize("version", EARLY_V2)
+def test_listed_moe_runs_on_v2_and_subtracts_nothing(version: str) -> None:
+    assert not _sub(version, "Qwen2MoeForCausalLM", moe=True)
+    assert not _sub(version, "DeepseekV2ForCausalLM", moe=True)
+
+
+@pytest.mark.parametrize(
+    ("version", "arch", "nvidia", "amd"),
+    [
+        # KimiK3 joined the V2 list in 0.27 (config:76) and is excluded on ROCm (config:84).
+        ("0.26.0", "KimiK3ForConditionalGeneration", True, True),
+        ("0.27.1", "KimiK3ForConditionalGeneration", False, True),
+        # 0.28 keeps KimiK3 on V2 everywhere and adds DeepseekV4, dropped on ROCm (config:92).
+        ("0.28.0", "KimiK3ForConditionalGeneration", False, False),
+        ("0.27.1", "DeepseekV4ForCausalLM", True, True),
+        ("0.28.0", "DeepseekV4ForCausalLM", False, True),
+    ],
+)
+def test_architecture_lists_change_by_release_and_vendor(
+    version: str, arch: str, nvidia: bool, amd: bool
+) -> None:
+    assert _sub(version, arch, moe=True, vendor="nvidia") is nvidia
+    assert _sub(version, arch, moe=True, vendor="amd") is amd
+
+
+@pytest.mark.parametrize("version", EARLY_V2 + MEASURING + ("0.21.0",))
+def test_enforce_eager_never_subtracts(version: str) -> None:
+    assert not _sub(version, "Qwen3MoeForCausalLM", moe=True, eager=True)
+    assert not _sub(version, "Qwen2ForCausalLM", moe=False, eager=True)
+
+
+def test_before_0_21_nothing_and_0_21_to_0_25_always_v1() -> None:
+    assert not _sub("0.20.0", "LlamaForCausalLM", moe=False)
+    assert _sub("0.21.0", "LlamaForCausalLM", moe=False)
+    assert _sub("0.25.1", "LlamaForCausalLM", moe=False)
+
+
+def test_unread_releases_follow_their_minor_then_the_newest_below() -> None:
+    assert rule_for((0, 25, 1)) is None
+    assert rule_for((0, 27, 0)) is rule_for((0, 27, 1))
+    assert rule_for((0, 28, 3)) is rule_for((0, 28, 0))
+    assert rule_for((0, 40, 0)) is RULES[-1]
+
+
+def test_every_rule_cites_its_release() -> None:
+    assert [r.release for r in RULES] == sorted(r.release for r in RULES)
+    for r in RULES:
+        assert r.citations and all(":" in c for c in r.citations), r.release
+
+
+def _planned_graph_gib(model: str, gpu: str, version: str, *extra: str) -> float:
+    argv = ["plan", "--model", model, "--gpu", gpu, "--vllm-version", version, "--json"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main([*argv, *extra]) == 0
+    return float(json.loads(out.getvalue())["per_gpu"]["cuda_graph_gib"])
+
+
+@pytest.mark.parametrize("gpu", ["L40S", "L4", "H200", "A100-80GB"])
+@pytest.mark.parametrize("layout", [(), ("--tp", "2"), ("--pp", "2")])
+def test_qwen25_14b_plan_on_0_28_reserves_no_graphs_any_gpu_or_layout(
+    gpu: str, layout: tuple[str, ...]
+) -> None:
+    assert _planned_graph_gib("qwen2.5-14b", gpu, "0.28.0", *layout) == 0.0
+    assert _planned_graph_gib("qwen2.5-14b", gpu, "0.29.0", *layout) > 0.0
+
+
+def test_awq_build_routes_like_the_bf16_build() -> None:
+    # A 14B AWQ build: same architecture, AWQ quantization_config (from Qwen2.5-7B-AWQ).
+    e14, awq = find("qwen2.5-14b"), find("qwen2.5-7b-awq")
+    m = parse_model_config(e14.config, name=e14.name)
+    q = parse_model_config(awq.config, name=awq.name)
+    assert q.quant is not None and m.quant is None
+    m_awq = dataclasses.replace(m, quant=q.quant)
+    l40s = find_gpu("L40S")
+    for version, expected in (("0.28.0", False), ("0.29.0", True)):
+        p = profile_for(version)
+        for facts in (m, m_awq):
+            got = p.subtracts_cudagraph_for(
+                facts.architecture, is_moe=facts.is_moe, vendor=l40s.vendor, enforce_eager=False
+            )
+            assert got is expected, (version, facts.name)
