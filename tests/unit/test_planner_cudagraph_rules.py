@@ -28,6 +28,7 @@ from llmpod.gpus.catalog import find_gpu
 from llmpod.models.catalog import find
 from llmpod.models.config import parse_model_config
 from llmpod.planner.cudagraph_rules import RULES, Vendor, rule_for, subtracts_cudagraph
+from llmpod.planner.memory import runner_buffers_gib
 from llmpod.planner.versions import parse_version, profile_for
 
 EARLY_V2 = ("0.26.0", "0.27.0", "0.27.1", "0.28.0")  # V2 profiler returns 0
@@ -153,3 +154,47 @@ def test_awq_build_routes_like_the_bf16_build() -> None:
                 facts.architecture, is_moe=facts.is_moe, vendor=l40s.vendor, enforce_eager=False
             )
             assert got is expected, (version, facts.name)
+
+
+# Runner buffers (issue 27): from 0.27 vLLM's non-KV figure is the free-memory drop
+# since the worker's first snapshot (vllm/utils/mem_utils.py:317-326 in 0.27.0), which
+# takes in Model Runner V2's sampler state allocated after the weights were measured:
+# output_bin_counts [max_num_seqs, vocab] + prompt_bin_mask [max_num_seqs, ceil(vocab/32)],
+# int32 (vllm/v1/worker/gpu/sample/penalties.py:32-41 in 0.28.0). 0.26.0 left it out.
+QWEN25_14B_256 = 256 * (152064 + 4752) * 4 / 1024**3  # 0.1496 GiB, L40S default 256 seqs
+LLAMA8B_1024 = 1024 * (128256 + 4008) * 4 / 1024**3  # 0.5045 GiB, H100/H200 default 1024
+
+
+@pytest.mark.parametrize(
+    ("model", "seqs", "expected"),
+    [("qwen2.5-14b", 256, QWEN25_14B_256), ("llama-3.1-8b", 1024, LLAMA8B_1024)],
+)
+def test_v2_sampler_state_counts_from_0_27_on_the_last_stage(
+    model: str, seqs: int, expected: float
+) -> None:
+    e = find(model)
+    m = parse_model_config(e.config, name=e.name)
+
+    def buffers(version: str, runner: str = "v2", last: bool = True) -> float:
+        return runner_buffers_gib(
+            m, runner=runner, last_stage=last, max_num_seqs=seqs, profile=profile_for(version)
+        )
+
+    assert buffers("0.26.0") == 0.0
+    for version in ("0.27.0", "0.28.0", "0.32.0"):
+        assert buffers(version) == pytest.approx(expected, rel=1e-9)
+        assert buffers(version, runner="v1") == 0.0
+        assert buffers(version, last=False) == 0.0
+
+
+def test_l40s_qwen25_14b_plan_on_0_28_holds_the_sampler_state_off_kv() -> None:
+    def per_gpu(version: str) -> dict[str, float]:
+        argv = ["plan", "--model", "qwen2.5-14b", "--gpu", "L40S", "--json"]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main([*argv, "--vllm-version", version]) == 0
+        return dict(json.loads(out.getvalue())["per_gpu"])
+
+    old, new = per_gpu("0.26.0"), per_gpu("0.28.0")
+    assert new["non_torch_gib"] - old["non_torch_gib"] == pytest.approx(QWEN25_14B_256, abs=0.01)
+    assert new["kv_cache_gib"] < old["kv_cache_gib"]

@@ -212,6 +212,16 @@ def rule_for(version: tuple[int, int, int]) -> RunnerRule | None:
     return [r for r in RULES if r.release <= version][-1]
 
 
+def model_runner(
+    version: tuple[int, int, int], architecture: str, *, is_moe: bool, vendor: Vendor
+) -> Literal["v1", "v2"]:
+    """The GPU model runner vLLM ``version`` picks for this model by default."""
+    rule = rule_for(version)
+    if rule is None:
+        return "v1"
+    return rule.runner(architecture, is_moe=is_moe, vendor=vendor)
+
+
 def subtracts_cudagraph(
     version: tuple[int, int, int],
     architecture: str,

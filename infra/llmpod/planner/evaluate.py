@@ -9,6 +9,7 @@ from llmpod.gpus.spec import GpuSpec
 from llmpod.models.facts import ModelFacts, QuantFacts
 from llmpod.models.quant_config import ONLINE
 from llmpod.planner import kernels, kv, memory, perf
+from llmpod.planner.cudagraph_rules import model_runner
 from llmpod.planner.layout import stage_layer_ranges
 from llmpod.planner.request import PlanRequest
 from llmpod.planner.versions import VersionProfile, profile_for
@@ -121,6 +122,11 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
         version=s.profile.version,
     )
     ranges = stage_layer_ranges(m.num_layers, pp)
+    runner = (
+        "none"
+        if gpu.vendor == "cpu"
+        else model_runner(s.profile.version, m.architecture, is_moe=m.is_moe, vendor=gpu.vendor)
+    )
     stages, geos, caps = [], [], []
     for i, (w, layers) in enumerate(zip(weights, ranges, strict=True)):
         last = i == pp - 1
@@ -137,7 +143,16 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
             utilization=s.utilization,
             weights_gib=w.gib,
             activation=act,
-            non_torch=memory.non_torch_gib(gpu, tp, s.profile),
+            # From 0.27 vLLM's "consumed memory (weights + non-torch)" also holds
+            # the runner's persistent buffers (versions.counts_runner_buffers).
+            non_torch=memory.non_torch_gib(gpu, tp, s.profile)
+            + memory.runner_buffers_gib(
+                m,
+                runner=runner,
+                last_stage=last,
+                max_num_seqs=s.max_num_seqs,
+                profile=s.profile,
+            ),
             cuda_graph=memory.cuda_graph_gib(
                 m, len(layers), enforce_eager=req.vllm.enforce_eager, profile=s.profile, gpu=gpu
             ),

@@ -1,8 +1,9 @@
 """Per-GPU memory as vLLM's profiler accounts it, for one pipeline stage.
 
 KV budget = ceil(total × gpu_memory_utilization) − weights − activation peak
-− non-torch − (from 0.21) the CUDA-graph estimate. See vllm_rules.md §2 and
-vllm/v1/worker/gpu_worker.py determine_available_memory.
+− non-torch (from 0.27 with the runner's persistent buffers: ``runner_buffers_gib``)
+− (from 0.21, per release and runner: ``cudagraph_rules``) the CUDA-graph estimate.
+See vllm_rules.md §2 and vllm/v1/worker/gpu_worker.py determine_available_memory.
 
 The activation peak is the larger of the dummy forward over
 max_num_batched_tokens tokens and (last stage only) the dummy sampler run over
@@ -100,13 +101,37 @@ def non_torch_gib(gpu: GpuSpec, tp: int, profile: VersionProfile) -> float:
     return profile.non_torch_tp_pcie_gib
 
 
+def runner_buffers_gib(
+    m: ModelFacts, *, runner: str, last_stage: bool, max_num_seqs: int, profile: VersionProfile
+) -> float:
+    """Runner buffers that 0.27+'s free-memory accounting takes off the KV budget.
+
+    Model Runner V2 builds its sampler after the weights are measured and before
+    the profile run (vllm/v1/worker/gpu/model_runner.py: ``self.sampler =
+    Sampler(`` at :352 in 0.27.1, after ``model_memory_usage`` at :328; :485
+    after :423 in 0.32.0), on the last PP rank only. Its PenaltiesState holds
+    ``output_bin_counts`` [max_num_seqs, vocab] and ``prompt_bin_mask``
+    [max_num_seqs, ceil(vocab/32)], both int32 on the GPU, whatever the request
+    asks for (vllm/v1/worker/gpu/sample/penalties.py:32-41 in 0.26.0-0.30.0,
+    :40-47 in 0.31.0 and 0.32.0): 0.50 GiB at 1024 × 128,256. Its other
+    buffers (inputs, block tables, slot mappings) are MiB-sized and left out,
+    as are V1's, which has no per-vocab GPU state before the profile run.
+    """
+    if not profile.counts_runner_buffers or runner != "v2" or not last_stage:
+        return 0.0
+    return max_num_seqs * (m.vocab_size + math.ceil(m.vocab_size / 32)) * 4 / GIB
+
+
 def cuda_graph_gib(
     m: ModelFacts, stage_layers: int, *, enforce_eager: bool, profile: VersionProfile, gpu: GpuSpec
 ) -> float:
-    """Estimated CUDA-graph pool (only subtracted from 0.21 on).
+    """Estimated CUDA-graph pool, where the release and runner subtract one.
 
-    Fit to the estimates logged by v0.19 on H100: ~0.3 GiB plus ~17.5 MiB per
-    captured layer (0.84 GiB for 32 layers, 1.7 GiB for 80), MoE +0.35 GiB.
+    Fit to the estimates logged by v0.19 on H100 (V1 runner): ~0.3 GiB plus
+    ~17.5 MiB per captured layer (0.84 GiB for 32 layers, 1.7 GiB for 80), MoE
+    +0.35 GiB. From 0.29 V2 measures its own graphs with a different method
+    (vllm/v1/worker/gpu/cudagraph_utils.py); no V2 estimate has been logged
+    here yet, so the V1 fit stands in for it.
     """
     subtracted = profile.subtracts_cudagraph_for(
         m.architecture, is_moe=m.is_moe, vendor=gpu.vendor, enforce_eager=enforce_eager

@@ -55,6 +55,14 @@ class VersionProfile:
     #: Whether a given model gets the subtraction also depends on the model
     #: runner and the release: see ``subtracts_cudagraph_for``.
     subtracts_cudagraph: bool
+    #: From 0.27 the non-KV figure is the free-memory drop since the worker's
+    #: first snapshot plus the profile's transient peak (vllm/utils/mem_utils.py
+    #: :317-326 in 0.27.0-0.29.0, :312-321 in 0.30.0-0.32.0), so torch
+    #: buffers a runner allocates after the weights and before the profile run
+    #: come off the KV budget. 0.26.0 (mem_utils.py:309-311) counted weights +
+    #: the profile's peak increase over what was allocated before it, which left
+    #: those buffers out. See ``memory.runner_buffers_gib``.
+    counts_runner_buffers: bool
     #: Bytes the dummy sampler run holds per (request × padded vocab entry).
     #: Fit to logged activation peaks at 1024 requests: from 0.17 ≈ 14.9 B
     #: (Llama-3.1-8B 1.89 GiB, Qwen2.5-7B 2.21, gemma 3.65, gpt-oss 2.87);
@@ -115,6 +123,7 @@ def profile_for(version_text: str) -> VersionProfile:
         version=v,
         gpu_memory_utilization=0.92 if v >= (0, 21, 0) else 0.9,
         subtracts_cudagraph=v >= FIRST_SUBTRACTING,
+        counts_runner_buffers=v >= (0, 27, 0),
         sampler_bytes_per_logit=14.87 if v >= (0, 17, 0) else 38.34,
         non_torch_tp1_gib=0.25 if v >= (0, 18, 0) else 0.13,
         non_torch_tp_nvlink_gib=2.1 if v >= (0, 12, 0) else 0.54,
