@@ -31,17 +31,24 @@ from llmpod.planner.cudagraph_rules import RULES, Vendor, rule_for, subtracts_cu
 from llmpod.planner.memory import runner_buffers_gib
 from llmpod.planner.versions import parse_version, profile_for
 
-EARLY_V2 = ("0.26.0", "0.27.0", "0.27.1", "0.28.0")  # V2 profiler returns 0
+EARLY_V2 = ("0.25.0", "0.25.1", "0.26.0", "0.27.0", "0.27.1", "0.28.0")  # V2 profiler returns 0
 MEASURING = ("0.29.0", "0.30.0", "0.31.0", "0.32.0", "0.33.0")  # both runners measure
 
 
 def _sub(
-    version: str, arch: str, *, moe: bool, vendor: Vendor = "nvidia", eager: bool = False
+    version: str,
+    arch: str,
+    *,
+    moe: bool,
+    quantized: bool = False,
+    vendor: Vendor = "nvidia",
+    eager: bool = False,
 ) -> bool:
     return subtracts_cudagraph(
         parse_version(version),
         arch,
         is_moe=moe,
+        is_quantized=quantized,
         vendor=vendor,
         enforce_eager=eager,
     )
@@ -52,9 +59,10 @@ def _sub(
 def test_dense_models_run_on_v2_and_subtract_nothing_up_to_0_28(
     version: str, vendor: Vendor
 ) -> None:
-    # Qwen2.5-14B (bf16 or its AWQ build: the architecture is the same) and Llama.
-    assert not _sub(version, "Qwen2ForCausalLM", moe=False, vendor=vendor)
-    assert not _sub(version, "LlamaForCausalLM", moe=False, vendor=vendor)
+    # Qwen2.5-14B, bf16 or its AWQ build (quantisation is no input from 0.24), and Llama.
+    for quantized in (False, True):
+        assert not _sub(version, "Qwen2ForCausalLM", moe=False, quantized=quantized, vendor=vendor)
+        assert not _sub(version, "LlamaForCausalLM", moe=False, quantized=quantized, vendor=vendor)
 
 
 @pytest.mark.parametrize("version", MEASURING)
@@ -72,7 +80,7 @@ def test_unlisted_moe_runs_on_v1_and_subtracts(version: str) -> None:
     assert _sub(version, "GptOssForCausalLM", moe=True)
 
 
-@pytest.mark.parametrize("version", EARLY_V2)
+@pytest.mark.parametrize("version", ("0.24.0", *EARLY_V2))
 def test_listed_moe_runs_on_v2_and_subtracts_nothing(version: str) -> None:
     assert not _sub(version, "Qwen2MoeForCausalLM", moe=True)
     assert not _sub(version, "DeepseekV2ForCausalLM", moe=True)
@@ -103,14 +111,44 @@ def test_enforce_eager_never_subtracts(version: str) -> None:
     assert not _sub(version, "Qwen2ForCausalLM", moe=False, eager=True)
 
 
-def test_before_0_21_nothing_and_0_21_to_0_25_always_v1() -> None:
+def test_before_0_21_nothing_and_0_21_everything_on_v1() -> None:
     assert not _sub("0.20.0", "LlamaForCausalLM", moe=False)
+    # 0.21.0: VLLM_USE_V2_MODEL_RUNNER defaults to 0 (envs.py:251).
     assert _sub("0.21.0", "LlamaForCausalLM", moe=False)
-    assert _sub("0.25.1", "LlamaForCausalLM", moe=False)
+    assert _sub("0.21.0", "Qwen3ForCausalLM", moe=False)
+
+
+@pytest.mark.parametrize(
+    ("version", "arch", "moe", "quantized", "expected"),
+    [
+        # 0.22.1: V2 only for Qwen3ForCausalLM, not MoE, not a quantised checkpoint.
+        ("0.22.1", "Qwen3ForCausalLM", False, False, False),
+        ("0.22.1", "Qwen3ForCausalLM", False, True, True),  # AWQ Qwen3 -> V1
+        ("0.22.1", "LlamaForCausalLM", False, False, True),
+        # 0.23.0: Llama, Mistral and Qwen3 join; quantised checkpoints still on V1.
+        ("0.23.0", "LlamaForCausalLM", False, False, False),
+        ("0.23.0", "LlamaForCausalLM", False, True, True),  # Llama AWQ-INT4 -> V1
+        ("0.23.0", "Qwen2ForCausalLM", False, False, True),  # Qwen2.5 not listed
+        # 0.24.0: the list decides alone; quantisation no longer matters.
+        ("0.24.0", "LlamaForCausalLM", False, True, False),
+        ("0.24.0", "Qwen2ForCausalLM", False, False, True),
+        ("0.24.0", "Qwen2MoeForCausalLM", True, False, False),
+        ("0.24.0", "Qwen3MoeForCausalLM", True, False, True),
+        # 0.25.x: every dense model on V2.
+        ("0.25.1", "Qwen2ForCausalLM", False, True, False),
+        ("0.25.0", "Qwen3MoeForCausalLM", True, False, True),
+    ],
+)
+def test_0_22_to_0_25_runner_lists(
+    version: str, arch: str, moe: bool, quantized: bool, expected: bool
+) -> None:
+    assert _sub(version, arch, moe=moe, quantized=quantized) is expected
 
 
 def test_unread_releases_follow_their_minor_then_the_newest_below() -> None:
-    assert rule_for((0, 25, 1)) is None
+    assert rule_for((0, 20, 2)) is None
+    assert rule_for((0, 22, 0)) is rule_for((0, 22, 1))
+    assert rule_for((0, 25, 0)) is rule_for((0, 25, 1))
     assert rule_for((0, 27, 0)) is rule_for((0, 27, 1))
     assert rule_for((0, 28, 3)) is rule_for((0, 28, 0))
     assert rule_for((0, 40, 0)) is RULES[-1]
@@ -151,7 +189,11 @@ def test_awq_build_routes_like_the_bf16_build() -> None:
         p = profile_for(version)
         for facts in (m, m_awq):
             got = p.subtracts_cudagraph_for(
-                facts.architecture, is_moe=facts.is_moe, vendor=l40s.vendor, enforce_eager=False
+                facts.architecture,
+                is_moe=facts.is_moe,
+                is_quantized=facts.quant is not None,
+                vendor=l40s.vendor,
+                enforce_eager=False,
             )
             assert got is expected, (version, facts.name)
 

@@ -125,7 +125,13 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
     runner = (
         "none"
         if gpu.vendor == "cpu"
-        else model_runner(s.profile.version, m.architecture, is_moe=m.is_moe, vendor=gpu.vendor)
+        else model_runner(
+            s.profile.version,
+            m.architecture,
+            is_moe=m.is_moe,
+            is_quantized=m.quant is not None,
+            vendor=gpu.vendor,
+        )
     )
     stages, geos, caps = [], [], []
     for i, (w, layers) in enumerate(zip(weights, ranges, strict=True)):

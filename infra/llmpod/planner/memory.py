@@ -134,7 +134,11 @@ def cuda_graph_gib(
     here yet, so the V1 fit stands in for it.
     """
     subtracted = profile.subtracts_cudagraph_for(
-        m.architecture, is_moe=m.is_moe, vendor=gpu.vendor, enforce_eager=enforce_eager
+        m.architecture,
+        is_moe=m.is_moe,
+        is_quantized=m.quant is not None,
+        vendor=gpu.vendor,
+        enforce_eager=enforce_eager,
     )
     if not subtracted:
         return 0.0

@@ -79,7 +79,13 @@ class VersionProfile:
     hybrid_kv_manager: bool
 
     def subtracts_cudagraph_for(
-        self, architecture: str, *, is_moe: bool, vendor: Vendor, enforce_eager: bool
+        self,
+        architecture: str,
+        *,
+        is_moe: bool,
+        is_quantized: bool,
+        vendor: Vendor,
+        enforce_eager: bool,
     ) -> bool:
         """Whether this version subtracts the CUDA-graph estimate for this model.
 
@@ -91,6 +97,7 @@ class VersionProfile:
             self.version,
             architecture,
             is_moe=is_moe,
+            is_quantized=is_quantized,
             vendor=vendor,
             enforce_eager=enforce_eager,
         )
