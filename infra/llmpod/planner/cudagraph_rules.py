@@ -144,6 +144,7 @@ RULES: tuple[RunnerRule, ...] = (
         citations=(
             "config:69 DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES = {Llama, Mistral, Qwen3}",
             "config:519 use_v2_model_runner; config:558 not is_moe and not is_quantized",
+            "config/model.py:1876 is_quantized = checkpoint has quantization_config",
             "V2:660-662 profile_cudagraph_memory returns 0",
             "V1:6376 profile_cudagraph_memory captures and measures",
             "worker:423-425 gate, worker:464 subtraction; envs:1979 default 1",
