@@ -561,7 +561,7 @@ def check_sinks(
 ) -> list[str]:
     from ruamel.yaml import YAML
 
-    from llmpod.render.yaml_out import dump_yaml
+    from llmpod.yamlio.writer import dump_yaml
 
     hits: list[str] = []
     y = YAML(typ="safe")  # the C loader where ruamel.yaml.clib is present: same verdicts

@@ -69,7 +69,7 @@ def _path_setting(doc: dict[str, object], path: Path, key: str, fix: str) -> str
 
 
 def _read_project(path: Path) -> Project:
-    from llmpod.spec.yaml_loader import load_yaml  # the one YAML reader, limits included
+    from llmpod.yamlio.reader import load_yaml  # the one YAML reader, limits included
 
     try:
         raw = path.read_bytes()

@@ -9,12 +9,13 @@ import pytest
 
 from llmpod.aws.instance_catalog import INSTANCES
 from llmpod.backends.registry import BACKENDS, BackendName, backend_for
+from llmpod.environments.stack_files import load_stack
 from llmpod.errors import LlmpodError
 from llmpod.gpus.catalog import find_gpu
 from llmpod.gpus.spec import GpuSpec
 from llmpod.spec.planning import plan_stack
 from llmpod.spec.service import ServingSpec
-from llmpod.spec.stack import StackSpec, load_stack
+from llmpod.spec.stack import StackSpec
 
 
 def test_spec_offers_exactly_the_registered_backends() -> None:

@@ -29,10 +29,11 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from llmpod.cli.main import main
+from llmpod.environments.stack_files import read_stack_config
 from llmpod.errors import LlmpodError
 from llmpod.k8s.validate import ManifestInvalid, validate_object
-from llmpod.spec.stack import StackSpec, read_stack_config
-from llmpod.spec.yaml_loader import load_yaml
+from llmpod.spec.stack import StackSpec
+from llmpod.yamlio.reader import load_yaml
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
 

@@ -19,8 +19,8 @@ from pulumi_policy import (
 )
 from test_policy import DEPLOYMENT, deployment
 
+from llmpod.environments.stack_files import load_stack
 from llmpod.policy.pack import build_policies
-from llmpod.spec.stack import load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = {p.name: p for p in build_policies()}

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from llmpod.aws.instance_catalog import instances_for
+from llmpod.environments.stack_files import load_stack, read_stack_config, stack_file
 from llmpod.errors import LlmpodError
 from llmpod.program import run_program
 from llmpod.render.api import render_stack
 from llmpod.render.mock_engine import run_under_mocks
 from llmpod.spec.planning import ServicePlan, plan_stack
-from llmpod.spec.stack import load_stack, read_stack_config, stack_file
 
 
 def staging_config() -> dict[str, Any]:

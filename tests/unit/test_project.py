@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from llmpod.cli.main import main
+from llmpod.environments.stack_files import stack_file
 from llmpod.errors import LlmpodError
 from llmpod.project import find_project
-from llmpod.spec.stack import stack_file
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = """config:

@@ -15,7 +15,7 @@ import pytest
 from promote_fixtures import PRODUCTION, STAGING, write_stacks
 
 from llmpod.cli.main import main
-from llmpod.spec.stack import load_stack
+from llmpod.environments.stack_files import load_stack
 
 
 @pytest.fixture

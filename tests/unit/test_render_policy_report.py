@@ -114,8 +114,8 @@ def test_replicas_policy_fires_without_the_waiver(tmp_path: Path) -> None:
 def test_project_policy_config_overrides_the_stack(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from llmpod.environments.stack_files import load_stack
     from llmpod.render.policy_report import policy_config
-    from llmpod.spec.stack import load_stack
 
     spec = load_stack("production")
     (tmp_path / "policy" / "config").mkdir(parents=True)

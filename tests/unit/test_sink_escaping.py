@@ -32,11 +32,11 @@ from llmpod.errors import LlmpodError
 from llmpod.escaping import UnsafeValue, systemd_command
 from llmpod.image import dockerfile
 from llmpod.k8s.scaling import queue_query
-from llmpod.render.yaml_out import dump_yaml
 from llmpod.spec.planning import ServicePlan, plan_service
 from llmpod.spec.service import ServingSpec
 from llmpod.templating import environment
 from llmpod.templating import render_template as render_k8s
+from llmpod.yamlio.writer import dump_yaml
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
 

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from llmpod.environments.stack_files import load_stack
 from llmpod.errors import LlmpodError
 from llmpod.spec.base import is_local
 from llmpod.spec.planning import plan_stack
 from llmpod.spec.service import Kubernetes, Replicas, ServingSpec, Weights
-from llmpod.spec.stack import StackSpec, load_stack
+from llmpod.spec.stack import StackSpec
 
 
 def stack(services: list[dict[str, Any]], environment: str = "dev", **extra: object) -> StackSpec:

@@ -14,10 +14,10 @@ from typing import Literal
 from llmpod import contract
 from llmpod.aws.instances import InstanceLayout, Slot
 from llmpod.escaping import Expand, UnsafeValue
-from llmpod.render.yaml_out import dump_yaml
 from llmpod.spec.compile_cache import COMPILE_CACHE_LOCAL, COMPILE_CACHE_MOUNT
 from llmpod.spec.runtime import plan_file_text
 from llmpod.templating import render_template
+from llmpod.yamlio.writer import dump_yaml
 
 #: Host path of the shared weights; containers see it read-only at /models.
 HOST_WEIGHTS_DIR = "/mnt/llmpod-weights"

@@ -76,8 +76,8 @@ def run(ns: argparse.Namespace) -> int:
 def _staging_services(stack_path: Path) -> list[str] | None:
     """Service names of the staging file next to ``stack_path`` (where promotable
     values such as image.digest are set), in file order; None if unreadable."""
+    from llmpod.environments.stack_files import read_stack_config
     from llmpod.errors import LlmpodError
-    from llmpod.spec.stack import read_stack_config
 
     staging = stack_path.with_name("Pulumi.staging.yaml")
     if not staging.is_file():

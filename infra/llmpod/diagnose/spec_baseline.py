@@ -62,8 +62,8 @@ def baseline_from_args(ns: argparse.Namespace) -> Baseline | None:
 
 
 def _from_stack(stack_name: str, service: str) -> Baseline:
+    from llmpod.environments.stack_files import load_service
     from llmpod.spec.planning import plan_service, request_for
-    from llmpod.spec.stack import load_service
 
     stack, spec = load_service(stack_name, service)
     planned = plan_service(spec, stack.environment)

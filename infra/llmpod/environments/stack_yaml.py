@@ -19,7 +19,7 @@ from typing import Any
 
 from llmpod.environments.safe_write import replace_file
 from llmpod.errors import LlmpodError
-from llmpod.spec.yaml_loader import load_yaml, read_limited
+from llmpod.yamlio.reader import load_yaml, read_limited
 
 
 def _yaml() -> Any:

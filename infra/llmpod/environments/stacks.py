@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llmpod.environments.stack_files import stack_file
 from llmpod.environments.stack_yaml import StackText, plain
 from llmpod.errors import LlmpodError
-from llmpod.spec.stack import StackSpec, stack_file
+from llmpod.spec.stack import StackSpec
 
 
 def is_path(ref: str) -> bool:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llmpod.environments.stack_files import read_stack_config, stack_file
 from llmpod.render.collect import RenderedObject
 from llmpod.spec.planning import ServicePlan
-from llmpod.spec.stack import StackSpec, read_stack_config, stack_file
+from llmpod.spec.stack import StackSpec
 
 PROJECT = "llmpod"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmpod.render.mock_engine import Registration
-from llmpod.render.yaml_out import dump_yaml
+from llmpod.yamlio.writer import dump_yaml
 
 K8S_PREFIX = "kubernetes:"
 #: Provider resources configure how objects are applied, they are not objects.

@@ -2,12 +2,12 @@
 
 The same data arrives two ways: from ``pulumi.Config("llmpod")`` inside a
 Pulumi program, or from ``stacks/Pulumi.<stack>.yaml`` for offline commands
-(render, plan, promote). Both go through ``StackSpec.from_config``.
+(render, plan, promote; read by infra/llmpod/environments/stack_files.py). Both
+go through ``StackSpec.from_config``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
@@ -81,55 +81,3 @@ class StackSpec(SpecModel):
             return cls.model_validate(data)
         except ValidationError as exc:
             raise spec_error(exc, cls, where=where) from None
-
-
-def stack_file(stack: str, stacks_dir: Path | None = None) -> Path:
-    """``stacks_dir``/Pulumi.<stack>.yaml; by default the current project's
-    stackConfigDir (infra/llmpod/project.py), never the directory llmpod is installed in."""
-    from llmpod.project import stacks_dir as project_stacks_dir
-
-    directory = project_stacks_dir(stacks_dir)
-    path = directory / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(
-            p.name.removeprefix("Pulumi.").removesuffix(".yaml")
-            for p in directory.glob("Pulumi.*.yaml")
-        )
-        raise LlmpodError(
-            code="unknown_stack",
-            message=f"No stack {stack!r}: {path} does not exist.{hint(stack, known)}",
-            suggestions=[f"use one of {', '.join(known) or '(none found)'}"],
-        )
-    return path
-
-
-def read_stack_config(path: Path) -> dict[str, Any]:
-    from llmpod.spec.yaml_loader import load_yaml, read_limited
-
-    doc = load_yaml(read_limited(path), path)
-    if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
-        raise LlmpodError(
-            code="stack_yaml_invalid",
-            message=f"{path} must be a mapping with a 'config:' mapping.",
-            suggestions=["see `llmpod init` for the layout of a stack file"],
-        )
-    return dict(doc.get("config") or {})
-
-
-def load_stack(stack: str, stacks_dir: Path | None = None) -> StackSpec:
-    path = stack_file(stack, stacks_dir)
-    return StackSpec.from_config(read_stack_config(path), where=str(path))
-
-
-def load_service(stack: str, service: str) -> tuple[StackSpec, ServingSpec]:
-    """A stack and one of its services, or a clear error naming the services it has."""
-    loaded = load_stack(stack)
-    names = [s.name for s in loaded.services]
-    spec = next((s for s in loaded.services if s.name == service), None)
-    if spec is None:
-        raise LlmpodError(
-            code="unknown_service",
-            message=f"stack {stack!r} has no service {service[:80]!r}.{hint(service, names)}",
-            suggestions=[f"use one of {', '.join(sorted(names))}"],
-        )
-    return loaded, spec
