@@ -670,7 +670,7 @@ def _sweep(plist: list[str]) -> dict[str, Any]:
     from pydantic import ValidationError
 
     from llmpod.errors import LlmpodError
-    from llmpod.spec.planning import plan_service
+    from llmpod.planning.service import plan_service
     from llmpod.spec.service import ServingSpec
     from llmpod.spec.stack import StackSpec
 

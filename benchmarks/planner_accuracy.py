@@ -31,7 +31,7 @@ from pathlib import Path
 
 from llmpod.errors import LlmpodError
 from llmpod.planner.api import make_plan
-from llmpod.spec.plan_flags import add_plan_arguments, request_from_args
+from llmpod.planning.flags import add_plan_arguments, request_from_args
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CSV = ROOT.parent / "shared/benchmarks/vllm_kv_observations.csv"

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from llmpod.planner import kernels, perf
 from llmpod.planner.api import make_plan
-from llmpod.spec.plan_flags import add_plan_arguments, request_from_args
+from llmpod.planning.flags import add_plan_arguments, request_from_args
 
 DEFAULT_CSV = Path(__file__).resolve().parent / "throughput_h200.csv"
 TOLERANCE = 0.15

@@ -15,9 +15,10 @@ from typing import Any
 import pulumi
 
 from llmpod.backends.extras import require_backends
-from llmpod.backends.registry import BACKENDS
+from llmpod.deploy.registry import BACKENDS, backend_for
+from llmpod.deploy.stack import cost_per_hour, plan_stack
 from llmpod.errors import LlmpodError
-from llmpod.spec.planning import ServicePlan, plan_stack
+from llmpod.planning.service import ServicePlan
 from llmpod.spec.stack import StackSpec
 
 #: Optional keys Pulumi.yaml declares with ``default: ""``: the CLI insists on a default
@@ -64,18 +65,18 @@ def run_program(*, preflight: bool = True) -> list[ServicePlan]:
         spec = spec.model_copy(update={"skip_await": True})
     require_backends((s.name, s.backend) for s in spec.services)
     plans = plan_stack(spec)  # raises before anything is registered
-    in_use = [b for b in BACKENDS.values() if any(p.backend is b for p in plans)]
+    in_use = [b for b in BACKENDS.values() if any(p.spec.backend == b.name for p in plans)]
     if preflight:
         for backend in in_use:
-            backend.preflight([p for p in plans if p.backend is backend])
+            backend.preflight([p for p in plans if p.spec.backend == backend.name])
     shared = {b.name: b.shared_resources(spec) for b in in_use}
     total_cost = 0.0
     for sp in plans:
-        component = sp.backend.component(sp, shared[sp.backend.name])
-        total_cost += sp.cost_per_hour
-        for output in ("endpoint", "cost_per_hour", "gpus", "plan"):
-            if hasattr(component, output):
-                pulumi.export(f"{sp.name}.{output}", getattr(component, output))
+        backend = backend_for(sp.spec.backend)
+        component = backend.component(sp, shared[backend.name])
+        total_cost += cost_per_hour(sp)
+        for output in backend.outputs:  # declared by the backend, not probed
+            pulumi.export(f"{sp.name}.{output}", getattr(component, output))
     pulumi.export("costPerHour", round(total_cost, 2))
     return plans
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.spec.service import ServingSpec
 
 #: One spec per plan shape the backend must handle (layout checked in the tests).

@@ -14,8 +14,8 @@ from ruamel.yaml import YAML
 
 from llmpod.aws.cloud_init import efs_mount, lustre_mount, render_user_data
 from llmpod.aws.description import describe_service
-from llmpod.spec.planning import ServicePlan, plan_service
-from llmpod.spec.runtime import plan_file_payload
+from llmpod.backends.runtime import plan_file_payload
+from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.spec.service import ServingSpec
 
 AWS = {

@@ -18,9 +18,9 @@ import pulumi_aws as aws
 import pytest
 from ruamel.yaml import YAML
 
+from llmpod.backends.runtime import startup_budget_s
 from llmpod.errors import LlmpodError
-from llmpod.spec.planning import ServicePlan, plan_service
-from llmpod.spec.runtime import startup_budget_s
+from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.spec.service import ServingSpec
 
 TAGS = {"environment": "staging", "managed-by": "llmpod", "service": "chat"}

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from llmpod.aws.description import describe_service
 from llmpod.errors import LlmpodError
-from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.spec.service import ServingSpec
 
 GOOD_AWS = {

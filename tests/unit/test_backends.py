@@ -8,13 +8,13 @@ from typing import get_args
 import pytest
 
 from llmpod.aws.instance_catalog import INSTANCES
-from llmpod.backends.registry import BACKENDS, BackendName, backend_for
+from llmpod.deploy.registry import BACKENDS, backend_for
+from llmpod.deploy.stack import cost_per_hour, plan_stack
 from llmpod.environments.stack_files import load_stack
 from llmpod.errors import LlmpodError
 from llmpod.gpus.catalog import find_gpu
 from llmpod.gpus.spec import GpuSpec
-from llmpod.spec.planning import plan_stack
-from llmpod.spec.service import ServingSpec
+from llmpod.spec.service import BackendName, ServingSpec
 from llmpod.spec.stack import StackSpec
 
 
@@ -68,7 +68,8 @@ def test_each_service_is_costed_by_its_own_backend() -> None:
     by_backend = {sp.spec.backend: sp for sp in plans}
     assert set(by_backend) == {"kubernetes", "aws"}
     k8s, aws = by_backend["kubernetes"], by_backend["aws"]
-    assert k8s.backend is backend_for("kubernetes") and aws.backend is backend_for("aws")
     # Kubernetes bills GPUs; AWS whole instances, so never less than its GPUs.
-    assert k8s.cost_per_hour == k8s.plan.cost_per_hour
-    assert aws.cost_per_hour >= aws.plan.cost_per_hour
+    assert cost_per_hour(k8s) == backend_for("kubernetes").cost_per_hour(k8s)
+    assert cost_per_hour(k8s) == k8s.plan.cost_per_hour
+    assert cost_per_hour(aws) == backend_for("aws").cost_per_hour(aws)
+    assert cost_per_hour(aws) >= aws.plan.cost_per_hour

@@ -264,7 +264,7 @@ def test_every_replica_does_not_recompile_the_compile_cache_is_shared_and_writab
 
 
 def test_the_cache_key_changes_with_layout_and_version_not_with_replicas() -> None:
-    from llmpod.spec.compile_cache import compile_cache_key
+    from llmpod.backends.compile_cache import compile_cache_key
 
     base = compile_cache_key(plan("tp1"))
     assert compile_cache_key(plan("tp1", replicas={"min": 3, "max": 3})) == base

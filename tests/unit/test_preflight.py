@@ -23,7 +23,7 @@ from llmpod.aws.description import describe_service
 from llmpod.aws.preflight import check_quota, preflight_plans, preflight_service, require_preflight
 from llmpod.cli.main import main
 from llmpod.errors import LlmpodError
-from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.spec.service import ServingSpec
 
 HIDDEN, LAYERS, HEADS, INTER, VOCAB = 256, 4, 4, 688, 8192

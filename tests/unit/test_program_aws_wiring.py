@@ -3,17 +3,19 @@ AWS services cost whole instances."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from llmpod.aws.instance_catalog import instances_for
+from llmpod.deploy.stack import cost_per_hour, plan_stack
 from llmpod.environments.stack_files import load_stack, read_stack_config, stack_file
 from llmpod.errors import LlmpodError
+from llmpod.planning.service import ServicePlan
 from llmpod.program import run_program
 from llmpod.render.api import render_stack
 from llmpod.render.mock_engine import run_under_mocks
-from llmpod.spec.planning import ServicePlan, plan_stack
 
 
 def staging_config() -> dict[str, Any]:
@@ -31,8 +33,10 @@ def test_preflight_failure_stops_the_program_before_any_registration(
 
     built: list[str] = []
 
-    def record(name: str, *args: object, **kwargs: object) -> None:
+    def record(name: str, *args: object, **kwargs: object) -> SimpleNamespace:
         built.append(name)
+        # What the program exports: every output the backend declares.
+        return SimpleNamespace(endpoint="", cost_per_hour=0.0, gpus=0, plan={})
 
     monkeypatch.setattr("llmpod.aws.preflight.require_preflight", refuse)
     monkeypatch.setattr("llmpod.components.vllm_service.VllmService", record)
@@ -52,8 +56,10 @@ def test_without_the_preflight_failure_every_service_is_built(
     # test above would notice a component built before the check.
     built: list[str] = []
 
-    def record(name: str, *args: object, **kwargs: object) -> None:
+    def record(name: str, *args: object, **kwargs: object) -> SimpleNamespace:
         built.append(name)
+        # What the program exports: every output the backend declares.
+        return SimpleNamespace(endpoint="", cost_per_hour=0.0, gpus=0, plan={})
 
     monkeypatch.setattr("llmpod.aws.preflight.require_preflight", lambda plans: None)
     monkeypatch.setattr("llmpod.components.vllm_service.VllmService", record)
@@ -79,7 +85,7 @@ def test_aws_service_costs_whole_instances() -> None:
     assert e.gpu.key == "L4"
     # 4 replicas × 2 L4s pack into two 4-GPU g6.12xlarge instances.
     g6_12x = next(i for i in instances_for("L4") if i.name == "g6.12xlarge")
-    assert aws.cost_per_hour == pytest.approx(2 * g6_12x.price_per_hour, abs=0.01)
+    assert cost_per_hour(aws) == pytest.approx(2 * g6_12x.price_per_hour, abs=0.01)
     # Kubernetes services cost their GPUs.
     k8s = plans["llama-70b"]
-    assert k8s.cost_per_hour == k8s.plan.cost_per_hour
+    assert cost_per_hour(k8s) == k8s.plan.cost_per_hour

@@ -135,8 +135,8 @@ def test_project_policy_config_overrides_the_stack(
 def test_the_writable_compile_cache_is_not_a_weights_mount() -> None:
     # Found by render's report: serving pods write the compile cache (its own PVC),
     # and the weights policy flagged that mount as writable weights.
+    from llmpod.backends.compile_cache import COMPILE_CACHE_MOUNT
     from llmpod.policy.weights_readonly import COMPILE_CACHE_PATH, check_weights_read_only
-    from llmpod.spec.compile_cache import COMPILE_CACHE_MOUNT
 
     assert COMPILE_CACHE_PATH == COMPILE_CACHE_MOUNT
     pod: dict[str, Any] = {

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from llmpod import contract
+from llmpod.deploy.stack import plan_stack
 from llmpod.environments.stack_files import load_stack
 from llmpod.image.settings import settings_from_env
-from llmpod.spec.planning import plan_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -32,7 +32,7 @@ from llmpod.errors import LlmpodError
 from llmpod.escaping import UnsafeValue, systemd_command
 from llmpod.image import dockerfile
 from llmpod.k8s.scaling import queue_query
-from llmpod.spec.planning import ServicePlan, plan_service
+from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.spec.service import ServingSpec
 from llmpod.templating import environment
 from llmpod.templating import render_template as render_k8s

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from llmpod.deploy.stack import plan_stack
 from llmpod.environments.stack_files import load_stack
 from llmpod.errors import LlmpodError
 from llmpod.spec.base import is_local
-from llmpod.spec.planning import plan_stack
 from llmpod.spec.service import Kubernetes, Replicas, ServingSpec, Weights
 from llmpod.spec.stack import StackSpec
 

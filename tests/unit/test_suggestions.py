@@ -102,7 +102,7 @@ def test_tuning_is_not_suggested_when_already_set(capsys: pytest.CaptureFixture[
 
 
 def test_stack_errors_suggest_spec_keys_not_flags() -> None:
-    from llmpod.spec.planning import plan_service
+    from llmpod.planning.service import plan_service
     from llmpod.spec.service import ServingSpec
 
     spec = ServingSpec.model_validate(

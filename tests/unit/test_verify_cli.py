@@ -292,10 +292,10 @@ def test_stack_service_typo_gets_a_hint(tmp_path: Path, capsys: Any) -> None:
 
 def test_mounted_plan_file_and_stack_form_hold_the_server_to_the_same_figures() -> None:
     """What the entrypoint checks (the mounted plan.json) is what `verify STACK` checks."""
+    from llmpod.backends.runtime import plan_file_payload, plan_file_text
     from llmpod.environments.stack_files import load_stack
     from llmpod.image.plan_file import parse_plan
-    from llmpod.spec.planning import plan_service
-    from llmpod.spec.runtime import plan_file_payload, plan_file_text
+    from llmpod.planning.service import plan_service
     from llmpod.verify.planned import from_stack
 
     stack = load_stack("dev")

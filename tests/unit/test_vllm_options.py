@@ -9,7 +9,7 @@ import pytest
 
 from llmpod.cli.main import main
 from llmpod.planner.vllm_args import VllmArgs
-from llmpod.spec.planning import plan_service
+from llmpod.planning.service import plan_service
 from llmpod.spec.service import ServingSpec
 from llmpod.spec.vllm_options import EngineFlags, VllmOptions
 

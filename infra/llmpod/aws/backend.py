@@ -10,8 +10,7 @@ from llmpod.backends.base import Backend
 if TYPE_CHECKING:
     import pulumi
 
-    from llmpod.spec.planning import ServicePlan
-    from llmpod.spec.service import ServingSpec
+    from llmpod.planning.service import ServicePlan
 
 #: Set to 1 only where the deploying credentials cannot describe instances.
 SKIP_PREFLIGHT_ENV = "LLMPOD_SKIP_AWS_PREFLIGHT"
@@ -20,30 +19,14 @@ SKIP_PREFLIGHT_ENV = "LLMPOD_SKIP_AWS_PREFLIGHT"
 class AwsBackend(Backend):
     name: ClassVar[str] = "aws"
     section: ClassVar[str] = "aws"
-
-    def check_spec(self, spec: ServingSpec) -> None:
-        if spec.aws is None:
-            raise ValueError("backend 'aws' needs an 'aws' section (at least aws.region)")
-        if spec.replicas.autoscale:
-            # No scaling policy on the Auto Scaling group yet: accepting the flag
-            # would promise queue-based scaling that never happens.
-            raise ValueError(
-                "replicas.autoscale is not supported with backend: aws yet; the "
-                "Auto Scaling group runs the planned replica count (set "
-                "autoscale: false, and size with targets.concurrency)"
-            )
-
-    def section_given(self, spec: ServingSpec) -> bool:
-        return spec.aws is not None
+    outputs: ClassVar[tuple[str, ...]] = ("endpoint", "cost_per_hour", "gpus")
 
     def cost_per_hour(self, sp: ServicePlan) -> float:
-        # Whole instances, idle GPUs included, because EC2 bills instances.
-        from llmpod.aws.instances import layout_for
+        # Whole instances, idle GPUs included, because EC2 bills instances. The same
+        # layout the component creates and exports (instances.service_layout).
+        from llmpod.aws.instances import service_layout
 
-        e = sp.evaluation
-        return layout_for(
-            e.gpu, e.gpus_per_replica, sp.plan.replicas, sp.spec.replicas.max
-        ).cost_per_hour
+        return service_layout(sp).cost_per_hour
 
     def preflight(self, plans: list[ServicePlan]) -> None:
         if os.environ.get(SKIP_PREFLIGHT_ENV) == "1":

@@ -13,9 +13,9 @@ from typing import Literal
 
 from llmpod import contract
 from llmpod.aws.instances import InstanceLayout, Slot
+from llmpod.backends.compile_cache import COMPILE_CACHE_LOCAL, COMPILE_CACHE_MOUNT
+from llmpod.backends.runtime import plan_file_text
 from llmpod.escaping import Expand, UnsafeValue
-from llmpod.spec.compile_cache import COMPILE_CACHE_LOCAL, COMPILE_CACHE_MOUNT
-from llmpod.spec.runtime import plan_file_text
 from llmpod.templating import render_template
 from llmpod.yamlio.writer import dump_yaml
 
@@ -84,7 +84,7 @@ class UserDataInputs:
     #: Directory of the checkpoint relative to the weights root (``org/name``).
     model_dir: str
     startup_timeout_s: int
-    #: Directory name of this layout's compile cache (infra/llmpod/spec/compile_cache.py).
+    #: Directory name of this layout's compile cache (infra/llmpod/backends/compile_cache.py).
     compile_cache_key: str
 
 

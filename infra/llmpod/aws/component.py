@@ -24,7 +24,7 @@ from llmpod.aws.compute import instance_profile, launch_template, replica_tags, 
 from llmpod.aws.description import AwsServiceDescription, describe_service
 from llmpod.aws.network import security_groups
 from llmpod.aws.storage import weights_filesystem
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 TYPE_TOKEN = "llmpod:aws:VllmService"
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from llmpod import contract
 from llmpod.aws import policies
 from llmpod.aws.cloud_init import UserDataInputs
-from llmpod.aws.instances import InstanceLayout, layout_for
+from llmpod.aws.instances import InstanceLayout, service_layout
 from llmpod.aws.target import AwsTarget, aws_target
+from llmpod.backends.compile_cache import compile_cache_key
+from llmpod.backends.runtime import plan_file_payload, startup_budget_s, volume_size_gib
 from llmpod.errors import LlmpodError
 from llmpod.models.resolve import WEIGHTS_MOUNT
-from llmpod.spec.compile_cache import compile_cache_key
-from llmpod.spec.planning import ServicePlan
-from llmpod.spec.runtime import plan_file_payload, startup_budget_s, volume_size_gib
+from llmpod.planning.service import ServicePlan
 
 #: AWS Deep Learning Base AMI (NVIDIA driver, Docker, NVIDIA container toolkit),
 #: resolved by EC2 at launch from this public SSM parameter, so every instance
@@ -110,8 +110,7 @@ def describe_service(sp: ServicePlan) -> AwsServiceDescription:
     """The AMI is the spec's aws.ami_id, else the DLAMI."""
     target = aws_target(sp)
     image_id = (sp.spec.aws.ami_id if sp.spec.aws else None) or DEFAULT_IMAGE_ID
-    e = sp.evaluation
-    layout = layout_for(e.gpu, e.gpus_per_replica, sp.plan.replicas, sp.spec.replicas.max)
+    layout = service_layout(sp)
     tags = {"environment": sp.environment, "managed-by": MANAGED_BY, "service": sp.name}
     inputs = UserDataInputs(
         service=sp.name,

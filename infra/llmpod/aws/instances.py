@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from llmpod import contract
 from llmpod.aws.instance_catalog import INSTANCES, InstanceType, instances_for
 from llmpod.errors import LlmpodError
 from llmpod.gpus.spec import GpuSpec
+
+if TYPE_CHECKING:
+    from llmpod.planning.service import ServicePlan
 
 #: An ALB forward action accepts at most 5 weighted target groups (Elastic Load
 #: Balancing quota "target groups per action"); every packed slot is its own
@@ -132,6 +136,13 @@ def _slots(count: int, gpus_per_slot: int) -> tuple[Slot, ...]:
         )
         for i in range(count)
     )
+
+
+def service_layout(sp: ServicePlan) -> InstanceLayout:
+    """The one layout of a planned AWS service: what its backend bills
+    (AwsBackend.cost_per_hour), describes (description.describe_service) and creates."""
+    e = sp.evaluation
+    return layout_for(e.gpu, e.gpus_per_replica, sp.plan.replicas, sp.spec.replicas.max)
 
 
 def layout_for(

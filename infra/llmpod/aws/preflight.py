@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from llmpod.adaptors import aws as aws_sdk
-from llmpod.aws.backend import AwsBackend
 from llmpod.aws.description import AwsServiceDescription, describe_service
 from llmpod.errors import LlmpodError
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 MEMORY_HEADROOM = 1.10
 SIZE_TOLERANCE = 0.15
@@ -255,7 +254,7 @@ def preflight_plans(
 ) -> PreflightReport:
     report = PreflightReport()
     for sp in plans:
-        if isinstance(sp.backend, AwsBackend):
+        if sp.spec.backend == "aws":  # this backend's services only
             report.findings.extend(preflight_service(sp, sleep=sleep))
     return report
 

@@ -12,9 +12,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from llmpod.aws.backend import AwsBackend
 from llmpod.errors import LlmpodError
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 _VPC = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
@@ -56,7 +55,7 @@ def aws_target(sp: ServicePlan) -> AwsTarget:
     spec = sp.spec
     name = spec.name
     aws = spec.aws
-    if not isinstance(sp.backend, AwsBackend) or aws is None:
+    if spec.backend != "aws" or aws is None:
         raise _bad(
             name,
             "backend",

@@ -1,7 +1,9 @@
 """The interface every deployment backend implements.
 
-Kept free of heavy imports: spec validation reaches it through the registry, so
-an implementation imports its Pulumi components and cloud SDKs inside methods.
+Kept free of heavy imports: the registry (infra/llmpod/deploy/registry.py) imports
+every implementation, so an implementation imports its Pulumi components and cloud
+SDKs inside methods. The spec-level rules of a backend (its section, what it cannot
+do yet) are data rules of the spec itself (``ServingSpec._backend_rules``).
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import pulumi
 
-    from llmpod.spec.planning import ServicePlan
-    from llmpod.spec.service import ServingSpec
+    from llmpod.planning.service import ServicePlan
     from llmpod.spec.stack import StackSpec
 
 
@@ -22,19 +23,9 @@ class Backend(ABC):
     name: ClassVar[str]
     #: The ServingSpec field holding its own settings (``kubernetes:``, ``aws:``).
     section: ClassVar[str]
-
-    @abstractmethod
-    def check_spec(self, spec: ServingSpec) -> None:
-        """Cross-field rules for a service that uses this backend.
-
-        Runs inside the spec's pydantic validator: raise ValueError with the
-        field, the value and the fix; no I/O (validators never reach a cloud).
-        """
-
-    def section_given(self, spec: ServingSpec) -> bool:
-        """Whether ``spec`` sets this backend's section, which only this backend reads
-        (a service on another backend with it set is refused, not silently ignored)."""
-        return False
+    #: The component attributes the Pulumi program exports as ``<service>.<name>``
+    #: stack outputs, in export order; ``component`` returns an object that has each.
+    outputs: ClassVar[tuple[str, ...]]
 
     @abstractmethod
     def cost_per_hour(self, sp: ServicePlan) -> float:

@@ -8,8 +8,8 @@ import sys
 
 from llmpod.errors import LlmpodError
 from llmpod.planner.api import make_plan
-from llmpod.spec.plan_flags import add_plan_arguments as add_arguments
-from llmpod.spec.plan_flags import request_from_args
+from llmpod.planning.flags import add_plan_arguments as add_arguments
+from llmpod.planning.flags import request_from_args
 
 COMMAND = ("plan", "size one model on a GPU type: layout, memory, vLLM flags, cost")
 __all__ = ["COMMAND", "add_arguments", "run"]

@@ -19,8 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     from llmpod.aws.preflight import preflight_plans
+    from llmpod.deploy.stack import plan_stack
     from llmpod.environments.stack_files import load_stack, stack_file
-    from llmpod.spec.planning import plan_stack
 
     path = stack_file(ns.stack, ns.stacks_dir).resolve()
     if not ns.json:

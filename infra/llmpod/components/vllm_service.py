@@ -15,7 +15,7 @@ from llmpod.components.k8s_object import register
 from llmpod.k8s.contract import SERVICE_PORT
 from llmpod.k8s.manifests import build_manifests
 from llmpod.k8s.network import service as service_object
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 
 def plan_summary(sp: ServicePlan) -> dict[str, Any]:

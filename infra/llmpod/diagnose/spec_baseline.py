@@ -2,7 +2,7 @@
 
 Both paths go through the same code as the rest of llmpod (``request_for`` for a
 stack's service; `llmpod plan`'s flag definitions and ``request_from_args`` in
-infra/llmpod/spec/plan_flags.py for flags), so diagnose's "now" is exactly what
+infra/llmpod/planning/flags.py for flags), so diagnose's "now" is exactly what
 `llmpod plan` / `render` produce.
 """
 
@@ -63,7 +63,7 @@ def baseline_from_args(ns: argparse.Namespace) -> Baseline | None:
 
 def _from_stack(stack_name: str, service: str) -> Baseline:
     from llmpod.environments.stack_files import load_service
-    from llmpod.spec.planning import plan_service, request_for
+    from llmpod.planning.service import plan_service, request_for
 
     stack, spec = load_service(stack_name, service)
     planned = plan_service(spec, stack.environment)
@@ -77,7 +77,7 @@ def _from_stack(stack_name: str, service: str) -> Baseline:
 
 def _from_flags(ns: argparse.Namespace) -> Baseline:
     from llmpod.planner.api import make_plan
-    from llmpod.spec.plan_flags import add_plan_arguments, request_from_args
+    from llmpod.planning.flags import add_plan_arguments, request_from_args
 
     if not ns.gpu:
         raise _bad("--model needs --gpu to plan the current layout.", "add --gpu H100 (say)")

@@ -77,7 +77,7 @@ def prepare_promotion(
     *,
     overwrite_edits: bool = False,
 ) -> Promotion:
-    from llmpod.spec.planning import plan_stack
+    from llmpod.deploy.stack import plan_stack
 
     source_path = resolve_stack(source_ref, stacks_dir)
     target_path = resolve_stack(target_ref, stacks_dir)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from llmpod.deploy.stack import cost_per_hour
 from llmpod.errors import LlmpodError
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 from llmpod.spec.service import ServingSpec
 from llmpod.spec.stack import StackSpec
 
@@ -61,7 +62,7 @@ class PlanSummary:
 
 def summarize_service(spec: ServingSpec, environment: str) -> PlanSummary:
     """Plan one service; an unplannable service becomes a summary carrying its error."""
-    from llmpod.spec.planning import plan_service
+    from llmpod.planning.service import plan_service
 
     try:
         sp = plan_service(spec, environment)
@@ -73,17 +74,18 @@ def summarize_service(spec: ServingSpec, environment: str) -> PlanSummary:
 def summarize_service_plan(sp: ServicePlan) -> PlanSummary:
     """Summary of a planned service, costed as its backend bills it."""
     summary = summarize_plan(sp.plan.to_json())
-    if sp.cost_per_hour == summary.cost_per_hour:
+    billed = cost_per_hour(sp)
+    if billed == summary.cost_per_hour:
         return summary
     # AWS bills whole instances: the service's cost is the instances', and the
     # per-token estimate scales with it.
     from dataclasses import replace
 
     per_m = summary.cost_per_million_output_tokens
-    scale = sp.cost_per_hour / summary.cost_per_hour if summary.cost_per_hour else 1.0
+    scale = billed / summary.cost_per_hour if summary.cost_per_hour else 1.0
     return replace(
         summary,
-        cost_per_hour=sp.cost_per_hour,
+        cost_per_hour=billed,
         cost_per_million_output_tokens=round(per_m * scale, 3) if per_m else per_m,
     )
 

@@ -11,19 +11,14 @@ from llmpod.backends.base import Backend
 if TYPE_CHECKING:
     import pulumi
 
-    from llmpod.spec.planning import ServicePlan
-    from llmpod.spec.service import ServingSpec
+    from llmpod.planning.service import ServicePlan
     from llmpod.spec.stack import StackSpec
 
 
 class KubernetesBackend(Backend):
     name: ClassVar[str] = "kubernetes"
     section: ClassVar[str] = "kubernetes"
-
-    def check_spec(self, spec: ServingSpec) -> None:
-        # Every kubernetes: key has a working default; its values are checked
-        # by the section's own model.
-        return None
+    outputs: ClassVar[tuple[str, ...]] = ("endpoint", "cost_per_hour", "gpus", "plan")
 
     def cost_per_hour(self, sp: ServicePlan) -> float:
         # GPUs × price per GPU: nodes can be shared with other pods.

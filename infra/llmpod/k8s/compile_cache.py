@@ -8,7 +8,7 @@ fsGroup (pod_security: fsGroup 10001, fsGroupChangePolicy OnRootMismatch), the
 same way the loader Job writes the weights volume; on storage whose CSI driver
 ignores fsGroup (some NFS provisioners) the claim's root must be writable by
 uid/gid 10001, as for the weights volume. What is inside and how concurrent
-first starts are kept apart: infra/llmpod/spec/compile_cache.py and
+first starts are kept apart: infra/llmpod/backends/compile_cache.py and
 infra/llmpod/image/compile_cache.py.
 """
 
@@ -16,9 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmpod.backends.compile_cache import (
+    COMPILE_CACHE_LOCAL,
+    COMPILE_CACHE_MOUNT,
+    compile_cache_dir,
+)
 from llmpod.k8s.names import Names, metadata, names_for
-from llmpod.spec.compile_cache import COMPILE_CACHE_LOCAL, COMPILE_CACHE_MOUNT, compile_cache_dir
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 #: A layout's cache is tens to a few hundred MiB per rank (Inductor + Triton
 #: artifacts); 20 GiB holds many layouts and vLLM upgrades before anyone prunes.

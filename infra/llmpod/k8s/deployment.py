@@ -7,7 +7,7 @@ from typing import Any
 from llmpod.k8s.names import selector_labels
 from llmpod.k8s.pod import pod_annotations, pod_spec, serving_container, workload
 from llmpod.k8s.sizing import await_timeout_s, uses_recreate
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 
 def strategy(sp: ServicePlan) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmpod.backends.runtime import startup_budget_s
 from llmpod.k8s import contract as c
 from llmpod.k8s.names import (
     pull_policy,
@@ -19,8 +20,7 @@ from llmpod.k8s.pod import pod_annotations, pod_spec, resources, serving_contain
 from llmpod.k8s.pod_security import container_security
 from llmpod.k8s.sizing import pod_size, uses_recreate
 from llmpod.k8s.weights import scripts_mount, weights_mount
-from llmpod.spec.planning import ServicePlan
-from llmpod.spec.runtime import startup_budget_s
+from llmpod.planning.service import ServicePlan
 from llmpod.templating import render_template as render
 
 ROLE_LABEL = "llmpod.io/role"

@@ -13,7 +13,7 @@ from llmpod.k8s.pod import plan_json
 from llmpod.k8s.scaling import scaled_object, service_monitor
 from llmpod.k8s.sizing import pod_size
 from llmpod.k8s.weights import loader_job, loader_network_policy, pvc, scripts
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 
 def config_maps(sp: ServicePlan) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 PART_OF = "llmpod"
 APP_NAME = "vllm"

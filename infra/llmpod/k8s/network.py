@@ -8,7 +8,7 @@ from llmpod.k8s import contract as c
 from llmpod.k8s.lws import leader_labels
 from llmpod.k8s.names import metadata, names_for, selector_labels
 from llmpod.k8s.sizing import pod_size
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 
 def serving_selector(sp: ServicePlan) -> dict[str, str]:

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmpod.backends.runtime import (
+    STARTUP_PERIOD_S,
+    plan_file_payload,
+    plan_file_text,
+    startup_budget_s,
+)
 from llmpod.k8s import contract as c
 from llmpod.k8s.compile_cache import compile_cache_env, compile_cache_mount, compile_cache_volume
 from llmpod.k8s.names import (
@@ -30,14 +36,8 @@ from llmpod.k8s.weights import (
     weights_mount,
     weights_volume,
 )
+from llmpod.planning.service import ServicePlan
 from llmpod.policy.replicas import WAIVER
-from llmpod.spec.planning import ServicePlan
-from llmpod.spec.runtime import (
-    STARTUP_PERIOD_S,
-    plan_file_payload,
-    plan_file_text,
-    startup_budget_s,
-)
 
 LIVENESS_PERIOD_S = 10
 #: A wedged engine is restarted after a minute; a slow /health under load is not.

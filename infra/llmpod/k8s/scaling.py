@@ -7,7 +7,7 @@ from typing import Any
 from llmpod.escaping import promql_string
 from llmpod.k8s.names import metadata, names_for, selector_labels
 from llmpod.k8s.sizing import pod_size
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 #: How often KEDA polls, and how long the load must stay low before scaling in:
 #: a new replica takes minutes to load, so scale-in is deliberately slow.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 #: Node label carrying the GPU product, per vendor: NVIDIA GPU Feature Discovery
 #: (gpu-operator) sets nvidia.com/gpu.product; the AMD GPU operator's node

@@ -8,10 +8,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from llmpod.backends.runtime import startup_budget_s
 from llmpod.errors import LlmpodError
 from llmpod.k8s.contract import ASSUMED_DOWNLOAD_MB_S
-from llmpod.spec.planning import ServicePlan
-from llmpod.spec.runtime import startup_budget_s
+from llmpod.planning.service import ServicePlan
 
 #: CPU per GPU: tokenization, detokenization and the API server run on CPU;
 #: four cores per GPU keeps them off the decode critical path. The limit is

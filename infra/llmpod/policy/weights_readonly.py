@@ -18,7 +18,7 @@ from llmpod.policy.pods import containers, dig, is_serving, name_of, pod_templat
 
 WEIGHTS_PATH = contract.WEIGHTS_MOUNT
 #: vLLM's compile cache: its own ReadWriteMany PVC that serving pods must write
-#: (DESIGN.md "Compile cache"); the same path as llmpod.spec.compile_cache
+#: (DESIGN.md "Compile cache"); the same path as llmpod.backends.compile_cache
 #: (a test keeps them equal; not imported, so the pack stays light).
 COMPILE_CACHE_PATH = "/var/cache/llmpod/compile"
 

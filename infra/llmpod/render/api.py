@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llmpod.deploy.stack import cost_per_hour
 from llmpod.environments.stack_files import read_stack_config, stack_file
+from llmpod.planning.service import ServicePlan
 from llmpod.render.collect import RenderedObject
-from llmpod.spec.planning import ServicePlan
 from llmpod.spec.stack import StackSpec
 
 PROJECT = "llmpod"
@@ -74,7 +75,7 @@ def _summary(sp: ServicePlan, files: dict[str, str]) -> ServiceSummary:
         gpu=e.gpu.key,
         layout=layout,
         replicas=sp.plan.replicas,
-        cost_per_hour=sp.cost_per_hour,
+        cost_per_hour=cost_per_hour(sp),
         files=len(own),
         details=details,
     )

@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from llmpod.backends.registry import BACKENDS, BackendName, backend_for
 from llmpod.errors import hint
 from llmpod.spec.base import NOT_BOOL, SpecModel, local
 from llmpod.spec.grammars import (
@@ -37,8 +36,16 @@ from llmpod.spec.grammars import (
     shown,
 )
 from llmpod.spec.vllm_options import Dtype, KvCacheDtype, Positive, VllmOptions
+from llmpod.spec.vllm_version import parse_version
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+#: The deployment backends a service may name. A Literal so the spec's JSON schema
+#: lists the choices; infra/llmpod/deploy/registry.py holds one implementation per
+#: name (a test keeps the two in step). The spec-level rules of each backend (which
+#: section it reads, what it cannot do yet) are ``ServingSpec._backend_rules``: data
+#: rules, checked without importing any backend.
+BackendName = Literal["kubernetes", "aws"]
 
 
 class Targets(SpecModel):
@@ -113,7 +120,6 @@ class Image(SpecModel):
     @classmethod
     def _version(cls, value: str) -> str:
         from llmpod.errors import LlmpodError
-        from llmpod.planner.versions import parse_version
 
         try:
             parse_version(value)
@@ -219,7 +225,7 @@ class ServingSpec(SpecModel):
     targets: Targets = Field(default_factory=Targets)
     gpus: GpuChoice = Field(default_factory=GpuChoice)
     backend: BackendName = "kubernetes"
-    """Where the service runs (infra/llmpod/backends/registry.py lists them)."""
+    """Where the service runs (infra/llmpod/deploy/registry.py lists them)."""
     weights: Weights = Field(default_factory=Weights)
     image: Image = Field(default_factory=Image)
     replicas: Replicas = Field(default_factory=Replicas)
@@ -258,9 +264,32 @@ class ServingSpec(SpecModel):
             raise ValueError(f"must be one of {known}.{hint(value[:80], known)}")
         return value
 
+    def _backend_rules(self) -> None:
+        """Cross-field rules of the chosen backend, and the rule that a backend's own
+        section (``aws:``) is only set on a service of that backend (anywhere else it
+        would be silently ignored). ``kubernetes:`` has a working default for every key,
+        so it is never refused."""
+        if self.backend == "aws":
+            if self.aws is None:
+                raise ValueError("backend 'aws' needs an 'aws' section (at least aws.region)")
+            if self.replicas.autoscale:
+                # No scaling policy on the Auto Scaling group yet: accepting the flag
+                # would promise queue-based scaling that never happens.
+                raise ValueError(
+                    "replicas.autoscale is not supported with backend: aws yet; the "
+                    "Auto Scaling group runs the planned replica count (set "
+                    "autoscale: false, and size with targets.concurrency)"
+                )
+
+    def _foreign_sections(self) -> None:
+        if self.backend != "aws" and self.aws is not None:
+            raise ValueError(
+                "an 'aws' section is only read with backend: aws; remove it or set backend: aws"
+            )
+
     @model_validator(mode="after")
     def _cross_field(self) -> ServingSpec:
-        backend_for(self.backend).check_spec(self)
+        self._backend_rules()
         shortest = MIN_PROMPT_TOKENS + self.warmup.max_tokens
         if self.max_model_len is not None and self.max_model_len < shortest:
             raise ValueError(
@@ -268,12 +297,7 @@ class ServingSpec(SpecModel):
                 f"{MIN_PROMPT_TOKENS} tokens and the {self.warmup.max_tokens} the warmup "
                 f"generates; use at least {shortest} (or leave it out for the model's own)"
             )
-        for other in BACKENDS.values():
-            if other.name != self.backend and other.section_given(self):
-                raise ValueError(
-                    f"an {other.section!r} section is only read with backend: "
-                    f"{other.name}; remove it or set backend: {other.name}"
-                )
+        self._foreign_sections()
         return self
 
     @property

@@ -1,7 +1,7 @@
 """vLLM engine options a user may set: defined once, here.
 
 The stack spec's ``vllm:`` section, ``PlanRequest.vllm``, the `llmpod plan`
-flags (infra/llmpod/spec/plan_flags.py generates them from these fields) and the
+flags (infra/llmpod/planning/flags.py generates them from these fields) and the
 `vllm serve` argument list (``VllmArgs`` inherits ``EngineFlags``) all come
 from these classes, the way vLLM's own ``arg_utils`` derives its argparse from
 its config dataclasses. Each field's docstring is its help text and its schema

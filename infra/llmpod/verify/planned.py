@@ -123,9 +123,9 @@ def from_plan_file(path_text: str) -> Planned:
 
 def from_stack(stack_name: str, service: str) -> Planned:
     """Plan the service exactly as `llmpod render` / `pulumi up` would deploy it."""
+    from llmpod.backends.runtime import expected_figures
     from llmpod.environments.stack_files import load_service
-    from llmpod.spec.planning import plan_service
-    from llmpod.spec.runtime import expected_figures
+    from llmpod.planning.service import plan_service
 
     stack, spec = load_service(stack_name, service)
     sp = plan_service(spec, stack.environment)

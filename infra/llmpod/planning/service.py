@@ -1,5 +1,9 @@
 """ServingSpec → PlanRequest → Plan: the bridge every backend uses.
 
+``request_for`` is the one builder of a ``PlanRequest``: a stack's service and
+`llmpod plan`'s flags (infra/llmpod/planning/flags.py builds a ServingSpec from
+them) both come through it, so defaults and validation cannot differ.
+
 Planning happens before any resource is registered: an infeasible service is
 an error here, so `pulumi preview` and `llmpod render` stop with the planner's
 explanation instead of creating pods that would crash-loop on OOM.
@@ -9,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from llmpod.backends.base import Backend
-from llmpod.backends.registry import backend_for
 from llmpod.errors import LlmpodError
 from llmpod.gpus.catalog import find_gpu
 from llmpod.models.resolve import ResolvedModel, resolve_model
@@ -21,7 +23,6 @@ from llmpod.planner.plan import Plan
 from llmpod.planner.quantization import online_quantization
 from llmpod.planner.request import PlanRequest, Targets
 from llmpod.spec.service import ServingSpec
-from llmpod.spec.stack import StackSpec
 
 
 @dataclass(frozen=True)
@@ -42,16 +43,6 @@ class ServicePlan:
     @property
     def name(self) -> str:
         return self.spec.name
-
-    @property
-    def backend(self) -> Backend:
-        return backend_for(self.spec.backend)
-
-    @property
-    def cost_per_hour(self) -> float:
-        """What the service costs to run at its planned size, as its backend bills it
-        (Kubernetes: its GPUs; AWS: whole instances, idle GPUs included)."""
-        return self.backend.cost_per_hour(self)
 
 
 def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
@@ -103,25 +94,3 @@ def plan_service(spec: ServingSpec, environment: str, *, skip_await: bool = Fals
         changes=err.changes,
         exit_code=2,
     )
-
-
-def plan_stack(stack: StackSpec) -> list[ServicePlan]:
-    """Plan every service, or raise on the first that cannot be served."""
-    plans = [
-        plan_service(s, stack.environment, skip_await=stack.skip_await) for s in stack.services
-    ]
-    cap = stack.cost_cap_per_hour
-    total = sum(p.cost_per_hour for p in plans)
-    if cap is not None and total > cap:
-        raise LlmpodError(
-            code="cost_cap_exceeded",
-            message=(
-                f"the {stack.environment} stack would cost ${total:.2f}/hour, above its "
-                f"llmpod:costCapPerHour of ${cap:.2f}: "
-                + ", ".join(f"{p.name} ${p.cost_per_hour:.2f}" for p in plans)
-                + "."
-            ),
-            suggestions=["lower replicas or targets", "raise llmpod:costCapPerHour"],
-            exit_code=2,
-        )
-    return plans

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from llmpod.errors import LlmpodError
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 #: The startup probe and the Pulumi/AWS waits allow this multiple of the plan's
 #: startup estimate. A probe that fires too early kills a pod that was about to

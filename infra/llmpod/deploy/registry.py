@@ -1,20 +1,15 @@
 """The one place backends are registered.
 
-Adding a backend: a package implementing ``Backend`` (its section model, cost,
-preflight, component), one entry in ``_IMPLEMENTATIONS`` and its name in
-``BackendName`` (a Literal so the spec's JSON schema lists the choices; a test
-keeps the two in step).
+Adding a backend: a package implementing ``Backend`` (cost, preflight, component),
+one entry in ``_IMPLEMENTATIONS``, and in the spec (infra/llmpod/spec/service.py)
+its name in ``BackendName`` and its section's rules (a test keeps the two in step).
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 from llmpod.aws.backend import AwsBackend
 from llmpod.backends.base import Backend
 from llmpod.k8s.backend import KubernetesBackend
-
-BackendName = Literal["kubernetes", "aws"]
 
 #: In the order their shared resources are created (Kubernetes' provider first,
 #: as before the seam existed, so renders stay byte-identical).

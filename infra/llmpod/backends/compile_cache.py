@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 
-from llmpod.spec.planning import ServicePlan
+from llmpod.planning.service import ServicePlan
 
 #: Mount point of the cache volume inside serving containers (k8s and AWS).
 COMPILE_CACHE_MOUNT = "/var/cache/llmpod/compile"
