@@ -73,3 +73,16 @@ def test_each_service_is_costed_by_its_own_backend() -> None:
     assert cost_per_hour(k8s) == k8s.plan.cost_per_hour
     assert cost_per_hour(aws) == backend_for("aws").cost_per_hour(aws)
     assert cost_per_hour(aws) >= aws.plan.cost_per_hour
+
+
+def test_each_component_has_the_outputs_its_backend_declares() -> None:
+    # The program exports exactly Backend.outputs (no hasattr probing): a declared
+    # output the component lacks would fail `pulumi up` at export time.
+    from llmpod.aws.component import AwsVllmService
+    from llmpod.k8s.component import VllmService
+
+    components = {"kubernetes": VllmService, "aws": AwsVllmService}
+    assert set(components) == set(BACKENDS)
+    for name, component in components.items():
+        outputs = BACKENDS[name].outputs
+        assert outputs and set(outputs) <= set(component.__annotations__)

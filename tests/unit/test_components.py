@@ -25,7 +25,7 @@ SINGLE_CHILDREN = {
 def _register(shape: str) -> tuple[dict[str, Any], list[Any]]:
     import pulumi_kubernetes as k8s
 
-    from llmpod.components.vllm_service import VllmService
+    from llmpod.k8s.component import VllmService
 
     outputs: dict[str, Any] = {}
 

@@ -39,7 +39,7 @@ def test_preflight_failure_stops_the_program_before_any_registration(
         return SimpleNamespace(endpoint="", cost_per_hour=0.0, gpus=0, plan={})
 
     monkeypatch.setattr("llmpod.aws.preflight.require_preflight", refuse)
-    monkeypatch.setattr("llmpod.components.vllm_service.VllmService", record)
+    monkeypatch.setattr("llmpod.k8s.component.VllmService", record)
     monkeypatch.setattr("llmpod.aws.component.AwsVllmService", record)
     monkeypatch.delenv("LLMPOD_SKIP_AWS_PREFLIGHT", raising=False)
     with pytest.raises(Exception, match="weights missing in S3"):
@@ -62,7 +62,7 @@ def test_without_the_preflight_failure_every_service_is_built(
         return SimpleNamespace(endpoint="", cost_per_hour=0.0, gpus=0, plan={})
 
     monkeypatch.setattr("llmpod.aws.preflight.require_preflight", lambda plans: None)
-    monkeypatch.setattr("llmpod.components.vllm_service.VllmService", record)
+    monkeypatch.setattr("llmpod.k8s.component.VllmService", record)
     monkeypatch.setattr("llmpod.aws.component.AwsVllmService", record)
     monkeypatch.delenv("LLMPOD_SKIP_AWS_PREFLIGHT", raising=False)
     run_under_mocks(run_program, staging_config(), project="llmpod", stack="staging")

@@ -32,8 +32,8 @@ class KubernetesBackend(Backend):
     def shared_resources(self, stack: StackSpec) -> KubernetesShared:
         import pulumi_kubernetes as k8s
 
-        from llmpod.components.namespaces import Namespaces
         from llmpod.k8s.namespaces import namespace_objects
+        from llmpod.k8s.namespaces_component import Namespaces
 
         if stack.render_dir:
             # dev: write YAML instead of calling a cluster, so `pulumi up -s dev`
@@ -52,7 +52,7 @@ class KubernetesBackend(Backend):
     def component(self, sp: ServicePlan, shared: Any) -> pulumi.ComponentResource:
         import pulumi
 
-        from llmpod.components.vllm_service import VllmService
+        from llmpod.k8s.component import VllmService
 
         assert isinstance(shared, KubernetesShared)
         namespace = shared.namespaces.get(sp.spec.kubernetes.namespace)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pulumi
 
-from llmpod.components.k8s_object import register
 from llmpod.k8s.namespaces import namespace_objects
+from llmpod.k8s.pulumi_objects import register
 from llmpod.spec.stack import StackSpec
 
 

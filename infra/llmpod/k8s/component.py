@@ -11,10 +11,10 @@ from typing import Any
 
 import pulumi
 
-from llmpod.components.k8s_object import register
 from llmpod.k8s.contract import SERVICE_PORT
 from llmpod.k8s.manifests import build_manifests
 from llmpod.k8s.network import service as service_object
+from llmpod.k8s.pulumi_objects import register
 from llmpod.planning.service import ServicePlan
 
 

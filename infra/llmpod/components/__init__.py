@@ -1,1 +1,0 @@
-"""Thin Pulumi ComponentResources: one per file, built from pure descriptions."""
