@@ -1,24 +1,36 @@
-"""`llmpod plan` flags → PlanRequest: the command-line twin of ``planning.request_for``.
+"""`llmpod plan` flags → a one-service ServingSpec → ``request_for``'s PlanRequest.
+
+The flags do not build a PlanRequest of their own: they fill in a ServingSpec, which
+validates them and supplies every default, and ``planning.service.request_for`` (the one
+request builder, also used for stack files) turns it into the request. So `llmpod plan
+FLAGS` and a stack service with the same values plan byte-identically, with the same
+defaults (16 GPUs, 2 nodes, 1-4 replicas) and the same errors (exit 1 for bad input).
+What only the command line has: ``--tp``/``--pp`` (evaluate one layout) and, from an
+``hf://org/name[@rev]`` model reference, the revision (``main`` when none is given),
+as a stack's ``revision:`` key would pin it.
 
 The engine-option flags are generated from ``VllmOptions`` (one flag per field,
-help from its docstring, shape from its type), so the CLI and the stack spec
-cannot drift apart; the rest describe the model, the GPUs and the targets.
-Used by `llmpod plan` and by `llmpod diagnose --model` (its "current spec"), so
-both plan exactly what a stack with the same values would. Flag names are the
-CLI contract of DESIGN.md: keep them stable.
+help from its docstring, shape from its type). Used by `llmpod plan` and by `llmpod
+diagnose --model` (its "current spec"). Flag names are the CLI contract of DESIGN.md:
+keep them stable.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from llmpod.errors import LlmpodError
-from llmpod.planner.request import PlanRequest, Targets
+from llmpod.planner.request import PlanRequest
+from llmpod.spec.service import GpuChoice, Replicas, ServingSpec, Targets, Weights
 from llmpod.spec.vllm_options import Dtype, KvCacheDtype, VllmOptions
+
+#: The one service a `llmpod plan` command describes (the name is not planned on).
+SERVICE_NAME = "plan"
 
 #: Spellings `vllm serve --dtype` also accepts, mapped to the spec's names.
 DTYPE_ALIASES = {"half": "float16", "fp16": "float16", "bf16": "bfloat16"}
@@ -104,41 +116,136 @@ def add_plan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--concurrency",
         type=_positive_int,
-        default=1,
-        help="simultaneous full-context requests to hold (sets replicas)",
+        help="simultaneous full-context requests to hold (sets replicas; default "
+        f"{_default(Targets, 'concurrency')})",
     )
-    add_vllm_option_flags(p.add_argument_group("vLLM engine options (the spec's vllm: section)"))
-    p.add_argument("--max-gpus", type=_positive_int, default=64, help="per replica")
-    p.add_argument("--max-nodes", type=_positive_int, default=4, help="per replica")
+    p.add_argument("--kv-tokens", type=_positive_int, help="or a KV-cache token budget")
     p.add_argument(
         "--ttft-ms", type=_positive_float, help="target time to first token (512-token prompt)"
     )
     p.add_argument(
+        "--inter-token-latency-ms",
+        type=_positive_float,
+        help="target time between output tokens at concurrency 1",
+    )
+    p.add_argument(
+        "--throughput-tokens-per-s",
+        type=_positive_float,
+        help="target aggregate output tokens per second across replicas",
+    )
+    add_vllm_option_flags(p.add_argument_group("vLLM engine options (the spec's vllm: section)"))
+    p.add_argument(
+        "--max-gpus",
+        type=_positive_int,
+        help=f"per replica (default {_default(GpuChoice, 'max_per_replica')})",
+    )
+    p.add_argument(
+        "--max-nodes",
+        type=_positive_int,
+        help=f"per replica (default {_default(GpuChoice, 'max_nodes')})",
+    )
+    p.add_argument(
+        "--min-replicas",
+        type=_whole_number,
+        help=f"replica floor (default {_default(Replicas, 'min')})",
+    )
+    p.add_argument(
+        "--max-replicas",
+        type=_positive_int,
+        help=f"replica ceiling (default {_default(Replicas, 'max')})",
+    )
+    p.add_argument(
         "--load-bandwidth-mb-s",
         type=_positive_float,
-        default=400.0,
-        help="weights volume read bandwidth (MiB/s) for the startup estimate",
+        help="weights volume read bandwidth (MiB/s) for the startup estimate (default "
+        f"{_default(Weights, 'load_bandwidth_mb_s')})",
     )
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
 
 
-def vllm_options_from_args(ns: argparse.Namespace) -> VllmOptions:
-    given = {
-        name: getattr(ns, name)
-        for name in VllmOptions.model_fields
-        if getattr(ns, name, None) is not None
+def _default(model: type[BaseModel], field: str) -> object:
+    """The spec's default, quoted in --help (the spec supplies it; the flag has none)."""
+    return model.model_fields[field].default
+
+
+#: Spec field path → the flag that sets it (for error messages); vllm.* fields are
+#: their own flag names.
+_FLAG_FOR: dict[tuple[str, ...], str] = {
+    ("model",): "--model",
+    ("dtype",): "--dtype",
+    ("quantization",): "--quantization",
+    ("kv_cache_dtype",): "--kv-cache-dtype",
+    ("max_model_len",): "--max-model-len",
+    ("revision",): "--model",
+    ("targets", "concurrency"): "--concurrency",
+    ("targets", "kv_tokens"): "--kv-tokens",
+    ("targets", "ttft_ms"): "--ttft-ms",
+    ("targets", "inter_token_latency_ms"): "--inter-token-latency-ms",
+    ("targets", "throughput_tokens_per_s"): "--throughput-tokens-per-s",
+    ("gpus", "types"): "--gpu",
+    ("gpus", "max_per_replica"): "--max-gpus",
+    ("gpus", "max_nodes"): "--max-nodes",
+    ("replicas",): "--min-replicas/--max-replicas",
+    ("replicas", "min"): "--min-replicas",
+    ("replicas", "max"): "--max-replicas",
+    ("weights", "load_bandwidth_mb_s"): "--load-bandwidth-mb-s",
+    ("image", "vllm_version"): "--vllm-version",
+}
+
+
+def _flag(loc: tuple[int | str, ...]) -> str:
+    names = tuple(str(part) for part in loc if not isinstance(part, int))
+    if names[:1] == ("vllm",) and len(names) > 1:
+        return "--" + names[1].replace("_", "-")
+    while names and names not in _FLAG_FOR:
+        names = names[:-1]
+    return _FLAG_FOR.get(names, "a flag")
+
+
+def _given(ns: argparse.Namespace, **fields: str) -> dict[str, Any]:
+    """{spec field: flag value} for the flags given (the rest keep the spec's default)."""
+    return {k: getattr(ns, v) for k, v in fields.items() if getattr(ns, v, None) is not None}
+
+
+def spec_from_args(ns: argparse.Namespace) -> ServingSpec:
+    """The one-service spec the flags describe, validated by the spec itself."""
+    data: dict[str, Any] = {
+        "name": SERVICE_NAME,
+        "model": ns.model,
+        "dtype": DTYPE_ALIASES.get(ns.dtype, ns.dtype),
+        "kv_cache_dtype": ns.kv_cache_dtype,
+        "gpus": {
+            "types": list(ns.gpu),
+            **_given(ns, max_per_replica="max_gpus", max_nodes="max_nodes"),
+        },
+        "targets": _given(
+            ns,
+            concurrency="concurrency",
+            kv_tokens="kv_tokens",
+            ttft_ms="ttft_ms",
+            inter_token_latency_ms="inter_token_latency_ms",
+            throughput_tokens_per_s="throughput_tokens_per_s",
+        ),
+        "replicas": _given(ns, min="min_replicas", max="max_replicas"),
+        "weights": _given(ns, load_bandwidth_mb_s="load_bandwidth_mb_s"),
+        "image": _given(ns, vllm_version="vllm_version"),
+        "vllm": {
+            name: getattr(ns, name)
+            for name in VllmOptions.model_fields
+            if getattr(ns, name, None) is not None
+        },
+        **_given(ns, quantization="quantization", max_model_len="max_model_len"),
     }
     try:
-        return VllmOptions.model_validate(given)
+        return ServingSpec.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else "?"
-            flag = "--" + name.replace("_", "-")
-            problems.append(
-                f"{flag} {str(err.get('input'))[:40]!r}: "
-                f"{str(err['msg']).removeprefix('Value error, ')}"
-            )
+            value = err.get("input")
+            # A list or section is not what the user typed: the message names the value.
+            shown = "" if isinstance(value, list | dict) else f" {str(value)[:40]!r}"
+            msg = str(err["msg"]).removeprefix("Value error, ").rstrip(".")
+            problems.append(f"{_flag(tuple(err['loc']))}{shown}: {msg}")
         raise LlmpodError(
             code="bad_flag",
             message="; ".join(problems) + ".",
@@ -147,34 +254,13 @@ def vllm_options_from_args(ns: argparse.Namespace) -> VllmOptions:
 
 
 def request_from_args(ns: argparse.Namespace) -> PlanRequest:
-    from llmpod.gpus.catalog import find_gpu
+    """``request_for`` of the flags' spec, plus the layout ``--tp``/``--pp`` ask for."""
     from llmpod.models.resolve import resolve_model
-    from llmpod.planner.quantization import online_quantization
-    from llmpod.planner.versions import DEFAULT_VLLM_VERSION, parse_version
+    from llmpod.planning.service import request_for
 
-    options = vllm_options_from_args(ns)
-    model = resolve_model(ns.model)
-    gpus = tuple(dict.fromkeys(find_gpu(g) for g in ns.gpu))
-    version = ns.vllm_version or DEFAULT_VLLM_VERSION
-    parse_version(version)
-    return PlanRequest(
-        model=model.facts,
-        gpus=gpus,
-        model_path=model.container_path,
-        served_model_name=model.served_name,
-        tp=ns.tp,
-        pp=ns.pp,
-        vllm=options,
-        max_model_len=ns.max_model_len,
-        kv_cache_dtype=ns.kv_cache_dtype,
-        dtype=DTYPE_ALIASES.get(ns.dtype, ns.dtype),
-        online_quantization=online_quantization(ns.quantization, model.facts),
-        vllm_version=version,
-        max_gpus_per_replica=ns.max_gpus,
-        max_nodes_per_replica=ns.max_nodes,
-        targets=Targets(
-            concurrency=ns.concurrency, ttft_s=ns.ttft_ms / 1000 if ns.ttft_ms else None
-        ),
-        revision=model.raw.revision if model.raw.origin == "hf" else None,
-        weights_read_mb_s=ns.load_bandwidth_mb_s,
-    )
+    spec = spec_from_args(ns)
+    model = resolve_model(spec.model)
+    if model.raw.origin == "hf" and spec.revision is None:
+        # hf://org/name@rev pins rev (main when none): what a stack's revision: key does.
+        spec = ServingSpec.model_validate({**spec.model_dump(), "revision": model.raw.revision})
+    return dataclasses.replace(request_for(spec, model), tp=ns.tp, pp=ns.pp)

@@ -79,11 +79,16 @@ class GpuChoice(SpecModel):
     @classmethod
     def _known_priced_gpus(cls, value: dict[str, float]) -> dict[str, float]:
         # A misspelt key would silently leave the catalog price in force.
-        return dict(zip(cls._known_gpus(list(value)), value.values(), strict=True))
+        return dict(zip(cls._catalog_keys(list(value)), value.values(), strict=True))
 
     @field_validator("types")
     @classmethod
     def _known_gpus(cls, value: list[str]) -> list[str]:
+        # A type named twice (H100 and h100) is one preference, at its first place.
+        return list(dict.fromkeys(cls._catalog_keys(value)))
+
+    @classmethod
+    def _catalog_keys(cls, value: list[str]) -> list[str]:
         from llmpod.errors import LlmpodError
         from llmpod.gpus.catalog import find_gpu
 
