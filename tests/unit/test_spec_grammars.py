@@ -267,7 +267,6 @@ _VALID_PER_GRAMMAR = {
     "key_prefix_problem": "models/llama",
     "cidr_problem": "10.0.0.0/8",
     "image_repository_problem": "ghcr.io/llmpod/vllm",
-    "image_tag_problem": "v0.32.0",
     "digest_problem": "sha256:" + "a" * 64,
     "version_problem": "0.32.0",
     "git_revision_problem": "main",

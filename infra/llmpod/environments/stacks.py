@@ -38,12 +38,7 @@ def resolve_stack(ref: str, stacks_dir: Path | None = None) -> Path:
 
 def load_spec(text: StackText, role: str) -> StackSpec:
     """Validate a parsed stack file; the error names the file and its role."""
-    try:
-        return StackSpec.from_config(plain(text.config), where=f"{role} {text.path}")
-    except LlmpodError as err:
-        raise LlmpodError(
-            code=err.code, message=err.message, suggestions=err.suggestions, exit_code=err.exit_code
-        ) from None
+    return StackSpec.from_config(plain(text.config), where=f"{role} {text.path}")
 
 
 def label_of(ref: str) -> str:

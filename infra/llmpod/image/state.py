@@ -123,10 +123,6 @@ class LifecycleState:
         with self._lock:
             return self.child != "exited"
 
-    def is_draining(self) -> bool:
-        with self._lock:
-            return self.phase in ("draining", "stopping")
-
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {

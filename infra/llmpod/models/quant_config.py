@@ -118,3 +118,20 @@ ONLINE = {
     "fp8": QuantFacts("fp8", "fp8", 8, activations="fp8"),
     "bitsandbytes": QuantFacts("bitsandbytes-4bit", "bitsandbytes", 4, group_size=64),
 }
+
+#: ``--quantization`` values that only name how a checkpoint is already stored: vLLM
+#: cannot apply them at load time.
+CHECKPOINT_ONLY = (
+    "awq",
+    "awq_marlin",
+    "gptq",
+    "gptq_marlin",
+    "compressed-tensors",
+    "mxfp4",
+    "modelopt",
+    "modelopt_fp4",
+)
+
+#: Every ``quantization`` value llmpod accepts (the spec's field, `llmpod plan
+#: --quantization`): the one list; the planner decides what each means for a checkpoint.
+QUANTIZATIONS = (*ONLINE, *CHECKPOINT_ONLY)

@@ -53,6 +53,8 @@ REQUEST_OVERHEAD_S = 0.006
 ALLREDUCE_LATENCY_S = {"nvlink": 8e-6, "infinity-fabric": 15e-6, "pcie": 30e-6, "none": 0.0}
 #: Pipeline hop between stages across nodes (NCCL send/recv over EFA/InfiniBand).
 PP_HOP_S = 60e-6
+#: The same hop between stages on one node (NVLink/PCIe peer copy).
+PP_HOP_IN_NODE_S = 10e-6
 PROMPT, OUTPUT = 512, 128
 CONCURRENCIES = (1, 8, 32, 128)
 
@@ -80,10 +82,6 @@ class PerfInputs:
     max_num_batched_tokens: int
     kv_token_capacity: int
     cross_node: bool
-
-    @property
-    def active_params_per_token(self) -> float:
-        return self.dense_params_per_token + self.expert_params_per_token
 
 
 def expert_fraction(m: ModelFacts, batch_tokens: int) -> float:
@@ -167,7 +165,7 @@ def stage_step_s(p: PerfInputs, batch: int, context: int) -> float:
 def decode_step_s(p: PerfInputs, batch: int, context: int) -> float:
     if p.pp == 1:
         return stage_step_s(p, batch, context)
-    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else 10e-6)
+    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else PP_HOP_IN_NODE_S)
     if batch < p.pp:  # nothing to overlap: stages run back to back
         return p.pp * stage_step_s(p, batch, context) + hops
     micro = math.ceil(batch / p.pp)
@@ -183,7 +181,7 @@ def prefill_s(p: PerfInputs, tokens: int) -> float:
 
 
 def ttft_s(p: PerfInputs, prompt: int = PROMPT) -> float:
-    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else 10e-6)
+    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else PP_HOP_IN_NODE_S)
     return prefill_s(p, prompt) + hops + REQUEST_OVERHEAD_S
 
 

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from llmpod.errors import LlmpodError
 from llmpod.models.facts import ModelFacts, QuantFacts
-from llmpod.models.quant_config import ONLINE
+from llmpod.models.quant_config import CHECKPOINT_ONLY, ONLINE
 from llmpod.planner.name_hints import declared_storage, quantization_hint
-
-_CHECKPOINT_ONLY = (
-    "awq",
-    "awq_marlin",
-    "gptq",
-    "gptq_marlin",
-    "compressed-tensors",
-    "mxfp4",
-    "modelopt",
-    "modelopt_fp4",
-)
 
 
 def online_quantization(requested: str | None, m: ModelFacts) -> QuantFacts | None:
@@ -44,7 +33,7 @@ def online_quantization(requested: str | None, m: ModelFacts) -> QuantFacts | No
         # The name says the checkpoint is quantized and its config.json does not:
         # the user's --quantization is how it is stored (finding of issue 11).
         return declared
-    if q in _CHECKPOINT_ONLY:
+    if q in CHECKPOINT_ONLY:
         raise LlmpodError(
             code="quantization_needs_checkpoint",
             message=(

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from llmpod.errors import LlmpodError
+from llmpod.models.quant_config import QUANTIZATIONS
 from llmpod.planner.request import PlanRequest
 from llmpod.spec.service import GpuChoice, Replicas, ServingSpec, Targets, Weights
 from llmpod.spec.vllm_options import Dtype, KvCacheDtype, VllmOptions
@@ -111,7 +112,7 @@ def add_plan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-model-len", type=_positive_int)
     p.add_argument("--kv-cache-dtype", default="auto", choices=list(get_args(KvCacheDtype)))
     p.add_argument("--dtype", default="auto", choices=[*get_args(Dtype), *DTYPE_ALIASES])
-    p.add_argument("--quantization", help="awq, gptq, fp8, compressed-tensors, bitsandbytes, …")
+    p.add_argument("--quantization", help=f"one of {', '.join(QUANTIZATIONS)}")
     p.add_argument("--vllm-version", help="vLLM version whose defaults and accounting to use")
     p.add_argument(
         "--concurrency",

@@ -220,10 +220,6 @@ def image_repository_problem(value: str) -> str | None:
     return None
 
 
-def image_tag_problem(value: str) -> str | None:
-    return None if _TAG.fullmatch(value) else (_control(value) or "it is not a valid image tag")
-
-
 def digest_problem(value: str) -> str | None:
     return None if _DIGEST.fullmatch(value) else "it is not 'sha256:' and 64 lower-case hex digits"
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from llmpod.errors import hint
+from llmpod.models.quant_config import QUANTIZATIONS
 from llmpod.spec.base import NOT_BOOL, SpecModel, local
 from llmpod.spec.grammars import (
     AmiId,
@@ -264,7 +265,7 @@ class ServingSpec(SpecModel):
     @field_validator("quantization")
     @classmethod
     def _quant(cls, value: str | None) -> str | None:
-        known = ["fp8", "bitsandbytes", "awq", "gptq", "compressed-tensors", "mxfp4"]
+        known = list(QUANTIZATIONS)
         if value is not None and value not in known:
             raise ValueError(f"must be one of {known}.{hint(value[:80], known)}")
         return value
