@@ -24,11 +24,13 @@ Exit code 1 when any row (fit or held out) is off by more than 15%.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import itertools
 import json
 import shlex
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -161,7 +163,33 @@ MOE_LAYER_GRID = [5e-6 * i for i in range(13)]
 PER_LOGIT_GRID = [2.5e-11 * i for i in range(25)]
 
 
+@contextlib.contextmanager
+def _constants_restored() -> Iterator[None]:
+    """The search sets the planner's module constants to try each point; put the shipped
+    values back afterwards, so `--fit` returns its parameters and changes nothing else
+    (the scores printed after it are the shipped constants')."""
+    table, layer, logit = (
+        dict(kernels.TABLE["hopper"]),
+        kernels.MOE_LAYER_S["hopper"],
+        (perf.PER_LOGIT_STEP_S),
+    )
+    try:
+        yield
+    finally:
+        kernels.TABLE["hopper"].clear()
+        kernels.TABLE["hopper"].update(table)
+        kernels.MOE_LAYER_S["hopper"] = layer
+        perf.PER_LOGIT_STEP_S = logit
+
+
 def fit(rows: list[Row]) -> dict[str, object]:
+    """The best Hopper constants per class on the fit rows; the planner's own are left as
+    they were."""
+    with _constants_restored():
+        return _search(rows)
+
+
+def _search(rows: list[Row]) -> dict[str, object]:
     fit_rows = [r for r in rows if r.fit]
     inputs = {args: perf_inputs(args) for args in sorted({r.plan_args for r in fit_rows})}
     table = kernels.TABLE["hopper"]
