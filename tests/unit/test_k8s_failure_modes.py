@@ -163,7 +163,9 @@ def test_network_policy_lets_a_multi_node_group_talk_to_itself() -> None:
     assert any("podSelector" in src for rule in multi for src in rule["from"])
     single = serving_policy("tp1")["spec"]["ingress"]
     assert not any("podSelector" in src for rule in single for src in rule["from"])
-    assert single[0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == ["ingress"]
+    assert single[0]["from"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == [
+        "ingress-nginx"
+    ]
     assert single[0]["ports"] == [{"port": 8000, "protocol": "TCP"}]
 
 

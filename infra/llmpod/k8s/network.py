@@ -57,8 +57,31 @@ def scraped(sp: ServicePlan) -> bool:
     return sp.spec.kubernetes.service_monitor or sp.spec.replicas.autoscale
 
 
+def admitted_namespaces(sp: ServicePlan) -> list[dict[str, Any]]:
+    """NetworkPolicy peers for ``kubernetes.allowed_namespaces`` (by name) and
+    ``kubernetes.allowed_namespace_labels`` (every namespace carrying all the labels);
+    either peer admits. Sorted, so previews never churn."""
+    k = sp.spec.kubernetes
+    peers: list[dict[str, Any]] = []
+    names = sorted(set(k.allowed_namespaces))
+    if names:
+        peers.append(
+            {
+                "namespaceSelector": {
+                    "matchExpressions": [
+                        {"key": "kubernetes.io/metadata.name", "operator": "In", "values": names}
+                    ]
+                }
+            }
+        )
+    if k.allowed_namespace_labels:
+        labels = dict(sorted(k.allowed_namespace_labels.items()))
+        peers.append({"namespaceSelector": {"matchLabels": labels}})
+    return peers
+
+
 def network_policy(sp: ServicePlan) -> dict[str, Any]:
-    """Ingress to the serving port only from the spec's allowed namespaces (and
+    """Ingress to the serving port only from the spec's admitted namespaces (and
     from Prometheus's namespace when the metrics there are scraped).
 
     Multi-node groups also talk among themselves (Ray GCS, object store, NCCL
@@ -68,26 +91,9 @@ def network_policy(sp: ServicePlan) -> dict[str, Any]:
     NetworkPolicy implementations allow.
     """
     ingress: list[dict[str, Any]] = []
-    allowed = sorted(set(sp.spec.kubernetes.allowed_namespaces))
-    if allowed:
-        ingress.append(
-            {
-                "from": [
-                    {
-                        "namespaceSelector": {
-                            "matchExpressions": [
-                                {
-                                    "key": "kubernetes.io/metadata.name",
-                                    "operator": "In",
-                                    "values": allowed,
-                                }
-                            ]
-                        }
-                    }
-                ],
-                "ports": [{"port": c.VLLM_PORT, "protocol": "TCP"}],
-            }
-        )
+    peers = admitted_namespaces(sp)
+    if peers:
+        ingress.append({"from": peers, "ports": [{"port": c.VLLM_PORT, "protocol": "TCP"}]})
     if scraped(sp):
         # vLLM serves /metrics on the API port: without this rule the ServiceMonitor's
         # scrapes time out and KEDA's queue query sees no data, so nothing scales.

@@ -9,10 +9,19 @@ from llmpod.k8s.names import metadata, names_for, selector_labels
 from llmpod.k8s.sizing import pod_size
 from llmpod.planning.service import ServicePlan
 
-#: How often KEDA polls, and how long the load must stay low before scaling in:
-#: a new replica takes minutes to load, so scale-in is deliberately slow.
+#: How often KEDA polls.
 POLLING_INTERVAL_S = 15
+#: KEDA's cooldownPeriod: only the wait before scaling to zero (KEDA v2.20
+#: keda.sh_scaledobjects.yaml, ScaledObject docs), so it never slows a scale-in
+#: from 3 replicas to 2; SCALE_DOWN_WINDOW_S does that.
 COOLDOWN_S = 600
+#: The HPA's scale-down stabilisation (KEDA passes advanced.horizontalPodAutoscalerConfig
+#: .behavior to the HPA it creates): the replica count follows the highest
+#: recommendation of the last 10 minutes. A replica takes minutes to load and warm
+#: up, so the HPA default of 300 s would drop one between two bursts and pay that
+#: start again; and at most one replica leaves per SCALE_DOWN_PERIOD_S.
+SCALE_DOWN_WINDOW_S = 600
+SCALE_DOWN_PERIOD_S = 300
 
 
 def queue_query(sp: ServicePlan) -> str:
@@ -39,6 +48,18 @@ def scaled_object(sp: ServicePlan) -> dict[str, Any]:
         "kind": "ScaledObject",
         "metadata": metadata(sp, names_for(sp).workload),
         "spec": {
+            "advanced": {
+                "horizontalPodAutoscalerConfig": {
+                    "behavior": {
+                        "scaleDown": {
+                            "policies": [
+                                {"periodSeconds": SCALE_DOWN_PERIOD_S, "type": "Pods", "value": 1}
+                            ],
+                            "stabilizationWindowSeconds": SCALE_DOWN_WINDOW_S,
+                        }
+                    }
+                }
+            },
             "cooldownPeriod": COOLDOWN_S,
             "maxReplicaCount": max(sp.spec.replicas.max, sp.plan.replicas),
             "minReplicaCount": sp.plan.replicas,

@@ -169,6 +169,11 @@ class Warmup(SpecModel):
     """Tokens generated per warmup request."""
 
 
+#: Namespaces admitted to the serving port when a stack names none: the namespace the
+#: ingress-nginx controller's install manifests and Helm chart create (its docs' default).
+DEFAULT_ALLOWED_NAMESPACES = ("ingress-nginx",)
+
+
 class Kubernetes(SpecModel):
     namespace: DnsLabel = local("llm")
     create_namespace: bool = local(False)
@@ -184,8 +189,16 @@ class Kubernetes(SpecModel):
     prometheus_url: HttpUrl = local("http://prometheus-operated.monitoring.svc:9090")
     """Prometheus that KEDA queries for vllm:num_requests_waiting when replicas.autoscale
     is on (default: Prometheus Operator's governing Service in "monitoring")."""
-    allowed_namespaces: list[DnsLabel] = local(default_factory=lambda: ["ingress"])
-    """Namespaces allowed to reach the serving port (NetworkPolicy)."""
+    allowed_namespaces: list[DnsLabel] = local(
+        default_factory=lambda: list(DEFAULT_ALLOWED_NAMESPACES)
+    )
+    """Namespaces (matched by name: the kubernetes.io/metadata.name label every namespace
+    has) whose pods may reach the serving port (NetworkPolicy). List your ingress
+    controller's or gateway's namespace and any client namespaces. Default: ingress-nginx,
+    where the ingress-nginx controller's standard install runs. [] admits none by name."""
+    allowed_namespace_labels: dict[LabelKey, LabelValue] = local(default_factory=dict)
+    """Also admit every namespace carrying all these labels (e.g. llmpod.dev/client: "true"),
+    for clients spread over namespaces that come and go. Default: none."""
     prometheus_namespace: str = local("monitoring")
     """Namespace of the Prometheus that scrapes /metrics (on the serving port): the
     NetworkPolicy admits it when service_monitor or replicas.autoscale is on."""
