@@ -35,7 +35,13 @@ SHAPES: dict[str, dict[str, Any]] = {
 
 
 def spec(shape: str, **overrides: Any) -> ServingSpec:
-    data: dict[str, Any] = {"name": f"svc-{shape}", **SHAPES[shape]}
+    # Planned as staging, where a ReadWriteMany claim needs a storage class
+    # (k8s/weights.py require_rwx_storage_class); EFS as on the shipped stacks.
+    data: dict[str, Any] = {
+        "name": f"svc-{shape}",
+        "weights": {"storage_class": "efs-sc"},
+        **SHAPES[shape],
+    }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key] = {**data[key], **value}

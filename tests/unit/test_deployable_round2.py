@@ -116,3 +116,65 @@ def test_scaled_object_schema_refuses_a_misspelt_behavior_field() -> None:
     down["stabilisationWindowSeconds"] = down.pop("stabilizationWindowSeconds")
     with pytest.raises(ManifestInvalid, match="stabilisationWindowSeconds"):
         validate_object(scaled)
+
+
+# --- item 9: a ReadWriteMany claim with no storage class -----------------------
+
+
+def test_rwx_claim_without_a_storage_class_is_refused_outside_dev() -> None:
+    from llmpod.errors import LlmpodError
+
+    # Before: rendered with no storageClassName; the default block class left the
+    # claim Pending and `pulumi up` waited out its timeout.
+    sp = plan("tp1", weights={"storage_class": None})
+    with pytest.raises(LlmpodError) as err:
+        build_manifests(sp)
+    assert err.value.code == "rwx_storage_class_missing"
+    text = err.value.render()
+    assert "service 'svc-tp1' (staging): weights.storage_class is not set" in text
+    assert "ReadWriteMany" in text and "stay Pending" in text
+    assert "set weights.storage_class" in text and "efs-sc" in text
+
+
+def test_dev_keeps_the_cluster_default_class() -> None:
+    from k8s_specs import spec
+
+    from llmpod.spec.planning import plan_service
+
+    sp = plan_service(spec("tp1", weights={"storage_class": None}), "dev")
+    claims = [o for o in build_manifests(sp) if o["kind"] == "PersistentVolumeClaim"]
+    assert len(claims) == 2
+    assert all("storageClassName" not in c["spec"] for c in claims)
+    assert all(c["spec"]["accessModes"] == ["ReadWriteMany"] for c in claims)
+
+
+def test_render_refuses_a_staging_stack_without_a_storage_class(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmpod.cli.main import main
+
+    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    text = text.replace("llmpod:environment: dev", "llmpod:environment: staging")
+    assert "      weights:\n        storage_class: standard-rwx\n" in text
+    text = text.replace("      weights:\n        storage_class: standard-rwx\n", "")
+    (tmp_path / "Pulumi.bad.yaml").write_text(text)
+    out = tmp_path / "rendered"
+    rc = main(["render", "bad", "--stacks-dir", str(tmp_path), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err.startswith("error: service ") and "Traceback" not in err
+    assert "weights.storage_class is not set" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "stacks", [ROOT / "stacks", SCAFFOLD_STACKS], ids=["shipped", "init scaffold"]
+)
+def test_shipped_and_scaffold_stacks_name_a_class_outside_dev(stacks: Path) -> None:
+    for path in sorted(stacks.glob("Pulumi.*.yaml")):
+        config = YAML(typ="safe").load(path.read_text())["config"]
+        if config["llmpod:environment"] == "dev":
+            continue
+        for service in config["llmpod:services"]:
+            if service.get("backend", "kubernetes") == "kubernetes":
+                assert service["weights"]["storage_class"], (path.name, service["name"])

@@ -12,7 +12,13 @@ from llmpod.k8s.network import network_policy, pod_disruption_budget, service, s
 from llmpod.k8s.pod import plan_json
 from llmpod.k8s.scaling import scaled_object, service_monitor
 from llmpod.k8s.sizing import pod_size
-from llmpod.k8s.weights import loader_job, loader_network_policy, pvc, scripts
+from llmpod.k8s.weights import (
+    loader_job,
+    loader_network_policy,
+    pvc,
+    require_rwx_storage_class,
+    scripts,
+)
 from llmpod.planning.service import ServicePlan
 
 
@@ -39,6 +45,7 @@ def config_maps(sp: ServicePlan) -> list[dict[str, Any]]:
 
 def build_manifests(sp: ServicePlan) -> list[dict[str, Any]]:
     """Storage and config first, then the loader, the workload and its network."""
+    require_rwx_storage_class(sp)
     multi = pod_size(sp).nodes > 1
     objects = [
         service_account(sp),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmpod.backends.runtime import volume_size_gib
+from llmpod.errors import LlmpodError
 from llmpod.k8s import contract as c
 from llmpod.k8s.names import (
     Names,
@@ -68,6 +69,39 @@ def marker_path(sp: ServicePlan) -> str:
 
 def loader_job_name(sp: ServicePlan) -> str:
     return names_for(sp).loader_job(marker_text(sp))
+
+
+#: ReadWriteMany classes of the managed clusters users deploy to, for the refusal's fix:
+#: EKS's EFS CSI driver (its docs name the class efs-sc), GKE's Filestore CSI
+#: driver (standard-rwx, created with the add-on), AKS's built-in Azure Files class.
+RWX_CLASS_EXAMPLES = "efs-sc (EKS, EFS CSI), standard-rwx (GKE Filestore), azurefile-csi (AKS)"
+
+
+def require_rwx_storage_class(sp: ServicePlan) -> None:
+    """Refuse a ReadWriteMany claim left to the cluster's default class outside dev.
+
+    Managed clusters default to a block-storage class (EKS gp2/gp3, GKE
+    standard-rwo/pd-balanced, AKS managed-csi) whose provisioner cannot serve
+    ReadWriteMany: the claim stays Pending, no pod starts, and `pulumi up` waits
+    out its timeout. dev renders YAML (or runs a local cluster) and keeps the default.
+    """
+    if sp.environment == "dev" or sp.spec.weights.storage_class:
+        return
+    raise LlmpodError(
+        code="rwx_storage_class_missing",
+        message=(
+            f"service {sp.name!r} ({sp.environment}): weights.storage_class is not set, so "
+            f"its weights and compile-cache claims (ReadWriteMany) would go to the "
+            f"cluster's default storage class; a default block-storage class (gp3, "
+            f"pd-balanced, managed-csi) cannot serve ReadWriteMany, the claims stay "
+            f"Pending and `pulumi up` waits out its timeout."
+        ),
+        suggestions=[
+            "set weights.storage_class under this service in the stack file to the "
+            f"cluster's ReadWriteMany class, e.g. {RWX_CLASS_EXAMPLES}",
+            "list the cluster's classes with `kubectl get storageclass`",
+        ],
+    )
 
 
 def pvc(sp: ServicePlan) -> dict[str, Any]:
