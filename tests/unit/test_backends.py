@@ -68,9 +68,12 @@ def test_each_service_is_costed_by_its_own_backend() -> None:
     by_backend = {sp.spec.backend: sp for sp in plans}
     assert set(by_backend) == {"kubernetes", "aws"}
     k8s, aws = by_backend["kubernetes"], by_backend["aws"]
-    # Kubernetes bills GPUs; AWS whole instances, so never less than its GPUs.
+    # Both bill whole nodes (Kubernetes: one pod per node under the hard spread),
+    # so never less than their GPUs.
+    from llmpod.k8s.cost import node_cost
+
     assert cost_per_hour(k8s) == backend_for("kubernetes").cost_per_hour(k8s)
-    assert cost_per_hour(k8s) == k8s.plan.cost_per_hour
+    assert cost_per_hour(k8s) == node_cost(k8s).per_hour >= k8s.plan.cost_per_hour
     assert cost_per_hour(aws) == backend_for("aws").cost_per_hour(aws)
     assert cost_per_hour(aws) >= aws.plan.cost_per_hour
 

@@ -178,3 +178,86 @@ def test_shipped_and_scaffold_stacks_name_a_class_outside_dev(stacks: Path) -> N
         for service in config["llmpod:services"]:
             if service.get("backend", "kubernetes") == "kubernetes":
                 assert service["weights"]["storage_class"], (path.name, service["name"])
+
+
+# --- item 10: Kubernetes cost follows the nodes the layout occupies ------------
+
+
+def _k8s_plan(name: str, **fields: Any) -> Any:
+    from llmpod.spec.planning import plan_service
+    from llmpod.spec.service import ServingSpec
+
+    data = {"name": name, "weights": {"storage_class": "efs-sc"}, **fields}
+    return plan_service(ServingSpec.model_validate(data), "staging")
+
+
+def test_spread_partial_node_replicas_are_priced_as_whole_nodes() -> None:
+    # Two 70B replicas on H100, fewer than 8 GPUs each: the hard hostname spread puts
+    # each on its own 8-GPU node. Before: priced as their GPUs (2 × TP × $6.88).
+    sp = _k8s_plan(
+        "llama-70b",
+        model="meta-llama/Llama-3.1-70B-Instruct",
+        max_model_len=8192,
+        gpus={"types": ["H100"], "max_per_replica": 4, "max_nodes": 1},
+        replicas={"min": 2, "max": 2},
+    )
+    assert sp.plan.replicas == 2 and sp.evaluation.gpus_per_replica < 8
+    # p5.48xlarge, the only 8-GPU H100 node: $55.04/h (EC2 on-demand us-east-1, 2025-06).
+    assert sp.cost_per_hour == pytest.approx(2 * 55.04)
+    assert sp.cost_per_hour > sp.plan.cost_per_hour
+
+
+def test_a_multi_gpu_pod_is_priced_as_its_multi_gpu_node() -> None:
+    # Four L4 in one pod need a 4-GPU machine (g6.12xlarge $4.602/h), not four
+    # single-GPU ones (4 × g6.xlarge $0.805/h = $3.22) as before.
+    sp = _k8s_plan(
+        "qwen-32b",
+        model="Qwen/Qwen2.5-32B-Instruct",
+        max_model_len=8192,
+        gpus={"types": ["L4"], "max_per_replica": 4, "max_nodes": 1},
+        replicas={"min": 1, "max": 1},
+    )
+    assert (sp.plan.replicas, sp.evaluation.gpus_per_replica) == (1, 4)
+    assert sp.cost_per_hour == pytest.approx(4.60)
+
+
+def test_a_price_override_prices_every_gpu_of_the_node() -> None:
+    sp = _k8s_plan(
+        "llama-70b",
+        model="meta-llama/Llama-3.1-70B-Instruct",
+        max_model_len=8192,
+        gpus={
+            "types": ["H100"],
+            "max_per_replica": 4,
+            "max_nodes": 1,
+            "price_per_gpu_hour": {"H100": 4.0},
+        },
+        replicas={"min": 2, "max": 2},
+    )
+    assert sp.cost_per_hour == pytest.approx(2 * 8 * 4.0)
+
+
+def test_a_gpu_without_a_catalogued_node_is_priced_per_gpu() -> None:
+    from llmpod.gpus.catalog import find_gpu
+    from llmpod.k8s.cost import node_cost
+
+    sp = _k8s_plan(
+        "chat",
+        model="Qwen/Qwen2.5-7B-Instruct",
+        max_model_len=8192,
+        gpus={"types": ["RTX-4090"]},
+        replicas={"min": 2, "max": 2},
+    )
+    cost = node_cost(sp)
+    assert cost.node is None and "priced per GPU" in cost.how
+    gpus = sp.plan.replicas * sp.evaluation.gpus_per_replica
+    assert sp.cost_per_hour == pytest.approx(gpus * find_gpu("RTX-4090").price_per_gpu_hour)
+
+
+def test_render_summary_says_how_a_kubernetes_service_was_priced() -> None:
+    from llmpod.render.api import render_stack
+
+    summary = next(s for s in render_stack("staging").services if s.name == "llama-70b")
+    cost = next(d for d in summary.details if d.startswith("cost: "))
+    assert "× p5e.48xlarge-shaped node (8 GPUs" in cost and "hard spread" in cost
+    assert summary.cost_per_hour == pytest.approx(2 * 63.30)

@@ -52,9 +52,11 @@ def test_doubling_replicas_doubles_cost_but_not_cost_per_token(
     # Same layout, twice the replicas: twice the hourly cost, the same cost per token.
     assert per_hour[1] == pytest.approx(2 * per_hour[0], abs=0.011)
     assert per_token[0] == per_token[1]
-    # One L4 per replica at the catalog price (the model is 1B: one GPU holds it).
+    # One L4 per replica (the model is 1B: one GPU holds it), priced as the node it
+    # occupies: the pod asks 4 CPUs and 16 GiB, more than a g6.xlarge (4 vCPU, 16 GiB)
+    # leaves beside the kubelet, so a g6.2xlarge (EC2 on-demand us-east-1, $0.978/h).
     l4 = find_gpu("L4")
-    assert per_hour[0] == pytest.approx(l4.price_per_gpu_hour, abs=0.006)
+    assert per_hour[0] == pytest.approx(0.978, abs=0.006)
     assert f"L4: ${l4.price_per_gpu_hour:.3f} — {l4.price_source} (as of {l4.price_as_of})" in md
     assert "| **Replicas** | 1 | 2 |" in md
 
@@ -82,7 +84,8 @@ def test_price_override_is_labelled_as_the_stacks_own(
     assert main(["diff", "staging", "production", "--markdown", "--stacks-dir", str(tmp_path)]) == 0
     md = capsys.readouterr().out
     assert "L4: $0.500 — gpus.price_per_gpu_hour in the stack spec" in md
-    assert "| **Cost per hour** | $0.81 | $0.50 |" in md
+    # The override prices the node's one GPU: g6.2xlarge at $0.978 (staging), $0.50.
+    assert "| **Cost per hour** | $0.98 | $0.50 |" in md
 
 
 def test_services_matched_by_name_with_one_sided_ones(

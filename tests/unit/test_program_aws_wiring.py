@@ -86,6 +86,8 @@ def test_aws_service_costs_whole_instances() -> None:
     # 4 replicas × 2 L4s pack into two 4-GPU g6.12xlarge instances.
     g6_12x = next(i for i in instances_for("L4") if i.name == "g6.12xlarge")
     assert cost_per_hour(aws) == pytest.approx(2 * g6_12x.price_per_hour, abs=0.01)
-    # Kubernetes services cost their GPUs.
+    # Kubernetes services cost the nodes their pods occupy: two TP-2 H200 replicas,
+    # one per 8-GPU node under the hard spread (tests/unit/test_deployable_round2.py).
     k8s = plans["llama-70b"]
-    assert cost_per_hour(k8s) == k8s.plan.cost_per_hour
+    p5e = next(i for i in instances_for("H200") if i.name == "p5e.48xlarge")
+    assert cost_per_hour(k8s) == pytest.approx(2 * p5e.price_per_hour, abs=0.01)

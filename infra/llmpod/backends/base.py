@@ -31,6 +31,11 @@ class Backend(ABC):
     def cost_per_hour(self, sp: ServicePlan) -> float:
         """What the service costs to run at its planned size, as this backend bills it."""
 
+    def cost_text(self, sp: ServicePlan) -> str | None:
+        """One line saying how ``cost_per_hour`` was priced (what was counted, at which
+        price, from where), for the render summary; None when there is nothing to add."""
+        return None
+
     @abstractmethod
     def preflight(self, plans: list[ServicePlan]) -> None:
         """Check the target account/cluster for ``plans`` (this backend's services)

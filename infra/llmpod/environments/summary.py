@@ -77,12 +77,15 @@ def summarize_service_plan(sp: ServicePlan) -> PlanSummary:
     billed = cost_per_hour(sp)
     if billed == summary.cost_per_hour:
         return summary
-    # AWS bills whole instances: the service's cost is the instances', and the
-    # per-token estimate scales with it.
+    # Both backends bill whole nodes/instances: the service's cost is theirs, and the
+    # per-token estimate scales with it, from the unrounded GPU cost (the plan's
+    # per_hour is rounded to cents, which made 1 and 2 replicas differ by a tenth of
+    # a cent per 1M tokens).
     from dataclasses import replace
 
     per_m = summary.cost_per_million_output_tokens
-    scale = billed / summary.cost_per_hour if summary.cost_per_hour else 1.0
+    gpu_hourly = sp.plan.gpus_total * sp.plan.price_per_gpu_hour
+    scale = billed / gpu_hourly if gpu_hourly else 1.0
     return replace(
         summary,
         cost_per_hour=billed,

@@ -21,8 +21,16 @@ class KubernetesBackend(Backend):
     outputs: ClassVar[tuple[str, ...]] = ("endpoint", "cost_per_hour", "gpus", "plan")
 
     def cost_per_hour(self, sp: ServicePlan) -> float:
-        # GPUs × price per GPU: nodes can be shared with other pods.
-        return sp.plan.cost_per_hour
+        # The nodes the pods occupy (one per node under the hard spread), priced as
+        # nodes from the node catalogue: k8s/cost.py.
+        from llmpod.k8s.cost import node_cost
+
+        return node_cost(sp).per_hour
+
+    def cost_text(self, sp: ServicePlan) -> str | None:
+        from llmpod.k8s.cost import node_cost
+
+        return node_cost(sp).how
 
     def preflight(self, plans: list[ServicePlan]) -> None:
         # Nothing to ask a cluster before registering: the manifests are checked

@@ -60,7 +60,7 @@ def _summary(sp: ServicePlan, files: dict[str, str]) -> ServiceSummary:
     layout += f" over {e.nodes_per_replica} nodes)" if e.nodes_per_replica > 1 else ")"
     mem = e.limiting
     own = sorted(p for p in files if p.startswith(f"{sp.name}/"))
-    details = (
+    details: tuple[str, ...] = (
         f"context {e.settings.max_model_len:,} tokens; KV cache {e.capacity.tokens:,} tokens "
         f"= {e.capacity.max_concurrency:.1f} full-context requests per replica",
         f"per GPU: {mem.weights_gib:.1f} GiB weights + {mem.activation_gib:.1f} activations + "
@@ -69,6 +69,9 @@ def _summary(sp: ServicePlan, files: dict[str, str]) -> ServiceSummary:
         "vllm serve " + " ".join(sp.plan.vllm_args),
         "files: " + ", ".join(p.split("/", 1)[1] for p in own),
     )
+    priced = sp.backend.cost_text(sp)
+    if priced:
+        details = (*details[:-1], priced, details[-1])
     return ServiceSummary(
         name=sp.name,
         backend=sp.spec.backend,
