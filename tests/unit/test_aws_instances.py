@@ -11,16 +11,32 @@ from llmpod.errors import LlmpodError
 from llmpod.gpus.catalog import find_gpu
 
 
-def test_four_tp2_replicas_share_one_8_gpu_h100_instance() -> None:
+def test_four_tp2_replicas_pack_onto_two_8_gpu_h100_instances_not_one() -> None:
+    # Issue 20 item 8: all replicas on one instance is a single point of failure;
+    # 2+ replicas span 2+ instances, packed evenly (before: one p5.48xlarge, 4 slots).
     layout = layout_for(find_gpu("H100"), gpus_per_replica=2, replicas=4, max_replicas=4)
     assert layout.instance.name == "p5.48xlarge"  # p5.4xlarge has a single GPU
-    assert layout.instance_count == 1
-    assert [s.devices for s in layout.slots] == [(0, 1), (2, 3), (4, 5), (6, 7)]
-    assert [s.vllm_port for s in layout.slots] == [8000, 8001, 8002, 8003]
-    assert [s.status_port for s in layout.slots] == [8081, 8082, 8083, 8084]
+    assert layout.instance_count == 2
+    assert [s.devices for s in layout.slots] == [(0, 1), (2, 3)]
+    assert [s.vllm_port for s in layout.slots] == [8000, 8001]
+    assert [s.status_port for s in layout.slots] == [8081, 8082]
     assert [s.docker_gpus for s in layout.slots][1] == '"device=2,3"'
     assert layout.serving_replicas == 4
-    assert layout.cost_per_hour == 55.04  # one p5.48xlarge, not four
+    assert layout.cost_per_hour == 2 * 55.04  # two p5.48xlarge, not four
+
+
+def test_two_replicas_never_share_one_instance() -> None:
+    # Before: 2 × TP-2 L4 fit one 4-GPU g6.12xlarge, so the ASG ran min = max = 1.
+    layout = layout_for(find_gpu("L4"), gpus_per_replica=2, replicas=2, max_replicas=2)
+    assert (layout.instance.name, layout.instance_count, layout.replicas_per_instance) == (
+        "g6.12xlarge",
+        2,
+        1,
+    )
+    assert layout.max_instance_count == 2
+    single = layout_for(find_gpu("L4"), gpus_per_replica=2, replicas=1, max_replicas=4)
+    assert (single.instance_count, single.replicas_per_instance) == (1, 1)
+    assert single.max_instance_count == 4
 
 
 def test_smallest_instance_holding_the_replica_and_cheapest_on_ties() -> None:

@@ -261,3 +261,136 @@ def test_render_summary_says_how_a_kubernetes_service_was_priced() -> None:
     cost = next(d for d in summary.details if d.startswith("cost: "))
     assert "× p5e.48xlarge-shaped node (8 GPUs" in cost and "hard spread" in cost
     assert summary.cost_per_hour == pytest.approx(2 * 63.30)
+
+
+# --- item 8: AWS replicas spread over instances; the policies read AWS -----------
+
+AWS_STACK = """\
+config:
+  llmpod:environment: production
+  llmpod:services:
+    - name: chat-aws
+      model: llama-3.1-8b
+      backend: aws
+      max_model_len: 8192
+      gpus:
+        types: [L4]
+        max_per_replica: 2
+      targets:
+        concurrency: 16
+      replicas:
+        min: {min}
+        max: {max}{reason}
+      weights:
+        source: s3://llmpod-models/meta-llama/Llama-3.1-8B-Instruct
+      aws:
+        region: us-east-1
+        vpc_id: vpc-0a1b2c3d4e5f60718
+        subnet_ids: [subnet-0a1b2c3d4e5f60711, subnet-0a1b2c3d4e5f60722]
+        allowed_cidrs: [10.0.0.0/8]
+"""
+
+
+def _aws_render(tmp_path: Path, low: int, high: int, reason: str = "") -> Any:
+    from llmpod.render.api import render_stack
+
+    extra = f"\n        single_replica_reason: {reason}" if reason else ""
+    (tmp_path / "Pulumi.production.yaml").write_text(
+        AWS_STACK.format(min=low, max=high, reason=extra)
+    )
+    return render_stack("production", tmp_path)
+
+
+def _groups(result: Any) -> list[dict[str, Any]]:
+    return [o.props for o in result.objects if o.type == "aws:autoscaling/group:Group"]
+
+
+def _violations(result: Any, policy: str) -> list[str]:
+    from llmpod.render.policy_report import policy_config, run_policies
+
+    config = policy_config(result.spec, "production", None)
+    found = run_policies(result.objects, config, spec=result.spec, stack="production")
+    return [v.message for v in found if v.policy == policy]
+
+
+def test_two_aws_replicas_run_on_two_instances_over_the_subnets(tmp_path: Path) -> None:
+    # Before: both TP-2 replicas packed onto one 4-GPU g6.12xlarge, ASG min = max = 1.
+    result = _aws_render(tmp_path, 2, 2)
+    [group] = _groups(result)
+    assert (group["minSize"], group["desiredCapacity"], group["maxSize"]) == (2, 2, 2)
+    assert len(group["targetGroupArns"]) == 1  # one replica slot per instance
+    assert group["vpcZoneIdentifiers"] == [
+        "subnet-0a1b2c3d4e5f60711",
+        "subnet-0a1b2c3d4e5f60722",
+    ]
+    assert _violations(result, "llmpod-production-replicas") == []
+
+
+def test_production_image_digest_rule_reads_the_aws_launch_template(tmp_path: Path) -> None:
+    # Before: only pod templates were read, so an AWS service passed undigested.
+    [message] = _violations(_aws_render(tmp_path, 2, 2), "llmpod-images-pinned")
+    assert message.startswith(
+        "LaunchTemplate chat-aws: docker run image 'ghcr.io/llmpod/vllm:v0.32.0' has no digest"
+    )
+    assert "llmpod:services[0].image.digest" in message
+
+
+def test_a_single_aws_replica_in_production_needs_the_waiver(tmp_path: Path) -> None:
+    [message] = _violations(_aws_render(tmp_path, 1, 1), "llmpod-production-replicas")
+    assert "AWS service chat-aws runs 1 replica(s) in production" in message
+    assert "replicas.single_replica_reason" in message
+    waived = _aws_render(tmp_path, 1, 1, reason="internal batch scoring, retries acceptable")
+    [group] = _groups(waived)
+    tags = {t["key"]: t["value"] for t in group["tags"]}
+    assert tags["llmpod.dev/pdb-waiver"] == "internal batch scoring, retries acceptable"
+    assert _violations(waived, "llmpod-production-replicas") == []
+
+
+def _asg(min_size: int, target_groups: int, **tags: str) -> Any:
+    from llmpod.policy.scaling import Resource
+
+    return Resource(
+        "aws:autoscaling/group:Group",
+        {
+            "minSize": min_size,
+            "targetGroupArns": [f"arn:tg-{i}" for i in range(target_groups)],
+            "tags": [
+                {"key": k, "propagateAtLaunch": True, "value": v}
+                for k, v in {"managed-by": "llmpod", "service": "chat", **tags}.items()
+            ],
+        },
+        "urn:asg",
+    )
+
+
+def test_replica_rule_flags_two_replicas_on_one_instance() -> None:
+    from llmpod.policy.replicas import check_production_replicas
+
+    # What the old layout registered: 1 instance, 2 slots (target groups).
+    [(urn, message)] = check_production_replicas([_asg(1, 2)], "production")
+    assert urn == "urn:asg"
+    assert "runs its 2 replicas on 1 instance in production" in message
+    assert check_production_replicas([_asg(2, 1)], "production") == []
+    assert check_production_replicas([_asg(1, 2)], "staging") == []
+    # Ray worker groups take no traffic and hand-made groups are not llmpod's.
+    workers = _asg(1, 0)
+    assert check_production_replicas([workers], "production") == []
+
+
+def test_image_rule_skips_what_is_not_a_docker_run_command() -> None:
+    import base64
+
+    from llmpod.policy.images import check_images_pinned
+
+    text = (
+        "#cloud-config\n"
+        "# containers get it through `docker run -v …:ro`, see below\n"
+        "write_files:\n"
+        "- content: |\n"
+        "    ExecStart=/usr/bin/docker run --rm --name s0 --gpus '\"device=0\"' "
+        "-e A=b --entrypoint bash repo/vllm:latest /x.sh\n"
+    )
+    props = {"userData": base64.b64encode(text.encode()).decode(), "tags": {"service": "s"}}
+    [message] = check_images_pinned("aws:ec2/launchTemplate:LaunchTemplate", props, "staging")
+    assert message.startswith("LaunchTemplate s: docker run image 'repo/vllm:latest'")
+    assert check_images_pinned("aws:ec2/launchTemplate:LaunchTemplate", {}, "production") == []

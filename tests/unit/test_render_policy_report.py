@@ -62,7 +62,8 @@ def test_digest_violation_carries_the_command_that_sets_it(
 ) -> None:
     _, report, _ = production
     by_service = {r["resource"].split("/", 1)[0]: r["message"] for r in report["violations"]}
-    assert set(by_service) == {"llama-70b", "deepseek-v3", "qwen3-moe"}
+    # llama-8b-aws too since issue 20 item 8: the rule reads the AWS launch template.
+    assert set(by_service) == {"llama-70b", "deepseek-v3", "qwen3-moe", "llama-8b-aws"}
     for service, message in by_service.items():
         assert "crane digest ghcr.io/llmpod/vllm:v0.32.0" in message
         index = int(message.split("llmpod:services[", 1)[1].split("]", 1)[0])

@@ -84,7 +84,7 @@ class AwsVllmService(pulumi.ComponentResource):
                 template,
                 (layout.instance_count, layout.instance_count, layout.max_instance_count),
                 target_groups,
-                {},
+                desc.serving_tags,
                 storage,
                 self,
             )
@@ -107,7 +107,7 @@ class AwsVllmService(pulumi.ComponentResource):
                 head,
                 (1, 1, 1),
                 target_groups,
-                replica_tags(replica, "head"),
+                {**replica_tags(replica, "head"), **desc.serving_tags},
                 storage,
                 self,
                 placement,

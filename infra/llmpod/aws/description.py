@@ -20,6 +20,7 @@ from llmpod.backends.runtime import plan_file_payload, startup_budget_s, volume_
 from llmpod.errors import LlmpodError
 from llmpod.models.resolve import WEIGHTS_MOUNT
 from llmpod.planning.service import ServicePlan
+from llmpod.policy.replicas import WAIVER
 
 #: AWS Deep Learning Base AMI (NVIDIA driver, Docker, NVIDIA container toolkit),
 #: resolved by EC2 at launch from this public SSM parameter, so every instance
@@ -71,6 +72,9 @@ class AwsServiceDescription:
     role_policy: str
     lustre_capacity_gib: int
     user_data: UserDataInputs
+    #: Tags of the load-balanced (serving) Auto Scaling groups beyond ``tags``: the
+    #: single-replica waiver the production-replicas policy reads (policy/replicas.py).
+    serving_tags: dict[str, str]
 
     @property
     def gpus_total(self) -> int:
@@ -150,4 +154,10 @@ def describe_service(sp: ServicePlan) -> AwsServiceDescription:
         ),
         lustre_capacity_gib=LUSTRE_STEP_GIB * math.ceil(volume_size_gib(sp) / LUSTRE_STEP_GIB),
         user_data=inputs,
+        serving_tags=_waiver_tags(sp),
     )
+
+
+def _waiver_tags(sp: ServicePlan) -> dict[str, str]:
+    reason = (sp.spec.replicas.single_replica_reason or "").strip()
+    return {WAIVER: reason} if reason else {}

@@ -4,7 +4,8 @@ Three shapes come out of a plan:
 
 * **packed**: a replica needs fewer GPUs than the chosen instance has, so several
   replicas share one instance, each container pinned to its own GPUs and port
-  (4 × TP-2 replicas on one 8-GPU p5.48xlarge instead of 6 idle GPUs per replica);
+  (8 × TP-2 replicas on two 8-GPU p5.48xlarge instead of 6 idle GPUs per replica),
+  but never all of them on one instance: 2+ replicas span 2+ instances;
 * **single**: one replica per instance (it needs all of the instance's GPUs);
 * **multi-instance**: the replica spans instances (TP within an instance, PP
   across), one Ray head plus workers — the layout the Kubernetes multi-node path
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 #: target group (ASGs register instances on the target group's port only), so
 #: an instance carries at most this many replicas.
 MAX_SLOTS_PER_INSTANCE = 5
+#: Instances that 2+ replicas are spread over at least (see layout_for).
+MIN_INSTANCES_SPREAD = 2
 #: vLLM listens on VLLM_BASE_PORT + slot and the entrypoint's probe server on
 #: STATUS_BASE_PORT + slot; slot 0 keeps the image defaults (8000 / 8081).
 VLLM_BASE_PORT = contract.VLLM_PORT
@@ -161,8 +164,12 @@ def layout_for(
             max_instance_count=ceiling * per_replica,
         )
     capacity = min(instance.gpus // gpus_per_replica, MAX_SLOTS_PER_INSTANCE)
+    # Two or more replicas never share a single instance: one instance failure,
+    # reboot or refresh would take every replica down at once (a single point of
+    # failure that replicas.min: 2 exists to avoid). The Auto Scaling group spreads
+    # those instances over the subnets' zones.
+    instances = max(math.ceil(replicas / capacity), min(replicas, MIN_INSTANCES_SPREAD))
     # Spread the planned replicas evenly: 8 replicas at capacity 5 become 2 × 4, not 5 + 5.
-    instances = math.ceil(replicas / capacity)
     per_instance = math.ceil(replicas / instances)
     return InstanceLayout(
         instance=instance,

@@ -94,7 +94,8 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
 STACK_RULES: tuple[StackRule, ...] = (
     StackRule(
         "llmpod-production-replicas",
-        "production GPU workloads have ≥ 2 replicas or an llmpod.dev/pdb-waiver annotation",
+        "production GPU workloads have ≥ 2 replicas (on AWS: on ≥ 2 instances) or an "
+        "llmpod.dev/pdb-waiver annotation (AWS: tag)",
         _replicas,
         ENVIRONMENT_SCHEMA,
     ),
