@@ -7,12 +7,12 @@ from typing import get_args
 
 import pytest
 
-from llmpod.aws.instance_catalog import INSTANCES
 from llmpod.deploy.registry import BACKENDS, backend_for
 from llmpod.deploy.stack import cost_per_hour, plan_stack
 from llmpod.environments.stack_files import load_stack
 from llmpod.errors import LlmpodError
 from llmpod.gpus.catalog import find_gpu
+from llmpod.gpus.nodes import INSTANCES
 from llmpod.gpus.spec import GpuSpec
 from llmpod.spec.service import BackendName, ServingSpec
 from llmpod.spec.stack import StackSpec

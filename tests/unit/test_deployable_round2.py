@@ -394,3 +394,10 @@ def test_image_rule_skips_what_is_not_a_docker_run_command() -> None:
     [message] = check_images_pinned("aws:ec2/launchTemplate:LaunchTemplate", props, "staging")
     assert message.startswith("LaunchTemplate s: docker run image 'repo/vllm:latest'")
     assert check_images_pinned("aws:ec2/launchTemplate:LaunchTemplate", {}, "production") == []
+
+
+def test_an_aws_waiver_longer_than_a_tag_is_refused(tmp_path: Path) -> None:
+    from llmpod.errors import LlmpodError
+
+    with pytest.raises(LlmpodError, match=r"replicas\.single_replica_reason is 300 characters"):
+        _aws_render(tmp_path, 1, 1, reason="x" * 300)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from llmpod.aws.instance_catalog import instances_for
 from llmpod.errors import LlmpodError
 from llmpod.gpus.catalog import all_gpus, find_gpu
+from llmpod.gpus.nodes import instances_for
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 OBSERVATIONS = SHARED / "benchmarks" / "vllm_kv_observations.csv"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from llmpod.aws.instance_catalog import instances_for
+from llmpod.gpus.nodes import instances_for
 from llmpod.deploy.stack import cost_per_hour, plan_stack
 from llmpod.environments.stack_files import load_stack, read_stack_config, stack_file
 from llmpod.errors import LlmpodError

@@ -158,6 +158,20 @@ def describe_service(sp: ServicePlan) -> AwsServiceDescription:
     )
 
 
+#: Auto Scaling group (and EC2) tag values hold at most 256 characters.
+MAX_TAG_VALUE_CHARS = 256
+
+
 def _waiver_tags(sp: ServicePlan) -> dict[str, str]:
     reason = (sp.spec.replicas.single_replica_reason or "").strip()
+    if len(reason) > MAX_TAG_VALUE_CHARS:
+        raise LlmpodError(
+            code="aws_invalid_target",
+            message=(
+                f"service {sp.name!r}: replicas.single_replica_reason is {len(reason)} "
+                f"characters; on AWS it becomes the {WAIVER} tag of the Auto Scaling "
+                f"groups, which holds at most {MAX_TAG_VALUE_CHARS}."
+            ),
+            suggestions=[f"shorten replicas.single_replica_reason to {MAX_TAG_VALUE_CHARS}"],
+        )
     return {WAIVER: reason} if reason else {}

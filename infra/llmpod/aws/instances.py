@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llmpod import contract
-from llmpod.aws.instance_catalog import INSTANCES, InstanceType, instances_for
 from llmpod.errors import LlmpodError
+from llmpod.gpus.nodes import INSTANCES, InstanceType, instances_for
 from llmpod.gpus.spec import GpuSpec
 
 if TYPE_CHECKING:

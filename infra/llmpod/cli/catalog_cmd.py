@@ -15,8 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(ns: argparse.Namespace) -> int:
     if ns.what == "gpus":
-        from llmpod.aws.instance_catalog import instances_for
         from llmpod.gpus.catalog import all_gpus
+        from llmpod.gpus.nodes import instances_for
 
         rows = [
             {

@@ -1,7 +1,7 @@
 """The GPU catalog: memory, bandwidth, compute, interconnect, labels, prices.
 
-Cloud-neutral: which instances a cloud sells each GPU in lives with that
-backend (infra/llmpod/aws/instance_catalog.py).
+Per GPU: the machines each GPU is sold in, with their prices, are the node
+catalogue (infra/llmpod/gpus/nodes.py).
 
 Memory is what CUDA/ROCm reports as total device memory (the figure vLLM logs
 as ``total_memory``), not the marketing capacity: H100 80GB reports 79.19 GiB

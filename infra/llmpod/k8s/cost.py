@@ -10,7 +10,7 @@ $4.602/h against 4 × g6.xlarge $3.22/h).
 So: every pod of every planned replica occupies one node, of the smallest shape in
 the node catalogue that holds its GPUs, CPU and memory; the service costs that
 many nodes at the catalogue's price. The catalogue is the EC2 instance catalogue
-(infra/llmpod/aws/instance_catalog.py, on-demand us-east-1), the shapes EKS node
+(infra/llmpod/gpus/nodes.py, on-demand us-east-1), the shapes EKS node
 groups run; a GPU it does not list (RTX 4090, MI300X, H100 PCIe, CPU) is priced
 per GPU from the GPU catalog, and the pricing text says so.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from llmpod.aws.instance_catalog import InstanceType, instances_for
+from llmpod.gpus.nodes import InstanceType, instances_for
 from llmpod.k8s.scheduling import max_replicas
 from llmpod.k8s.sizing import PodSize, pod_size
 from llmpod.planning.service import ServicePlan

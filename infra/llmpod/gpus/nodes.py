@@ -1,8 +1,10 @@
-"""EC2 instance types per GPU: the AWS backend's half of the hardware catalog.
+"""The node catalogue: the machines each GPU is sold in, with their prices.
 
-The GPU catalog (infra/llmpod/gpus) stays cloud-neutral; what AWS sells each GPU in
-lives here. Prices: EC2 on-demand, Linux, us-east-1, as published after the
-June 2025 P4/P5 price reduction (aws.amazon.com/ec2/pricing/on-demand).
+Both backends price from it: the AWS backend launches these instance types, and
+Kubernetes prices the nodes its pods occupy as these shapes (k8s/cost.py; the
+node groups of EKS run them). The GPU catalog (gpus/catalog.py) stays per GPU.
+Prices: EC2 on-demand, Linux, us-east-1, as published after the June 2025 P4/P5
+price reduction (aws.amazon.com/ec2/pricing/on-demand).
 """
 
 from __future__ import annotations
