@@ -120,7 +120,9 @@ def aws_fleets(resources: Sequence[Any]) -> list[AwsFleet]:
         if r.type != AUTOSCALING_GROUP:
             continue
         tags = _tags(r.props)
-        if tags.get(MANAGED_BY_TAG) != "llmpod" or not r.props.get("targetGroupArns"):
+        arns = r.props.get("targetGroupArns")
+        # Not yet known (a list Pulumi has not resolved) or empty (Ray workers): skip.
+        if tags.get(MANAGED_BY_TAG) != "llmpod" or not isinstance(arns, list) or not arns:
             continue
         by_service.setdefault(tags.get(SERVICE_TAG, r.urn), []).append((r.urn, r.props, tags))
     out = []
