@@ -47,6 +47,7 @@ PARAMS = (
 )
 WEIGHT_BYTES = 2 * PARAMS
 BUCKET, PREFIX, REGION = "weights", "tiny-llama", "us-east-1"
+ZONES = ("us-east-1a", "us-east-1b")
 AWS = {
     "region": REGION,
     "vpc_id": "vpc-0a1b2c3d4e5f60718",
@@ -74,7 +75,24 @@ def endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # A VPC with a subnet in each of two zones, as the spec names them.
+    ec2 = boto3_client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=zone)["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate(ZONES)
+    ]
+    monkeypatch.setitem(AWS, "vpc_id", vpc)
+    monkeypatch.setitem(AWS, "subnet_ids", subnets)
     return moto_endpoint
+
+
+def boto3_client(service: str, region: str = "us-east-1") -> Any:
+    import boto3
+
+    return boto3.session.Session().client(service, region_name=region)
 
 
 def s3() -> Any:
@@ -302,9 +320,46 @@ def test_cli_reports_findings_and_exit_code(
     assert main(["preflight", "cloud", "--stacks-dir", str(tmp_path)]) == 2
     text = capsys.readouterr().out
     assert "[fail] tiny instance_type: instance type g6.xlarge" in text
-    assert text.rstrip().endswith("cloud: 1 check(s) failed.")
+    # The stack's subnets were made in us-east-1, so us-west-1 has none of them either.
+    assert "[fail] tiny zones: aws.subnet_ids: " in text and "not found in us-west-1" in text
+    assert text.rstrip().endswith("cloud: 2 check(s) failed.")
 
 
 def test_preflight_only_checks_aws_services(endpoint: str) -> None:
     spec = ServingSpec.model_validate({"name": "k8s", "model": "llama-3.1-8b"})
     assert preflight_plans([plan_service(spec, "staging")]).findings == []
+
+
+def test_subnets_over_two_zones_pass_and_one_zone_or_unknown_subnets_fail(
+    endpoint: str,
+) -> None:
+    # Issue 20 item 8: replicas spread over instances, instances over zones.
+    upload()
+    found = by_check(preflight_service(service(), sleep=NO_SLEEP))["zones"]
+    assert (found.status, found.message) == (
+        "ok",
+        "subnets span us-east-1a, us-east-1b; the Auto Scaling group balances its "
+        "1 instance(s) over them.",
+    )
+    ec2 = boto3_client("ec2")
+    third = ec2.create_subnet(
+        VpcId=AWS["vpc_id"], CidrBlock="10.20.9.0/24", AvailabilityZone=ZONES[0]
+    )
+    one_zone = [AWS["subnet_ids"][0], third["Subnet"]["SubnetId"]]
+    found = by_check(preflight_service(_with_subnets(one_zone), sleep=NO_SLEEP))["zones"]
+    assert found.status == "fail"
+    assert "are all in us-east-1a: the load balancer needs subnets in two" in found.message
+    gone = "subnet-0a1b2c3d4e5f60799"
+    sp = _with_subnets([one_zone[0], gone])
+    found = by_check(preflight_service(sp, sleep=NO_SLEEP))["zones"]
+    assert (found.status, found.message) == (
+        "fail",
+        f"aws.subnet_ids: {gone} not found in us-east-1.",
+    )
+
+
+def _with_subnets(subnets: list[str]) -> ServicePlan:
+    spec = service().spec
+    assert spec.aws is not None
+    aws = spec.aws.model_copy(update={"subnet_ids": subnets})
+    return plan_service(spec.model_copy(update={"aws": aws}), "staging")

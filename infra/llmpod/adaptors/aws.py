@@ -268,6 +268,26 @@ def instance_type_offered(region: str, name: str, *, sleep: Sleep = time.sleep) 
     return any(o.get("InstanceType") == name for o in out.get("InstanceTypeOfferings", []))
 
 
+def subnet_zones(
+    region: str, subnet_ids: tuple[str, ...], *, sleep: Sleep = time.sleep
+) -> dict[str, str]:
+    """Subnet id → availability zone, for those of ``subnet_ids`` EC2 knows in
+    ``region`` (a filter, not SubnetIds=, so an unknown id is absent, not an error).
+    One page: at most len(subnet_ids) subnets can match."""
+    ec2 = new_client("ec2", region)
+    what = f"describe_subnets({', '.join(subnet_ids)}, {region})"
+    out = _guarded(
+        what,
+        lambda: ec2.describe_subnets(Filters=[{"Name": "subnet-id", "Values": list(subnet_ids)}]),
+        sleep,
+    )
+    return {
+        str(s["SubnetId"]): str(s.get("AvailabilityZone", ""))
+        for s in out.get("Subnets", [])
+        if s.get("SubnetId") in subnet_ids
+    }
+
+
 def describe_instance_type(
     region: str, name: str, *, sleep: Sleep = time.sleep
 ) -> InstanceTypeInfo | None:

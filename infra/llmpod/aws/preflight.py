@@ -18,7 +18,9 @@ Checks, per service with ``backend: aws``:
    parameter count; shards add headers and some repos keep extra tensors);
 4. service-quota headroom for the instance family's on-demand vCPUs at the
    service's largest size, when Service Quotas is readable (reported, never fatal
-   when it is not).
+   when it is not);
+5. the subnets exist in the region and span two or more availability zones
+   (describe_subnets), over which the Auto Scaling group spreads the instances.
 """
 
 from __future__ import annotations
@@ -237,6 +239,48 @@ def check_quota(desc: AwsServiceDescription, sleep: aws_sdk.Sleep) -> list[Findi
     ]
 
 
+def check_zones(desc: AwsServiceDescription, sleep: aws_sdk.Sleep) -> list[Finding]:
+    """The subnets exist in the region and span two or more availability zones: the
+    load balancer needs two, and the Auto Scaling group balances the instances over
+    them, so 2+ replicas survive the loss of one zone."""
+    region, subnets = desc.target.region, desc.target.subnet_ids
+    zones = aws_sdk.subnet_zones(region, subnets, sleep=sleep)
+    missing = [s for s in subnets if s not in zones]
+    if missing:
+        return [
+            Finding(
+                desc.name,
+                "zones",
+                "fail",
+                f"aws.subnet_ids: {', '.join(missing)} not found in {region}.",
+                (f"list subnets of aws.vpc_id that exist in {region}",),
+            )
+        ]
+    distinct = sorted(set(zones.values()))
+    if len(distinct) < 2:
+        return [
+            Finding(
+                desc.name,
+                "zones",
+                "fail",
+                f"aws.subnet_ids {', '.join(subnets)} are all in {distinct[0]}: the load "
+                f"balancer needs subnets in two availability zones, and every instance "
+                f"would share that zone's outages.",
+                ("add a subnet of aws.vpc_id in another availability zone",),
+            )
+        ]
+    n = desc.layout.instance_count
+    return [
+        Finding(
+            desc.name,
+            "zones",
+            "ok",
+            f"subnets span {', '.join(distinct)}; the Auto Scaling group balances its "
+            f"{n} instance(s) over them.",
+        )
+    ]
+
+
 def preflight_service(sp: ServicePlan, *, sleep: aws_sdk.Sleep | None = None) -> list[Finding]:
     import time
 
@@ -246,6 +290,7 @@ def preflight_service(sp: ServicePlan, *, sleep: aws_sdk.Sleep | None = None) ->
         *check_instance(sp, desc, pause),
         *check_weights(sp, desc, pause),
         *check_quota(desc, pause),
+        *check_zones(desc, pause),
     ]
 
 
