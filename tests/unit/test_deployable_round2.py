@@ -12,6 +12,7 @@ from k8s_specs import one, plan
 from ruamel.yaml import YAML
 
 import llmpod.scaffold
+from llmpod.deploy.stack import cost_per_hour
 from llmpod.k8s.manifests import build_manifests
 from llmpod.k8s.validate import validate_object
 
@@ -139,7 +140,7 @@ def test_rwx_claim_without_a_storage_class_is_refused_outside_dev() -> None:
 def test_dev_keeps_the_cluster_default_class() -> None:
     from k8s_specs import spec
 
-    from llmpod.spec.planning import plan_service
+    from llmpod.planning.service import plan_service
 
     sp = plan_service(spec("tp1", weights={"storage_class": None}), "dev")
     claims = [o for o in build_manifests(sp) if o["kind"] == "PersistentVolumeClaim"]
@@ -184,7 +185,7 @@ def test_shipped_and_scaffold_stacks_name_a_class_outside_dev(stacks: Path) -> N
 
 
 def _k8s_plan(name: str, **fields: Any) -> Any:
-    from llmpod.spec.planning import plan_service
+    from llmpod.planning.service import plan_service
     from llmpod.spec.service import ServingSpec
 
     data = {"name": name, "weights": {"storage_class": "efs-sc"}, **fields}
@@ -203,8 +204,8 @@ def test_spread_partial_node_replicas_are_priced_as_whole_nodes() -> None:
     )
     assert sp.plan.replicas == 2 and sp.evaluation.gpus_per_replica < 8
     # p5.48xlarge, the only 8-GPU H100 node: $55.04/h (EC2 on-demand us-east-1, 2025-06).
-    assert sp.cost_per_hour == pytest.approx(2 * 55.04)
-    assert sp.cost_per_hour > sp.plan.cost_per_hour
+    assert cost_per_hour(sp) == pytest.approx(2 * 55.04)
+    assert cost_per_hour(sp) > sp.plan.cost_per_hour
 
 
 def test_a_multi_gpu_pod_is_priced_as_its_multi_gpu_node() -> None:
@@ -218,7 +219,7 @@ def test_a_multi_gpu_pod_is_priced_as_its_multi_gpu_node() -> None:
         replicas={"min": 1, "max": 1},
     )
     assert (sp.plan.replicas, sp.evaluation.gpus_per_replica) == (1, 4)
-    assert sp.cost_per_hour == pytest.approx(4.60)
+    assert cost_per_hour(sp) == pytest.approx(4.60)
 
 
 def test_a_price_override_prices_every_gpu_of_the_node() -> None:
@@ -234,7 +235,7 @@ def test_a_price_override_prices_every_gpu_of_the_node() -> None:
         },
         replicas={"min": 2, "max": 2},
     )
-    assert sp.cost_per_hour == pytest.approx(2 * 8 * 4.0)
+    assert cost_per_hour(sp) == pytest.approx(2 * 8 * 4.0)
 
 
 def test_a_gpu_without_a_catalogued_node_is_priced_per_gpu() -> None:
@@ -251,7 +252,7 @@ def test_a_gpu_without_a_catalogued_node_is_priced_per_gpu() -> None:
     cost = node_cost(sp)
     assert cost.node is None and "priced per GPU" in cost.how
     gpus = sp.plan.replicas * sp.evaluation.gpus_per_replica
-    assert sp.cost_per_hour == pytest.approx(gpus * find_gpu("RTX-4090").price_per_gpu_hour)
+    assert cost_per_hour(sp) == pytest.approx(gpus * find_gpu("RTX-4090").price_per_gpu_hour)
 
 
 def test_render_summary_says_how_a_kubernetes_service_was_priced() -> None:

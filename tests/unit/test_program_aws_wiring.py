@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from llmpod.gpus.nodes import instances_for
 from llmpod.deploy.stack import cost_per_hour, plan_stack
 from llmpod.environments.stack_files import load_stack, read_stack_config, stack_file
 from llmpod.errors import LlmpodError
+from llmpod.gpus.nodes import instances_for
 from llmpod.planning.service import ServicePlan
 from llmpod.program import run_program
 from llmpod.render.api import render_stack

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llmpod.deploy.registry import backend_for
 from llmpod.deploy.stack import cost_per_hour
 from llmpod.environments.stack_files import read_stack_config, stack_file
 from llmpod.planning.service import ServicePlan
@@ -69,7 +70,7 @@ def _summary(sp: ServicePlan, files: dict[str, str]) -> ServiceSummary:
         "vllm serve " + " ".join(sp.plan.vllm_args),
         "files: " + ", ".join(p.split("/", 1)[1] for p in own),
     )
-    priced = sp.backend.cost_text(sp)
+    priced = backend_for(sp.spec.backend).cost_text(sp)
     if priced:
         details = (*details[:-1], priced, details[-1])
     return ServiceSummary(
