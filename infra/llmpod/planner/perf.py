@@ -162,6 +162,40 @@ def stage_step_s(p: PerfInputs, batch: int, context: int) -> float:
     return _weights_s(p, batch) + kv_s + _allreduce_s(p, batch) + _fixed_per_step_s(p, batch)
 
 
+def mixed_step_s(
+    p: PerfInputs,
+    *,
+    sequences: int,
+    new_tokens: int,
+    decode_context_tokens: int,
+    prefill_attention_pairs: float,
+) -> float:
+    """One scheduler step of vLLM's continuous batching, of one pipeline stage's GPUs.
+
+    ``new_tokens`` is every token the step computes (one per decoding sequence plus
+    the prefill chunks), ``decode_context_tokens`` the KV tokens the decoding
+    sequences read, and ``prefill_attention_pairs`` the query × key pairs of the
+    prefill chunks (a chunk of c tokens after o cached ones: c · (o + c/2)). The
+    terms are the ones ``stage_step_s`` and ``prefill_s`` use for their fixed
+    shapes, so the benchmark scenario and a simulated step agree.
+    """
+    m = p.model
+    kv_s = decode_context_tokens * p.kv_bytes_per_token_per_gpu / p.pp / _bandwidth(p, "dense")
+    attn_flops = 4 * m.num_layers * m.num_attention_heads * m.head_dim * prefill_attention_pairs
+    attn_s = attn_flops / (p.tp * p.pp) / _peak_flops(p, "dense")
+    stage = (
+        _weights_s(p, max(1, new_tokens))
+        + kv_s
+        + attn_s
+        + _allreduce_s(p, new_tokens)
+        + _fixed_per_step_s(p, sequences)
+    )
+    if p.pp == 1:
+        return stage
+    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else 10e-6)
+    return p.pp * stage + hops
+
+
 def decode_step_s(p: PerfInputs, batch: int, context: int) -> float:
     if p.pp == 1:
         return stage_step_s(p, batch, context)

@@ -1,0 +1,307 @@
+"""A discrete-event model of vLLM's V1 scheduler over the planner's step cost.
+
+Why simulate: latency at a given load depends on how the scheduler mixes
+prefill chunks and decodes, when the KV cache runs out and whom it preempts —
+a closed form for one benchmark shape cannot say what 50 chat users at 2,000
+tokens in / 300 out will see. The rules modelled are those of
+``vllm/v1/core/sched/scheduler.py`` ``Scheduler.schedule`` (0.26.0 – 0.32.0):
+
+- one token budget per step, ``max_num_batched_tokens``; running requests are
+  scheduled first, in order, each its remaining prefill (chunked to what the
+  budget has left) or one decode token; then waiting requests, first come
+  first served, while the budget, ``max_num_seqs`` and free KV blocks allow;
+- KV blocks are allocated per ``block_size`` tokens as a request grows; when a
+  running request cannot get its next block, the most recently admitted
+  running request is preempted (its blocks freed, it goes back to the front of
+  the waiting queue and recomputes from scratch: V1's recompute preemption);
+- a waiting request's prompt starts after its prefix-cache hit (whole blocks);
+- a request's first token comes at the end of the step that finishes its
+  prompt, one more per step after that.
+
+Each step costs ``perf.mixed_step_s`` for what it computed; a request's time to
+first token also pays the server's per-request overhead (HTTP, tokenisation).
+Everything is deterministic: the same workload gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+from llmpod.planner import perf
+from llmpod.planner.perf import PerfInputs
+
+#: Stop simulating after this many scheduler steps (a guard, far above any
+#: workload the planner or the benchmark asks for).
+MAX_STEPS = 200_000
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Offered load: who sends what, and when.
+
+    ``closed``: ``clients`` users, each sending its next request when the last
+    one ends (a benchmark client or a chat UI); ``burst``: ``requests`` sent at
+    once; ``open``: requests arriving evenly at ``rate_per_s`` (the mean of a
+    Poisson stream; evenly spaced keeps the model deterministic).
+    """
+
+    kind: Literal["closed", "burst", "open"]
+    prompt_tokens: int
+    output_tokens: int
+    clients: int = 1
+    requests: int = 0
+    rate_per_s: float = 0.0
+    duration_s: float = 60.0
+    #: Share of prompt tokens found in the prefix cache (system prompts, history).
+    prefix_hit: float = 0.0
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    max_num_seqs: int
+    max_num_batched_tokens: int
+    kv_blocks: int
+    block_size: int
+
+
+@dataclass
+class _Request:
+    arrival: float
+    prompt: int
+    output: int
+    cached: int
+    computed: int = 0
+    generated: int = 0
+    blocks: int = 0
+    first_token_at: float | None = None
+    preempted: int = 0
+    #: Blocks released by the last preemption (read once by the scheduler loop).
+    freed: int = 0
+
+    @property
+    def length(self) -> int:
+        # Tokens whose KV the request needs: its prompt and what it generated
+        # (after a preemption V1 recomputes all of them).
+        return self.prompt + self.generated
+
+
+@dataclass
+class Outcome:
+    ttft_s: list[float] = field(default_factory=list)
+    itl_s: list[float] = field(default_factory=list)
+    e2e_s: list[float] = field(default_factory=list)
+    output_tokens_in_window: int = 0
+    completed: int = 0
+    preemptions: int = 0
+    peak_kv_blocks: int = 0
+    window_s: float = 0.0
+    steps: int = 0
+    truncated: bool = False
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = q * (len(ordered) - 1)
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True)
+class WorkloadEstimate:
+    output_tokens_per_s: float
+    requests_per_s: float
+    ttft_p50_s: float | None
+    ttft_p95_s: float | None
+    itl_p50_s: float | None
+    itl_p95_s: float | None
+    e2e_p50_s: float | None
+    e2e_p95_s: float | None
+    kv_peak_utilisation: float
+    preemptions: int
+    completed: int
+    steps: int
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        def r(x: float | None, n: int = 4) -> float | None:
+            return None if x is None else round(x, n)
+
+        return {
+            "output_tokens_per_s": round(self.output_tokens_per_s, 1),
+            "requests_per_s": round(self.requests_per_s, 3),
+            "ttft_p50_s": r(self.ttft_p50_s),
+            "ttft_p95_s": r(self.ttft_p95_s),
+            "itl_p50_s": r(self.itl_p50_s, 5),
+            "itl_p95_s": r(self.itl_p95_s, 5),
+            "e2e_p50_s": r(self.e2e_p50_s, 3),
+            "e2e_p95_s": r(self.e2e_p95_s, 3),
+            "kv_peak_utilisation": round(self.kv_peak_utilisation, 3),
+            "preemptions": self.preemptions,
+        }
+
+
+def _arrivals(w: Workload) -> list[float]:
+    if w.kind == "burst":
+        return [0.0] * w.requests
+    if w.kind == "open":
+        if w.rate_per_s <= 0:
+            return []
+        n = max(1, int(w.duration_s * w.rate_per_s))
+        return [i / w.rate_per_s for i in range(n)]
+    return [0.0] * w.clients
+
+
+def simulate(p: PerfInputs, sched: Scheduler, w: Workload) -> WorkloadEstimate:
+    """Run the workload through the scheduler model; return what clients would see."""
+    out = _run(p, sched, w)
+    window = max(out.window_s, 1e-9)
+    return WorkloadEstimate(
+        output_tokens_per_s=out.output_tokens_in_window / window,
+        requests_per_s=out.completed / window,
+        ttft_p50_s=_percentile(out.ttft_s, 0.5),
+        ttft_p95_s=_percentile(out.ttft_s, 0.95),
+        itl_p50_s=_percentile(out.itl_s, 0.5),
+        itl_p95_s=_percentile(out.itl_s, 0.95),
+        e2e_p50_s=_percentile(out.e2e_s, 0.5),
+        e2e_p95_s=_percentile(out.e2e_s, 0.95),
+        kv_peak_utilisation=out.peak_kv_blocks / max(1, sched.kv_blocks),
+        preemptions=out.preemptions,
+        completed=out.completed,
+        steps=out.steps,
+    )
+
+
+def _cached_tokens(w: Workload, block: int) -> int:
+    hit = int(w.prompt_tokens * min(max(w.prefix_hit, 0.0), 1.0))
+    # Whole blocks only, and the last prompt token is always computed.
+    return min(hit // block * block, max(0, w.prompt_tokens - 1) // block * block)
+
+
+def _preempt(req: _Request, waiting: deque[_Request], out: Outcome) -> None:
+    """V1's recompute preemption: free the blocks, back to the front of the queue."""
+    req.freed = req.blocks
+    req.blocks = req.computed = 0
+    req.preempted += 1
+    out.preemptions += 1
+    waiting.appendleft(req)
+
+
+def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
+    out = Outcome()
+    block = sched.block_size
+    cached = _cached_tokens(w, block)
+    pending = deque(sorted(_arrivals(w)))
+    waiting: deque[_Request] = deque()
+    running: list[_Request] = []
+    free_blocks = sched.kv_blocks
+    now = 0.0
+    closed = w.kind == "closed"
+    horizon = w.duration_s if w.kind != "burst" else math.inf
+    overhead = perf.REQUEST_OVERHEAD_S
+
+    def blocks_for(tokens: int) -> int:
+        return -(-tokens // block)
+
+    while out.steps < MAX_STEPS:
+        while pending and pending[0] <= now:
+            t = pending.popleft()
+            waiting.append(_Request(t, w.prompt_tokens, w.output_tokens, cached))
+        if not running and not waiting:
+            if not pending:
+                break
+            now = pending[0]
+            continue
+        if now >= horizon:
+            break
+        budget = sched.max_num_batched_tokens
+        scheduled: list[tuple[_Request, int]] = []
+        # Running requests first, in admission order; preempt from the back.
+        i = 0
+        while i < len(running) and budget > 0:
+            req = running[i]
+            new = min(req.length - req.computed, budget)
+            need = blocks_for(req.computed + new) - req.blocks
+            while need > free_blocks and running[-1] is not req:
+                victim = running.pop()
+                _preempt(victim, waiting, out)
+                free_blocks += victim.freed
+            if need > free_blocks:
+                # Even alone it cannot grow: V1 preempts the request itself.
+                running.remove(req)
+                _preempt(req, waiting, out)
+                free_blocks += req.freed
+                continue
+            free_blocks -= need
+            req.blocks += need
+            scheduled.append((req, new))
+            budget -= new
+            i += 1
+        # Then waiting requests, first come first served.
+        while waiting and budget > 0 and len(running) < sched.max_num_seqs:
+            req = waiting[0]
+            start = req.cached if req.preempted == 0 else 0
+            new = min(req.length - start, budget)
+            need = blocks_for(start + new)
+            if need > free_blocks:
+                break
+            waiting.popleft()
+            free_blocks -= need
+            req.blocks = need
+            req.computed = start
+            running.append(req)
+            scheduled.append((req, new))
+            budget -= new
+        if not scheduled:
+            # Nothing fits: only a finishing request or a new arrival changes that.
+            if pending:
+                now = max(now, pending[0])
+                continue
+            break
+        decoding = [(r, n) for r, n in scheduled if r.length - r.computed == 1 and r.generated]
+        step = perf.mixed_step_s(
+            p,
+            sequences=len(scheduled),
+            new_tokens=sum(n for _, n in scheduled),
+            decode_context_tokens=sum(r.computed for r, _ in decoding),
+            prefill_attention_pairs=sum(
+                n * (r.computed + n / 2)
+                for r, n in scheduled
+                if not (r.length - r.computed == 1 and r.generated)
+            ),
+        )
+        now += step
+        out.steps += 1
+        out.peak_kv_blocks = max(out.peak_kv_blocks, sched.kv_blocks - free_blocks)
+        finished: list[_Request] = []
+        for req, n in scheduled:
+            req.computed += n
+            if req.computed < req.length:
+                continue  # more prompt chunks to go
+            req.generated += 1
+            if now <= horizon:
+                out.output_tokens_in_window += 1
+            if req.first_token_at is None:
+                req.first_token_at = now
+                out.ttft_s.append(now - req.arrival + overhead)
+            if req.generated >= req.output:
+                finished.append(req)
+        for req in finished:
+            running.remove(req)
+            free_blocks += req.blocks
+            req.blocks = 0
+            if now <= horizon:
+                out.completed += 1
+            out.e2e_s.append(now - req.arrival + overhead)
+            if req.output > 1 and req.first_token_at is not None:
+                out.itl_s.append((now - req.first_token_at) / (req.output - 1))
+            if closed and now < horizon:
+                pending.append(now + overhead)
+    else:
+        out.truncated = True
+    out.window_s = min(now, horizon) if math.isfinite(horizon) else now
+    return out

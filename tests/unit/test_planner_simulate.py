@@ -1,0 +1,118 @@
+"""The scheduler simulation follows vLLM V1's rules (issue 19).
+
+Each test sets up a situation whose outcome the scheduler rules decide and
+checks the simulation reaches it; expected step counts come from the rules
+(token budget, block size, max_num_seqs), costs from the same step-cost
+function the simulation calls, so a wrong rule — not a wrong constant — fails.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from llmpod.gpus.catalog import find_gpu
+from llmpod.models.resolve import resolve_model
+from llmpod.planner import perf
+from llmpod.planner.api import make_plan
+from llmpod.planner.request import PlanRequest
+from llmpod.planner.simulate import Scheduler, Workload, simulate
+
+
+@pytest.fixture(scope="module")
+def llama() -> Any:
+    m = resolve_model("llama-3.1-8b")
+    plan = make_plan(
+        PlanRequest(
+            model=m.facts,
+            gpus=(find_gpu("H200"),),
+            model_path=m.container_path,
+            served_model_name=m.served_name,
+            tp=1,
+            max_model_len=32768,
+        )
+    )
+    assert plan.evaluation is not None
+    return plan.evaluation.perf
+
+
+def roomy(**kw: int) -> Scheduler:
+    base = {"max_num_seqs": 1024, "max_num_batched_tokens": 8192, "kv_blocks": 50_000}
+    return Scheduler(block_size=16, **{**base, **kw})
+
+
+def test_one_request_pays_one_prefill_then_one_decode_step_per_token(llama: Any) -> None:
+    est = simulate(llama, roomy(), Workload("burst", 512, 4, requests=1))
+    prefill = perf.mixed_step_s(
+        llama,
+        sequences=1,
+        new_tokens=512,
+        decode_context_tokens=0,
+        prefill_attention_pairs=512 * 256,
+    )
+    assert est.ttft_p50_s == pytest.approx(prefill + perf.REQUEST_OVERHEAD_S)
+    decodes = [
+        perf.mixed_step_s(
+            llama, sequences=1, new_tokens=1, decode_context_tokens=ctx, prefill_attention_pairs=0
+        )
+        for ctx in (512, 513, 514)
+    ]
+    assert est.itl_p50_s == pytest.approx(sum(decodes) / 3)
+    assert est.steps == 4 and est.completed == 1 and est.preemptions == 0
+
+
+def test_a_prompt_longer_than_the_token_budget_is_chunked(llama: Any) -> None:
+    est = simulate(
+        llama,
+        roomy(max_num_batched_tokens=2048),
+        Workload("burst", prompt_tokens=10_000, output_tokens=1, requests=1),
+    )
+    assert est.steps == math.ceil(10_000 / 2048)
+
+
+def test_max_num_seqs_serialises_requests(llama: Any) -> None:
+    one_at_a_time = simulate(llama, roomy(max_num_seqs=1), Workload("burst", 128, 64, requests=4))
+    together = simulate(llama, roomy(), Workload("burst", 128, 64, requests=4))
+    # Four requests one after another take four times the steps of one.
+    assert one_at_a_time.steps == 4 * 64
+    assert together.steps == 64
+    assert together.output_tokens_per_s > 3 * one_at_a_time.output_tokens_per_s
+
+
+def test_too_few_kv_blocks_preempt_and_recompute(llama: Any) -> None:
+    # Each request ends at 256 + 256 tokens = 32 blocks; 8 requests need 256 blocks.
+    tight = simulate(llama, roomy(kv_blocks=150), Workload("burst", 256, 256, requests=8))
+    ample = simulate(llama, roomy(kv_blocks=256), Workload("burst", 256, 256, requests=8))
+    assert ample.preemptions == 0 and ample.completed == 8
+    assert tight.preemptions > 0 and tight.completed == 8
+    assert tight.kv_peak_utilisation == pytest.approx(1.0, abs=0.05)
+    assert tight.output_tokens_per_s < ample.output_tokens_per_s
+
+
+def test_prefix_cache_hits_shorten_time_to_first_token(llama: Any) -> None:
+    cold = simulate(llama, roomy(), Workload("burst", 4096, 2, requests=16))
+    warm = simulate(llama, roomy(), Workload("burst", 4096, 2, requests=16, prefix_hit=0.75))
+    assert warm.ttft_p50_s is not None and cold.ttft_p50_s is not None
+    assert warm.ttft_p50_s < 0.5 * cold.ttft_p50_s
+
+
+def test_a_closed_loop_keeps_its_users_busy_for_the_duration(llama: Any) -> None:
+    w = Workload("closed", prompt_tokens=512, output_tokens=128, clients=8, duration_s=20.0)
+    est = simulate(llama, roomy(), w)
+    assert est.e2e_p50_s is not None
+    # Little's law: users ≈ throughput (requests/s) × time in system.
+    assert est.requests_per_s * est.e2e_p50_s == pytest.approx(8, rel=0.15)
+
+
+def test_a_light_open_load_sees_the_unloaded_latency(llama: Any) -> None:
+    alone = simulate(llama, roomy(), Workload("burst", 512, 64, requests=1))
+    light = simulate(llama, roomy(), Workload("open", 512, 64, rate_per_s=0.2, duration_s=60))
+    assert light.ttft_p95_s == pytest.approx(alone.ttft_p50_s, rel=0.01)
+    assert light.completed == 12
+
+
+def test_the_same_workload_gives_the_same_numbers(llama: Any) -> None:
+    w = Workload("closed", prompt_tokens=700, output_tokens=90, clients=40, duration_s=15.0)
+    assert simulate(llama, roomy(), w) == simulate(llama, roomy(), w)
