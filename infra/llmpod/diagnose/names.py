@@ -83,6 +83,33 @@ QUEUE_TIME = Metric(
     "time a request waited before its first schedule",
 )
 
+#: Per-request lengths and prefix-cache traffic: what a workload to plan for is made of
+#: (vllm/v1/metrics/loggers.py, 0.26.0 – 0.32.0).
+REQUEST_PROMPT_TOKENS = Metric(
+    "request_prompt_tokens",
+    ("vllm:request_prompt_tokens",),
+    "histogram",
+    False,
+    "prompt tokens per finished request",
+)
+REQUEST_GENERATION_TOKENS = Metric(
+    "request_generation_tokens",
+    ("vllm:request_generation_tokens",),
+    "histogram",
+    False,
+    "output tokens per finished request",
+)
+PREFIX_QUERIES = Metric(
+    "prefix_cache_queries",
+    ("vllm:prefix_cache_queries",),
+    "counter",
+    False,
+    "prompt tokens looked up in the prefix cache",
+)
+PREFIX_HITS = Metric(
+    "prefix_cache_hits", ("vllm:prefix_cache_hits",), "counter", False, "of those, found cached"
+)
+
 ALL_METRICS: tuple[Metric, ...] = (
     RUNNING,
     WAITING,
@@ -94,6 +121,10 @@ ALL_METRICS: tuple[Metric, ...] = (
     TTFT,
     ITL,
     QUEUE_TIME,
+    REQUEST_PROMPT_TOKENS,
+    REQUEST_GENERATION_TOKENS,
+    PREFIX_QUERIES,
+    PREFIX_HITS,
 )
 #: An info-style gauge (value 1) whose labels describe the KV cache
 #: (``kv_cache_size_tokens``, ``num_gpu_blocks``, ``block_size`` in 0.32).
