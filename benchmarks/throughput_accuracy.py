@@ -24,18 +24,18 @@ Exit code 1 when any row (fit or held out) is off by more than 15%.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import itertools
 import json
 import shlex
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 
-from llmpod.planner import kernels, perf
+from llmpod.planner import perf
 from llmpod.planner.api import make_plan
+from llmpod.planner.calibration import Calibration, Efficiency
 from llmpod.planning.flags import add_plan_arguments, request_from_args
 
 DEFAULT_CSV = Path(__file__).resolve().parent / "throughput_h200.csv"
@@ -163,74 +163,59 @@ MOE_LAYER_GRID = [5e-6 * i for i in range(13)]
 PER_LOGIT_GRID = [2.5e-11 * i for i in range(25)]
 
 
-@contextlib.contextmanager
-def _constants_restored() -> Iterator[None]:
-    """The search sets the planner's module constants to try each point; put the shipped
-    values back afterwards, so `--fit` returns its parameters and changes nothing else
-    (the scores printed after it are the shipped constants')."""
-    table, layer, logit = (
-        dict(kernels.TABLE["hopper"]),
-        kernels.MOE_LAYER_S["hopper"],
-        (perf.PER_LOGIT_STEP_S),
-    )
-    try:
-        yield
-    finally:
-        kernels.TABLE["hopper"].clear()
-        kernels.TABLE["hopper"].update(table)
-        kernels.MOE_LAYER_S["hopper"] = layer
-        perf.PER_LOGIT_STEP_S = logit
+def _with(p: perf.PerfInputs, c: Calibration) -> perf.PerfInputs:
+    return replace(p, calibration=c)
 
 
-def fit(rows: list[Row]) -> dict[str, object]:
-    """The best Hopper constants per class on the fit rows; the planner's own are left as
-    they were."""
-    with _constants_restored():
-        return _search(rows)
-
-
-def _search(rows: list[Row]) -> dict[str, object]:
+def fit(rows: list[Row]) -> tuple[Calibration, dict[str, object]]:
+    """Search the Hopper constants on the fit rows; return them as a new
+    calibration (and a per-class summary). Nothing is changed in place: the
+    planner keeps reading throughput.json until someone edits it."""
     fit_rows = [r for r in rows if r.fit]
     inputs = {args: perf_inputs(args) for args in sorted({r.plan_args for r in fit_rows})}
-    table = kernels.TABLE["hopper"]
+    current = next(iter(inputs.values())).calibration
     result: dict[str, object] = {}
     for cls in ("dense", "fp8", "int4", "moe"):
         mine = [r for r in fit_rows if kernel_class(inputs[r.plan_args]) == cls]
         if not mine:
             continue
-        best: tuple[float, dict[str, float]] | None = None
+        best: tuple[float, Calibration] | None = None
         # Dense runs fix the per-sequence step cost (every class pays it);
         # MoE runs fix the per-MoE-layer routing time.
-        layer_grid = MOE_LAYER_GRID if cls == "moe" else [kernels.MOE_LAYER_S["hopper"]]
-        seq_grid = PER_LOGIT_GRID if cls == "dense" else [perf.PER_LOGIT_STEP_S]
+        layer_grid = MOE_LAYER_GRID if cls == "moe" else [current.moe_layer_s]
+        seq_grid = PER_LOGIT_GRID if cls == "dense" else [current.per_logit_step_s]
         for bw, comp, layer, seq in itertools.product(
             GRID[cls]["bandwidth"], GRID[cls]["compute"], layer_grid, seq_grid
         ):
-            table[cls] = replace(table[cls], bandwidth=bw, compute=comp)
-            kernels.MOE_LAYER_S["hopper"] = layer
-            perf.PER_LOGIT_STEP_S = seq
+            efficiency = {**current.efficiency, cls: Efficiency(bandwidth=bw, compute=comp)}
+            trial = replace(
+                current,
+                efficiency=MappingProxyType(efficiency),
+                moe_layer_s=layer,
+                per_logit_step_s=seq,
+            )
             worst = max(
                 abs(
-                    perf.benchmark_tokens_per_s(inputs[r.plan_args], r.concurrency) / r.measured - 1
+                    perf.benchmark_tokens_per_s(_with(inputs[r.plan_args], trial), r.concurrency)
+                    / r.measured
+                    - 1
                 )
                 for r in mine
             )
             if best is None or worst < best[0]:
-                best = (
-                    worst,
-                    {
-                        "bandwidth": round(bw, 3),
-                        "compute": round(comp, 3),
-                        "moe_layer_s": layer,
-                        "per_logit_step_s": seq,
-                    },
-                )
+                best = (worst, trial)
         assert best is not None
-        table[cls] = replace(table[cls], bandwidth=best[1]["bandwidth"], compute=best[1]["compute"])
-        kernels.MOE_LAYER_S["hopper"] = best[1]["moe_layer_s"]
-        perf.PER_LOGIT_STEP_S = best[1]["per_logit_step_s"]
-        result[cls] = {**best[1], "worst_fit_error": round(best[0], 4), "rows": len(mine)}
-    return result
+        current = best[1]
+        eff = current.efficiency[cls]  # type: ignore[index]
+        result[cls] = {
+            "bandwidth": round(eff.bandwidth, 3),
+            "compute": round(eff.compute, 3),
+            "moe_layer_s": current.moe_layer_s,
+            "per_logit_step_s": current.per_logit_step_s,
+            "worst_fit_error": round(best[0], 4),
+            "rows": len(mine),
+        }
+    return current, result
 
 
 def main() -> int:
@@ -245,7 +230,8 @@ def main() -> int:
     ns = ap.parse_args()
     rows = load_rows(ns.csv)
     if ns.fit:
-        print(json.dumps(fit(rows), indent=2))
+        _, found = fit(rows)
+        print(json.dumps(found, indent=2))
     scored = score(rows)
     if ns.json:
         print(json.dumps({"rows": scored, "summary": summary(scored)}, indent=2))

@@ -52,7 +52,7 @@ def test_one_request_pays_one_prefill_then_one_decode_step_per_token(llama: Any)
         decode_context_tokens=0,
         prefill_attention_pairs=512 * 256,
     )
-    assert est.ttft_p50_s == pytest.approx(prefill + perf.REQUEST_OVERHEAD_S)
+    assert est.ttft_p50_s == pytest.approx(prefill + llama.calibration.request_overhead_s)
     decodes = [
         perf.mixed_step_s(
             llama, sequences=1, new_tokens=1, decode_context_tokens=ctx, prefill_attention_pairs=0

@@ -9,6 +9,7 @@ from llmpod.gpus.spec import GpuSpec
 from llmpod.models.facts import ModelFacts, QuantFacts
 from llmpod.models.quant_config import ONLINE
 from llmpod.planner import kernels, kv, memory, perf
+from llmpod.planner.calibration import calibration_for
 from llmpod.planner.cudagraph_rules import model_runner
 from llmpod.planner.layout import stage_layer_ranges
 from llmpod.planner.request import PlanRequest
@@ -267,6 +268,7 @@ def _perf_inputs(
         max_num_batched_tokens=s.max_num_batched_tokens,
         kv_token_capacity=kv_tokens,
         cross_node=tp * pp > gpu.max_gpus_per_node,
+        calibration=calibration_for(s.profile.version, kernels.generation(gpu)),
     )
 
 

@@ -21,30 +21,18 @@ was written for. Classes:
   routing (top-k, sorting tokens by expert, block alignment) and the extra
   launches, which dominates at batch 1 when only k experts are read.
 
-Every figure is an estimate; ``SOURCES`` says where each comes from. Hopper
-figures are fit to the H200 runs in benchmarks/h200 (vLLM 0.26.0); other
-generations keep the Hopper figure unless a published measurement says
-otherwise (named in SOURCES).
+The efficiencies themselves are data: infra/llmpod/planner/calibration/
+throughput.json, per vLLM version range and GPU generation, with their sources
+and the runs they were fitted on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from llmpod.gpus.spec import GpuSpec
 from llmpod.models.facts import QuantFacts
+from llmpod.planner.calibration import Efficiency, Generation, KernelClass
 
-KernelClass = Literal["dense", "fp8", "int8", "int4", "moe"]
-Generation = Literal["ampere", "ada", "hopper", "blackwell", "amd", "cpu"]
-
-
-@dataclass(frozen=True)
-class Efficiency:
-    #: Share of peak HBM bandwidth while streaming this class's weights.
-    bandwidth: float
-    #: Share of the class's tensor peak (bf16, or fp8/int8 for w8a8) in large GEMMs.
-    compute: float
+__all__ = ["Efficiency", "Generation", "KernelClass", "generation", "weight_class"]
 
 
 def generation(gpu: GpuSpec) -> Generation:
@@ -67,72 +55,3 @@ def weight_class(quant: QuantFacts | None) -> KernelClass:
     if quant.method in ("fp8", "fp8-block"):
         return "fp8"
     return "int8"
-
-
-# Hopper: fit with `python benchmarks/throughput_accuracy.py --fit` on the fit
-# rows of benchmarks/throughput_h200.csv (vLLM 0.26.0, one H200): a grid search
-# minimising the worst relative error per class; the other 22 rows are held out
-# (worst held-out error 13.5%, see that script). Bandwidth shares are of the
-# catalog's HBM peak, compute shares of its dense bf16 (fp8 for w8a8) peak.
-_HOPPER: dict[KernelClass, Efficiency] = {
-    # Llama-3.1-8B and Llama-3.2-3B bf16 (two sizes separate the fixed step
-    # costs from the streamed bytes); the per-logit sampler cost in perf.py was
-    # fit together with these. The compute share is capped at the 0.60 that
-    # reproduces the measured lone-512-token TTFT (18.5 ms for Llama-3.1-8B).
-    "dense": Efficiency(bandwidth=0.75, compute=0.60),
-    # Llama-3.1-8B --quantization fp8 (w8a8 CUTLASS, dynamic per-token activation
-    # scales) at 1 and 128 requests: the activation quantization before every
-    # linear layer shows up as a lower bandwidth share, and at large batch the
-    # fp8 GEMMs reach 34% of the fp8 peak (≈ bf16 dense speed, not twice it).
-    "fp8": Efficiency(bandwidth=0.63, compute=0.34),
-    # int8 w8a8 was not measured: assumed to behave like fp8 (same CUTLASS
-    # kernel family, same dynamic activation quantization).
-    "int8": Efficiency(bandwidth=0.63, compute=0.34),
-    # Llama-3.1-8B and Qwen2.5-7B AWQ int4 group 128 at 1 and 128 requests
-    # (vLLM 0.26 picks the Machete kernel on Hopper): 25% of HBM peak at small
-    # batch — why a checkpoint 2.8× smaller decodes only 1.2× faster at one
-    # request — and 52% of bf16 peak at 128, the dequantization's cost.
-    "int4": Efficiency(bandwidth=0.25, compute=0.52),
-    # Qwen3-30B-A3B (128 experts, top-8) bf16; with MOE_LAYER_S below. Held out:
-    # Mixtral-8x7B (8 wide experts, top-2), worst error 13.5% (at 8 requests).
-    "moe": Efficiency(bandwidth=0.86, compute=0.44),
-}
-
-#: Generations without H200-class measurements keep the Hopper figures
-#: (estimates; the dense ones agree with the published A100 and H100 vLLM runs
-#: quoted in perf.py within 5%). Marlin-style int4 kernels were designed for
-#: Ampere (Frantar et al., "MARLIN", 2024), so Ampere int4 may do better than this.
-TABLE: dict[Generation, dict[KernelClass, Efficiency]] = {
-    "hopper": _HOPPER,
-    "blackwell": _HOPPER,
-    "ada": _HOPPER,
-    "ampere": _HOPPER,
-    # No ROCm or CPU measurements: the roofline's earlier single figures.
-    "amd": {k: Efficiency(bandwidth=0.65, compute=0.40) for k in _HOPPER},
-    "cpu": {k: Efficiency(bandwidth=0.5, compute=0.3) for k in _HOPPER},
-}
-
-#: Fixed time per MoE layer per decode step (top-k routing, sorting tokens by
-#: expert, block alignment, the fused-MoE launches): 35 µs fit on Qwen3-30B-A3B,
-#: whose 48 MoE layers spend 1.7 ms of a 4.1 ms step on it at one request.
-MOE_LAYER_S: dict[Generation, float] = {
-    "hopper": 35e-6,
-    "blackwell": 35e-6,
-    "ada": 35e-6,
-    "ampere": 35e-6,
-    "amd": 35e-6,
-    "cpu": 35e-6,
-}
-
-SOURCES: dict[str, str] = {
-    "hopper": (
-        "fit to benchmarks/throughput_h200.csv (gpu-data runs, vLLM 0.26.0, one H200; "
-        "raw results in benchmarks/h200/runs)"
-    ),
-    "ampere, ada, blackwell": "Hopper figures carried over (not measured)",
-    "amd, cpu": "roofline defaults (not measured)",
-}
-
-
-def efficiency(gpu: GpuSpec, kernel: KernelClass) -> Efficiency:
-    return TABLE[generation(gpu)][kernel]

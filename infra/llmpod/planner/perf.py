@@ -33,28 +33,13 @@ from dataclasses import dataclass
 
 from llmpod.gpus.spec import GpuSpec
 from llmpod.models.facts import ModelFacts
-from llmpod.planner import kernels
+from llmpod.planner.calibration import Calibration
 from llmpod.planner.estimates import PerfEstimates
 from llmpod.planner.kernels import KernelClass
 
-#: Per decode step: scheduler, sampler, graph launch (vLLM V1, CUDA graphs on).
-STEP_OVERHEAD_S = 0.0005
-#: Per running sequence per decode step, per (padded) vocabulary entry: the
-#: sampler's work on each sequence's logits grows with the batch and the
-#: vocabulary. Fit to the H200 runs (benchmarks/h200): without it large batches
-#: of small models are over-estimated, and the size of the miss tracks the
-#: vocabulary (Mixtral 32k under, Qwen 152k over, Llama 128k between).
-PER_LOGIT_STEP_S = 1e-10
-#: Kernel-launch gaps per layer per step that CUDA graphs do not remove (~10 µs:
-#: the 8B H100 TPOT above is 0.3 ms over its bandwidth bound).
-PER_LAYER_OVERHEAD_S = 10e-6
-#: Per request: HTTP, tokenisation, detokenisation (fixed part of TTFT).
-REQUEST_OVERHEAD_S = 0.006
-ALLREDUCE_LATENCY_S = {"nvlink": 8e-6, "infinity-fabric": 15e-6, "pcie": 30e-6, "none": 0.0}
-#: Pipeline hop between stages across nodes (NCCL send/recv over EFA/InfiniBand).
-PP_HOP_S = 60e-6
-#: The same hop between stages on one node (NVLink/PCIe peer copy).
-PP_HOP_IN_NODE_S = 10e-6
+# The constants (per-step, per-layer, per-logit and per-request overheads,
+# all-reduce latencies, pipeline hops and the kernel efficiencies) are data:
+# planner/calibration/throughput.json, carried by PerfInputs.calibration.
 PROMPT, OUTPUT = 512, 128
 CONCURRENCIES = (1, 8, 32, 128)
 
@@ -82,6 +67,8 @@ class PerfInputs:
     max_num_batched_tokens: int
     kv_token_capacity: int
     cross_node: bool
+    #: The cost model's constants for this vLLM version and GPU generation.
+    calibration: Calibration
 
 
 def expert_fraction(m: ModelFacts, batch_tokens: int) -> float:
@@ -102,12 +89,20 @@ def _allreduce_s(p: PerfInputs, tokens: int) -> float:
         return 0.0
     layers = p.model.num_layers / p.pp
     size = tokens * p.model.hidden_size * 2 * 2 * (p.tp - 1) / p.tp
-    per = ALLREDUCE_LATENCY_S[p.gpu.interconnect] + size / (p.gpu.interconnect_gbs * 1e9)
+    per = p.calibration.allreduce_latency_s[p.gpu.interconnect] + size / (
+        p.gpu.interconnect_gbs * 1e9
+    )
     return 2 * layers * per
 
 
+def _hops_s(p: PerfInputs) -> float:
+    """Activations handed between pipeline stages, once per stage boundary."""
+    c = p.calibration
+    return (p.pp - 1) * (c.pp_hop_s if p.cross_node else c.pp_hop_intra_node_s)
+
+
 def _peak_flops(p: PerfInputs, kernel: KernelClass) -> float:
-    eff = kernels.efficiency(p.gpu, kernel).compute
+    eff = p.calibration.efficiency[kernel].compute
     if kernel == p.weight_kernel and p.low_precision_math and p.gpu.fp8_tflops:
         # int8 tensor throughput equals fp8's on every GPU that has both.
         return p.gpu.fp8_tflops * 1e12 * eff
@@ -115,7 +110,7 @@ def _peak_flops(p: PerfInputs, kernel: KernelClass) -> float:
 
 
 def _bandwidth(p: PerfInputs, kernel: KernelClass) -> float:
-    return p.gpu.hbm_bandwidth_gbs * 1e9 * kernels.efficiency(p.gpu, kernel).bandwidth
+    return p.gpu.hbm_bandwidth_gbs * 1e9 * p.calibration.efficiency[kernel].bandwidth
 
 
 def _gemm_s(p: PerfInputs, kernel: KernelClass, bytes_: float, params: float, tokens: int) -> float:
@@ -128,12 +123,12 @@ def _gemm_s(p: PerfInputs, kernel: KernelClass, bytes_: float, params: float, to
 def _fixed_per_step_s(p: PerfInputs, batch: int) -> float:
     m = p.model
     layers = m.num_layers / p.pp
-    gen = kernels.generation(p.gpu)
-    sampler = PER_LOGIT_STEP_S * batch * m.padded_vocab
-    fixed = (STEP_OVERHEAD_S + sampler) / p.pp + layers * PER_LAYER_OVERHEAD_S
+    c = p.calibration
+    sampler = c.per_logit_step_s * batch * m.padded_vocab
+    fixed = (c.step_overhead_s + sampler) / p.pp + layers * c.per_layer_overhead_s
     if m.moe is not None:
         moe_layers = (m.num_layers - len(m.moe.dense_layers)) / p.pp
-        fixed += moe_layers * kernels.MOE_LAYER_S[gen]
+        fixed += moe_layers * c.moe_layer_s
     return fixed
 
 
@@ -192,14 +187,14 @@ def mixed_step_s(
     )
     if p.pp == 1:
         return stage
-    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else 10e-6)
+    hops = _hops_s(p)
     return p.pp * stage + hops
 
 
 def decode_step_s(p: PerfInputs, batch: int, context: int) -> float:
     if p.pp == 1:
         return stage_step_s(p, batch, context)
-    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else PP_HOP_IN_NODE_S)
+    hops = _hops_s(p)
     if batch < p.pp:  # nothing to overlap: stages run back to back
         return p.pp * stage_step_s(p, batch, context) + hops
     micro = math.ceil(batch / p.pp)
@@ -211,12 +206,17 @@ def prefill_s(p: PerfInputs, tokens: int) -> float:
     attn_flops = 2 * m.num_layers * m.num_attention_heads * m.head_dim * tokens * PROMPT
     attn_s = attn_flops / p.tp / _peak_flops(p, "dense")
     # All stages in sequence: a prompt passes every layer once.
-    return p.pp * _weights_s(p, tokens) + attn_s + _allreduce_s(p, tokens) * p.pp + STEP_OVERHEAD_S
+    return (
+        p.pp * _weights_s(p, tokens)
+        + attn_s
+        + _allreduce_s(p, tokens) * p.pp
+        + p.calibration.step_overhead_s
+    )
 
 
 def ttft_s(p: PerfInputs, prompt: int = PROMPT) -> float:
-    hops = (p.pp - 1) * (PP_HOP_S if p.cross_node else PP_HOP_IN_NODE_S)
-    return prefill_s(p, prompt) + hops + REQUEST_OVERHEAD_S
+    hops = _hops_s(p)
+    return prefill_s(p, prompt) + hops + p.calibration.request_overhead_s
 
 
 def benchmark_tokens_per_s(p: PerfInputs, concurrency: int) -> float:
@@ -232,7 +232,7 @@ def benchmark_tokens_per_s(p: PerfInputs, concurrency: int) -> float:
         for i in range(chunks)
     )
     decode = OUTPUT * decode_step_s(p, batch, PROMPT + OUTPUT // 2)
-    wave_s = prefill + decode + REQUEST_OVERHEAD_S
+    wave_s = prefill + decode + p.calibration.request_overhead_s
     return concurrency * OUTPUT / (waves * wave_s)
 
 
@@ -246,7 +246,18 @@ def estimates(p: PerfInputs) -> PerfEstimates:
         "method": (
             "estimate, not a measurement: per kernel class (dense, fp8, int8, int4, "
             "fused MoE) max(bytes / achievable HBM bandwidth, FLOPs / achievable peak) "
-            "+ all-reduce + step, layer and MoE-routing overheads; efficiencies fit to "
-            "vLLM 0.26.0 H200 runs (benchmarks/h200)"
+            "+ all-reduce + step, layer and MoE-routing overheads; " + _calibration_text(p)
         ),
     }
+
+
+def _calibration_text(p: PerfInputs) -> str:
+    c = p.calibration
+    if c.measured:
+        return "efficiencies fit to vLLM 0.26.0 H200 runs (benchmarks/h200)"
+    if c.generation in ("amd", "cpu"):
+        return f"no {c.generation.upper()} measurements: roofline default efficiencies"
+    return (
+        f"not measured on {c.generation} GPUs: efficiencies fit to vLLM 0.26.0 H200 runs "
+        "(benchmarks/h200), carried over"
+    )

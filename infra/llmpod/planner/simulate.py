@@ -202,7 +202,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     now = 0.0
     closed = w.kind == "closed"
     horizon = w.duration_s if w.kind != "burst" else math.inf
-    overhead = perf.REQUEST_OVERHEAD_S
+    overhead = p.calibration.request_overhead_s
 
     def blocks_for(tokens: int) -> int:
         return -(-tokens // block)
