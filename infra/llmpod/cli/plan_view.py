@@ -11,6 +11,8 @@ if TYPE_CHECKING:  # this module imports rich inside the functions that print
 
 _SEGMENTS = (
     ("weights_gib", "weights", "magenta"),
+    ("lora_gib", "LoRA", "bright_magenta"),
+    ("draft_gib", "draft", "cyan"),
     ("activation_gib", "activation", "yellow"),
     ("non_torch_gib", "non-torch", "red"),
     ("cuda_graph_gib", "cuda graphs", "blue"),
@@ -23,6 +25,8 @@ def memory_bar(per_gpu: dict[str, float], width: int = 60) -> list[tuple[str, st
     total = per_gpu["total_gib"] or 1.0
     parts = []
     for key, label, colour in _SEGMENTS:
+        if key not in per_gpu:  # optional segments (LoRA) appear only when planned
+            continue
         value = max(0.0, per_gpu.get(key, 0.0))
         parts.append((f"{label} {value:.2f}", colour, round(value / total * width)))
     free = max(0, width - sum(p[2] for p in parts))

@@ -168,6 +168,7 @@ def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> M
         ),
         extra_params=_vision_params(raw.get("vision_config"), hidden),
         rotary_dim=rotary,
+        mtp_layers=int(_first(text, "num_nextn_predict_layers") or 0),
         source=source,
     )
 

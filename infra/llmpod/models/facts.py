@@ -104,6 +104,10 @@ class ModelFacts:
     rotary_dim: int = 0
     max_position_embeddings: int = 0
     supports_pp: bool = True
+    #: Multi-token-prediction layers shipped with the checkpoint (DeepSeek-V3,
+    #: GLM-4.5: ``num_nextn_predict_layers``), which ``--speculative-config
+    #: {"method": "mtp"}`` loads as the draft.
+    mtp_layers: int = 0
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from llmpod.gpus.spec import GpuSpec
 from llmpod.models.facts import ModelFacts, QuantFacts
 from llmpod.models.quant_config import ONLINE
-from llmpod.planner import kernels, kv, memory, perf
+from llmpod.planner import kernels, kv, lora, memory, perf, speculative
 from llmpod.planner.calibration import calibration_for
 from llmpod.planner.cudagraph_rules import model_runner
 from llmpod.planner.layout import stage_layer_ranges
@@ -103,6 +103,38 @@ def resolve_settings(req: PlanRequest, gpu: GpuSpec) -> Settings:
     )
 
 
+def _lora_gib(
+    req: PlanRequest, layers: range, *, tp: int, ep: int, stage: int, pp: int, dtype_bytes: int
+) -> float:
+    """LoRA buffers this stage's GPUs allocate (0 with LoRA off)."""
+    budget = lora_budget(req)
+    if budget is None:
+        return 0.0
+    return (
+        lora.lora_bytes_per_gpu(
+            req.model,
+            layers,
+            tp=tp,
+            ep=ep,
+            first_stage=stage == 0,
+            last_stage=stage == pp - 1,
+            budget=budget,
+            dtype_bytes=dtype_bytes,
+        )
+        / GIB
+    )
+
+
+def lora_budget(req: PlanRequest) -> lora.LoraBudget | None:
+    """The slots and rank vLLM reserves, with vLLM's defaults for what is not given."""
+    if not req.vllm.lora_enabled:
+        return None
+    return lora.LoraBudget(
+        max_loras=req.vllm.max_loras or lora.DEFAULT_MAX_LORAS,
+        max_lora_rank=req.vllm.max_lora_rank or lora.DEFAULT_MAX_LORA_RANK,
+    )
+
+
 def _declared(quant: QuantFacts | None) -> QuantFacts | None:
     return quant if quant is not None and quant.vllm_name not in ONLINE else None
 
@@ -123,6 +155,16 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
         version=s.profile.version,
     )
     ranges = stage_layer_ranges(m.num_layers, pp)
+    proposer = speculative.proposer_memory(
+        req.vllm.speculative_method,
+        m,
+        req.draft,
+        tp=tp,
+        block=s.block_size,
+        kv_bytes=kv_bytes,
+        dtype_bytes=dtype_bytes,
+        version=s.profile.version,
+    )
     runner = (
         "none"
         if gpu.vendor == "cpu"
@@ -163,6 +205,8 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
             cuda_graph=memory.cuda_graph_gib(
                 m, len(layers), enforce_eager=req.vllm.enforce_eager, profile=s.profile, gpu=gpu
             ),
+            lora=_lora_gib(req, layers, tp=tp, ep=ep_size, stage=i, pp=pp, dtype_bytes=dtype_bytes),
+            draft=proposer.weights_bytes / GIB if last else 0.0,
         )
         geo = kv.geometry(
             m,
@@ -172,6 +216,8 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
             kv_bytes=kv_bytes,
             hybrid_manager=s.profile.hybrid_kv_manager,
         )
+        if last and not proposer.is_empty:
+            geo = kv.with_extra_layers(geo, proposer.kv_bytes_per_token)
         cap = kv.capacity(
             geo,
             m,

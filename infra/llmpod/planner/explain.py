@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from llmpod.planner.evaluate import Evaluation
+import json
+
+from llmpod.planner.evaluate import Evaluation, lora_budget
 from llmpod.planner.request import PlanRequest
 from llmpod.planner.search import Candidate, SearchResult
+from llmpod.planner.speculative import DEFAULT_NUM_SPECULATIVE_TOKENS
 from llmpod.planner.vllm_args import VllmArgs
 from llmpod.planner.weights import GIB
 from llmpod.spec.vllm_options import EngineFlags
@@ -14,6 +17,7 @@ def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
     s = e.settings
     m = req.model
     cpu = e.gpu.vendor == "cpu"
+    budget = lora_budget(req)
     return VllmArgs(
         model=req.model_path,
         served_model_name=req.served_model_name,
@@ -31,6 +35,11 @@ def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
         kv_cache_memory_bytes=int(max(0.0, e.limiting.kv_cache_gib) * GIB) if cpu else None,
         max_num_seqs=s.max_num_seqs,
         max_num_batched_tokens=s.max_num_batched_tokens,
+        enable_lora=budget is not None,
+        max_loras=budget.max_loras if budget else None,
+        max_lora_rank=budget.max_lora_rank if budget else None,
+        max_cpu_loras=req.vllm.max_cpu_loras,
+        speculative_config=speculative_config(req),
         revision=req.revision,
         # The options vLLM gets as the user gave them: every EngineFlags field.
         **{name: getattr(req.vllm, name) for name in EngineFlags.model_fields},
@@ -41,6 +50,7 @@ def reasons_for(req: PlanRequest, chosen: Candidate, result: SearchResult) -> li
     e = chosen.evaluation
     m, s, g = req.model, e.settings, e.gpu
     geo = e.geometry
+    budget = lora_budget(req)
     out = [
         f"{m.name}: {m.num_layers} layers, {m.num_attention_heads} attention heads, "
         f"{m.num_kv_heads} KV heads"
@@ -52,7 +62,19 @@ def reasons_for(req: PlanRequest, chosen: Candidate, result: SearchResult) -> li
         + ".",
         f"{g.display}: vLLM {s.profile.text} requests ceil({g.memory_gib} GiB × "
         f"{s.utilization:g}) = {e.limiting.requested_gib:.2f} GiB per GPU; the KV cache gets "
-        f"what weights ({e.limiting.weights_gib:.2f}), activation peak "
+        f"what weights ({e.limiting.weights_gib:.2f}), "
+        + (
+            f"LoRA buffers ({e.limiting.lora_gib:.2f}: {budget.max_loras} adapter slots at "
+            f"rank {budget.max_lora_rank}), "
+            if budget is not None
+            else ""
+        )
+        + (
+            f"the {req.vllm.speculative_method} proposer ({e.limiting.draft_gib:.2f}), "
+            if e.limiting.draft_gib > 0
+            else ""
+        )
+        + "activation peak "
         f"({e.limiting.activation_gib:.2f}), non-torch ({e.limiting.non_torch_gib:.2f})"
         + (
             f" and CUDA graphs ({e.limiting.cuda_graph_gib:.2f})"
@@ -106,3 +128,17 @@ def _layout_reason(e: Evaluation, result: SearchResult) -> str:
     if result.rejected_layouts:
         text += " Not possible: " + "; ".join(result.rejected_layouts[:4]) + "."
     return text
+
+
+def speculative_config(req: PlanRequest) -> str | None:
+    """vLLM's --speculative-config for the request: one compact JSON object."""
+    o = req.vllm
+    if o.speculative_method is None:
+        return None
+    config: dict[str, object] = {
+        "method": o.speculative_method,
+        "num_speculative_tokens": o.num_speculative_tokens or DEFAULT_NUM_SPECULATIVE_TOKENS,
+    }
+    if req.draft_path is not None:
+        config["model"] = req.draft_path
+    return json.dumps(config, sort_keys=True, separators=(",", ":"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from llmpod.models.facts import ModelFacts
 from llmpod.planner.layout import kv_heads_per_gpu
@@ -66,6 +66,16 @@ def geometry(
     group_size = largest if largest < smallest * 1.25 else smallest
     groups = tuple(sorted((kind, math.ceil(n / group_size)) for kind, n in kinds.items()))
     return KvGeometry(block, page * group_size, per_token, groups)
+
+
+def with_extra_layers(g: KvGeometry, bytes_per_token: int) -> KvGeometry:
+    """``g`` with more full-attention layers paged in the same blocks (a draft
+    model's or an EAGLE/MTP head's: vLLM allocates their pages with the target's)."""
+    return replace(
+        g,
+        bytes_per_block=g.bytes_per_block + bytes_per_token * g.block_size,
+        bytes_per_token=g.bytes_per_token + bytes_per_token,
+    )
 
 
 def blocks_per_request(

@@ -41,12 +41,18 @@ class StageMemory:
     activation_gib: float
     non_torch_gib: float
     cuda_graph_gib: float
+    #: LoRA A/B buffers for max_loras adapters at max_lora_rank (planner/lora.py).
+    lora_gib: float = 0.0
+    #: The speculative proposer's weights (planner/speculative.py), last stage only.
+    draft_gib: float = 0.0
 
     @property
     def kv_cache_gib(self) -> float:
         return (
             self.requested_gib
             - self.weights_gib
+            - self.lora_gib
+            - self.draft_gib
             - self.activation_gib
             - self.non_torch_gib
             - self.cuda_graph_gib
@@ -153,6 +159,10 @@ def stage_memory(
     activation: float,
     non_torch: float,
     cuda_graph: float,
+    lora: float = 0.0,
+    draft: float = 0.0,
 ) -> StageMemory:
     requested = math.ceil(gpu.memory_gib * GIB * utilization) / GIB  # v0.33 rounds up bytes
-    return StageMemory(gpu.memory_gib, requested, weights_gib, activation, non_torch, cuda_graph)
+    return StageMemory(
+        gpu.memory_gib, requested, weights_gib, activation, non_torch, cuda_graph, lora, draft
+    )

@@ -106,7 +106,7 @@ class Plan:
 
 def _per_gpu(e: Evaluation) -> dict[str, float]:
     s = e.limiting
-    return {
+    out = {
         "total_gib": round(s.total_gib, 2),
         "requested_gib": round(s.requested_gib, 2),
         "weights_gib": round(s.weights_gib, 2),
@@ -115,3 +115,9 @@ def _per_gpu(e: Evaluation) -> dict[str, float]:
         "cuda_graph_gib": round(s.cuda_graph_gib, 2),
         "kv_cache_gib": round(s.kv_cache_gib, 2),
     }
+    # Only with LoRA or a proposer on, so other plans keep their exact shape.
+    if s.lora_gib > 0:
+        out["lora_gib"] = round(s.lora_gib, 2)
+    if s.draft_gib > 0:
+        out["draft_gib"] = round(s.draft_gib, 2)
+    return out

@@ -40,6 +40,11 @@ class PlanRequest:
     pp: int | None = None
     #: The user's engine options (infra/llmpod/spec/vllm_options.py, the one definition).
     vllm: VllmOptions = field(default_factory=VllmOptions)
+    #: Facts of ``vllm.speculative_model`` (draft model or EAGLE head), resolved
+    #: by whoever builds the request; None without one.
+    draft: ModelFacts | None = None
+    #: Where the draft's files are in the container (its --speculative-config "model").
+    draft_path: str | None = None
     max_model_len: int | None = None
     kv_cache_dtype: str = "auto"
     dtype: str = "auto"

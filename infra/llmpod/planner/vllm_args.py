@@ -43,6 +43,14 @@ class _PlannedFlags(BaseModel):
     kv_cache_memory_bytes: int | None = None
     max_num_seqs: int | None = None
     max_num_batched_tokens: int | None = None
+    #: LoRA: on when the spec asks for adapter slots; the slots and rank are the
+    #: ones the memory plan reserved (vLLM's defaults made explicit).
+    enable_lora: bool = False
+    max_loras: int | None = None
+    max_lora_rank: int | None = None
+    max_cpu_loras: int | None = None
+    #: vLLM's --speculative-config: one JSON object (sorted keys, no spaces).
+    speculative_config: str | None = None
 
 
 # Field order is the argument order: pydantic lists base-class fields first, in

@@ -47,12 +47,16 @@ class ServicePlan:
 
 def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
     t = spec.targets
+    ref = spec.vllm.speculative_model
+    draft = resolve_model(ref) if ref else None
     return PlanRequest(
         model=model.facts,
         gpus=tuple(find_gpu(g) for g in spec.gpus.types),
         model_path=model.container_path,
         served_model_name=model.served_name,
         vllm=spec.vllm,
+        draft=draft.facts if draft else None,
+        draft_path=draft.container_path if draft else None,
         max_model_len=spec.max_model_len,
         kv_cache_dtype=spec.kv_cache_dtype,
         dtype=spec.dtype,

@@ -18,15 +18,32 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, model_validator
 
 from llmpod.spec.base import NOT_BOOL, SpecModel
+from llmpod.spec.grammars import ModelRef
 
 Positive = Annotated[int, NOT_BOOL, Field(ge=1)]
 #: vLLM 0.32 ``--dtype`` values llmpod plans for ("half"/"bf16" are CLI aliases).
 Dtype = Literal["auto", "bfloat16", "float16", "float32"]
 #: vLLM 0.32 ``--kv-cache-dtype`` values the KV accounting knows.
 KvCacheDtype = Literal["auto", "fp8", "fp8_e4m3", "fp8_e5m2"]
+#: Ranks vLLM's LoRA config accepts (vllm/config/lora.py ``MaxLoRARanks``, 0.26.0 and 0.32.0).
+LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+#: vLLM's speculative methods that fit online serving (vllm/config/speculative.py, 0.32.0):
+#: prompt n-grams (no GPU memory), a smaller draft model, EAGLE/EAGLE-3 heads, or the
+#: model's own multi-token-prediction layers.
+SpeculativeMethod = Literal["ngram", "draft_model", "eagle", "eagle3", "mtp"]
+
+
+def _known_lora_rank(value: int) -> int:
+    if value not in LORA_RANKS:
+        allowed = ", ".join(map(str, LORA_RANKS))
+        raise ValueError(f"vLLM accepts a LoRA rank of {allowed}; round {value} up to one of them")
+    return value
+
+
+LoraRank = Annotated[int, NOT_BOOL, Field(ge=1), AfterValidator(_known_lora_rank)]
 
 
 class EngineFlags(SpecModel):
@@ -62,3 +79,53 @@ class VllmOptions(EngineFlags):
     """Most tokens in one scheduler step (chunked prefill); default: vLLM's for the GPU."""
     expert_parallel: bool | None = None
     """Shard MoE experts across GPUs instead of splitting each; default: the planner decides."""
+    max_loras: Positive | None = None
+    """LoRA adapters one batch may mix; setting it turns LoRA on, and vLLM reserves GPU
+    buffers for this many adapters at max_lora_rank whether or not any is loaded."""
+    max_lora_rank: LoraRank | None = None
+    """Highest rank of an adapter to serve (1, 8, 16, 32, 64, 128, 256, 320 or 512);
+    default with LoRA on: vLLM's 16."""
+    max_cpu_loras: Positive | None = None
+    """Adapters kept in host memory for quick swaps; at least max_loras (vLLM's default)."""
+    speculative_method: SpeculativeMethod | None = None
+    """Speculative decoding: ngram (proposals from the prompt, no GPU memory),
+    draft_model, eagle, eagle3 (a draft or head named by speculative_model) or mtp
+    (the model's own multi-token-prediction layers)."""
+    num_speculative_tokens: Positive | None = None
+    """Tokens proposed per step with speculative decoding; default: 3."""
+    speculative_model: ModelRef | None = None
+    """The draft model or EAGLE head: a catalog name, hf://org/name[@revision],
+    s3://bucket/prefix or a path to its config.json."""
+
+    @property
+    def lora_enabled(self) -> bool:
+        return self.max_loras is not None or self.max_lora_rank is not None
+
+    @model_validator(mode="after")
+    def _feature_fields_agree(self) -> VllmOptions:
+        if self.max_cpu_loras is not None:
+            slots = self.max_loras or 1
+            if self.max_cpu_loras < slots:
+                raise ValueError(
+                    f"max_cpu_loras ({self.max_cpu_loras}) is below max_loras ({slots}); "
+                    f"vLLM refuses that: set max_cpu_loras to at least {slots}"
+                )
+        method = self.speculative_method
+        if method is None:
+            for name in ("num_speculative_tokens", "speculative_model"):
+                if getattr(self, name) is not None:
+                    raise ValueError(
+                        f"{name} is set but speculative_method is not; set speculative_method "
+                        "(ngram, draft_model, eagle, eagle3 or mtp) or remove it"
+                    )
+        elif method in ("draft_model", "eagle", "eagle3") and self.speculative_model is None:
+            raise ValueError(
+                f"speculative_method {method} needs speculative_model: the draft model or "
+                "head to load (a catalog name, hf://org/name[@revision] or a config.json path)"
+            )
+        elif method in ("ngram", "mtp") and self.speculative_model is not None:
+            raise ValueError(
+                f"speculative_method {method} loads no other model; remove speculative_model "
+                f"({self.speculative_model!r}) or use draft_model/eagle/eagle3"
+            )
+        return self
