@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 def expected_values(args: list[str]) -> dict[str, object]:
     """What each planned flag should parse to, from the flag text alone.
@@ -40,6 +42,8 @@ def matches(parsed: object, expected: object) -> bool:
     """Parsed value (int, float, bool, list...) equals the planned text."""
     if isinstance(expected, bool):
         return parsed is expected
+    if isinstance(parsed, dict):  # a JSON flag (--speculative-config): same object
+        return isinstance(expected, str) and json.loads(expected) == parsed
     if isinstance(parsed, list):
         wanted = expected if isinstance(expected, list) else [expected]
         return [str(p) for p in parsed] == wanted

@@ -39,6 +39,19 @@ CATALOG_CASES = {
         "--block-size", "32", "--no-enable-prefix-caching", "--enforce-eager",
         "--trust-remote-code", "--max-logprobs", "-1",
     ],
+    # LoRA slots and speculative decoding (issue 24): the flags and the JSON config.
+    "lora-h200": [
+        "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H200", "--max-model-len", "8192",
+        "--max-loras", "4", "--max-lora-rank", "64", "--max-cpu-loras", "8",
+    ],
+    "ngram-h200": [
+        "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H200", "--max-model-len", "8192",
+        "--speculative-method", "ngram", "--num-speculative-tokens", "4",
+    ],
+    "draft-h200": [
+        "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "H200", "--max-model-len", "8192",
+        "--speculative-method", "draft_model", "--speculative-model", "llama-3.2-1b",
+    ],
 }  # fmt: skip
 
 
