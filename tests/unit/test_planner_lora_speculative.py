@@ -19,6 +19,7 @@ from llmpod.errors import LlmpodError
 from llmpod.models.resolve import resolve_model
 from llmpod.planner.lora import LoraBudget, lora_bytes_per_gpu
 from llmpod.planner.speculative import proposer_memory
+from llmpod.spec.planning import plan_service
 from llmpod.spec.service import ServingSpec
 
 H, MLP, VOCAB, LAYERS = 4096, 14336, 128256, 32
@@ -209,3 +210,31 @@ def test_an_unknown_mtp_model_is_refused_with_the_way_out() -> None:
         proposer_memory(
             "mtp", _llama(), None, tp=1, block=16, kv_bytes=2, dtype_bytes=2, version=(0, 32, 0)
         )
+
+
+def _spec(vllm: dict[str, Any]) -> ServingSpec:
+    return ServingSpec.model_validate(
+        {
+            "name": "chat",
+            "model": "llama-3.1-8b",
+            "max_model_len": 8192,
+            "gpus": {"types": ["H200"]},
+            "vllm": vllm,
+        }
+    )
+
+
+def test_a_stack_with_a_draft_model_is_refused_until_the_loader_fetches_it() -> None:
+    spec = _spec({"speculative_method": "draft_model", "speculative_model": "llama-3.2-1b"})
+    with pytest.raises(LlmpodError, match=r"vllm\.speculative_model .* is not fetched") as err:
+        plan_service(spec, "dev")
+    assert err.value.exit_code == 1
+
+
+def test_a_stack_serves_ngram_and_lora_with_the_planned_flags() -> None:
+    sp = plan_service(
+        _spec({"speculative_method": "ngram", "max_loras": 2, "max_lora_rank": 8}), "dev"
+    )
+    args = list(sp.plan.vllm_args)
+    assert "--enable-lora" in args and args[args.index("--max-lora-rank") + 1] == "8"
+    assert json.loads(args[args.index("--speculative-config") + 1])["method"] == "ngram"

@@ -82,6 +82,23 @@ def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
 
 
 def plan_service(spec: ServingSpec, environment: str, *, skip_await: bool = False) -> ServicePlan:
+    if spec.vllm.speculative_model is not None:
+        # `llmpod plan` sizes it; a stack must not render pods that would wait for
+        # files the weights loader never fetches.
+        raise LlmpodError(
+            code="draft_not_fetched",
+            message=(
+                f"service {spec.name!r}: vllm.speculative_model "
+                f"({spec.vllm.speculative_model!r}) is not fetched onto the weights volume: "
+                "the loader fills it with the service's model only."
+            ),
+            suggestions=[
+                "use vllm.speculative_method: ngram (no extra files), or mtp for a model "
+                "with its own multi-token-prediction layers",
+                "`llmpod plan --speculative-method draft_model --speculative-model M` "
+                "still sizes a draft model",
+            ],
+        )
     model = resolve_model(spec.model)
     plan = make_plan(request_for(spec, model))
     if plan.feasible and plan.evaluation is not None and plan.estimates is not None:
