@@ -19,7 +19,7 @@ from llmpod.errors import LlmpodError
 from llmpod.models.resolve import resolve_model
 from llmpod.planner.lora import LoraBudget, lora_bytes_per_gpu
 from llmpod.planner.speculative import proposer_memory
-from llmpod.spec.planning import plan_service
+from llmpod.planning.service import plan_service
 from llmpod.spec.service import ServingSpec
 
 H, MLP, VOCAB, LAYERS = 4096, 14336, 128256, 32

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -208,6 +209,11 @@ def _given(ns: argparse.Namespace, **fields: str) -> dict[str, Any]:
     return {k: getattr(ns, v) for k, v in fields.items() if getattr(ns, v, None) is not None}
 
 
+def _as_flag(match: re.Match[str]) -> str:
+    word = match.group(0)
+    return "--" + word.replace("_", "-") if word in VllmOptions.model_fields else word
+
+
 def spec_from_args(ns: argparse.Namespace) -> ServingSpec:
     """The one-service spec the flags describe, validated by the spec itself."""
     data: dict[str, Any] = {
@@ -246,6 +252,10 @@ def spec_from_args(ns: argparse.Namespace) -> ServingSpec:
             # A list or section is not what the user typed: the message names the value.
             shown = "" if isinstance(value, list | dict) else f" {str(value)[:40]!r}"
             msg = str(err["msg"]).removeprefix("Value error, ").rstrip(".")
+            if tuple(err["loc"]) == ("vllm",):
+                # A rule across engine options names fields; a command line says flags.
+                problems.append(re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", _as_flag, msg))
+                continue
             problems.append(f"{_flag(tuple(err['loc']))}{shown}: {msg}")
         raise LlmpodError(
             code="bad_flag",
