@@ -19,9 +19,10 @@ SETTINGS: dict[str, tuple[str | None, str | None]] = {
     "max_gpus": ("--max-gpus", "gpus.max_per_replica"),
     "max_nodes": ("--max-nodes", "gpus.max_nodes"),
     "tp": ("--tp", None),
-    "concurrency": ("--concurrency", "targets.concurrency"),
+    "concurrency": ("--full-context-concurrency", "targets.concurrency"),
     "enforce_eager": ("--enforce-eager", "vllm.enforce_eager"),
     "gpu_memory_utilization": ("--gpu-memory-utilization", "vllm.gpu_memory_utilization"),
+    "max_replicas": ("--max-replicas", "replicas.max"),
     "targets": (None, "targets"),
 }
 

@@ -47,7 +47,7 @@ CASES = [
             "fp8",
             "--dtype",
             "bf16",
-            "--concurrency",
+            "--full-context-concurrency",
             "12",
             "--ttft-ms",
             "900",

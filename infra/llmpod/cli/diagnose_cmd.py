@@ -110,7 +110,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--max-model-len",
         "--max-num-seqs",
         "--max-num-batched-tokens",
-        "--concurrency",
+        "--full-context-concurrency",
     ):
         spec.add_argument(flag, help=f"with --model: as `llmpod plan {flag}`")
     spec.add_argument("--kv-cache-dtype", help="with --model: as `llmpod plan`")

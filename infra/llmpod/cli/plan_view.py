@@ -103,6 +103,9 @@ def show(plan: Plan, out: TextIO) -> None:
             ),
         ),
     ]
+    traffic = data["estimates"].get("workload")
+    if traffic:
+        rows.insert(-1, ("Traffic (sim.)", _traffic(traffic)))
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)
@@ -133,4 +136,20 @@ def _startup(s: dict[str, Any]) -> str:
         f"{s['total']:.0f} s first replica, {s['total_warm_cache']:.0f} s with the compile "
         f"cache (read weights {s['weights_read']:.0f} s, engine init {init['cold']:.0f} s "
         f"cold / {init['warm_cache']:.0f} s warm)"
+    )
+
+
+def _traffic(w: dict[str, Any]) -> str:
+    """The workload estimate in one cell: load, latency percentiles, throughput, cost."""
+    ttft, itl = w["ttft_ms"], w["itl_ms"]
+
+    def ms(x: float | None) -> str:
+        return "—" if x is None else f"{x:,.0f} ms" if x >= 10 else f"{x:.1f} ms"
+
+    cost = (w.get("cost_per_million_tokens") or {}).get("output")
+    return (
+        f"{w['load']} on {w['replicas_needed']} replica(s): TTFT p50/p95 "
+        f"{ms(ttft['p50'])}/{ms(ttft['p95'])}, ITL p50/p95 {ms(itl['p50'])}/{ms(itl['p95'])}, "
+        f"{w['output_tokens_per_s']:,.0f} output tok/s"
+        + (f", ${cost:.3f} per 1M output tokens" if cost else "")
     )

@@ -20,7 +20,7 @@ _FORWARDED = (
     "max_model_len",
     "max_num_seqs",
     "max_num_batched_tokens",
-    "concurrency",
+    "full_context_concurrency",
     "kv_cache_dtype",
     "quantization",
     "vllm_version",

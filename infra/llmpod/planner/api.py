@@ -100,7 +100,17 @@ def make_plan(req: PlanRequest) -> Plan:
         )
         error = LlmpodError(
             code=code,
-            message=f"{req.model.name} does not fit {where}: {'; '.join(closest.problems)}.",
+            message=(
+                f"{req.model.name} "
+                + (
+                    "meets the targets on no layout"
+                    if code == "targets_not_met"
+                    else "does not fit"
+                )
+                + f" {where.removeprefix('any layout ')}: {'; '.join(closest.problems)}."
+                if code == "targets_not_met" and not (req.tp or req.pp)
+                else f"{req.model.name} does not fit {where}: {'; '.join(closest.problems)}."
+            ),
             suggestions=tips,
             changes=changes,
             exit_code=2,

@@ -7,7 +7,7 @@ keys and value types checked instead of indexing an untyped dict.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class PerfEstimates(TypedDict):
@@ -43,3 +43,5 @@ class StartupEstimate(TypedDict):
 
 class Estimates(PerfEstimates):
     startup_s: StartupEstimate
+    #: At the request's workload (planner/traffic.py), when it has one.
+    workload: NotRequired[dict[str, object]]

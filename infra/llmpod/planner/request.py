@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from llmpod.gpus.spec import GpuSpec
 from llmpod.models.facts import ModelFacts, QuantFacts
 from llmpod.planner.versions import DEFAULT_VLLM_VERSION
+from llmpod.planner.workload import Workload
 from llmpod.spec.vllm_options import VllmOptions
 
 
@@ -28,6 +29,9 @@ class Targets:
     inter_token_latency_s: float | None = None
     #: Aggregate output tokens/s across replicas at the benchmark scenario.
     throughput_tokens_per_s: float | None = None
+    #: At the request's workload (simulated): 95th-percentile TTFT and ITL, seconds.
+    ttft_p95_s: float | None = None
+    itl_p95_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,17 @@ class PlanRequest:
     min_replicas: int = 1
     max_replicas: int = 64
     targets: Targets = field(default_factory=Targets)
+    #: The traffic to size for (planner/simulate.py); None: worst-case sizing only.
+    workload: Workload | None = None
     price_per_gpu_hour: dict[str, float] = field(default_factory=dict)
     #: Sustained read bandwidth of the weights volume (MiB/s), for the startup
     #: estimate; the spec's weights.load_bandwidth_mb_s (same default).
     weights_read_mb_s: float = 400.0
+
+    @property
+    def workload_text(self) -> str:
+        w = self.workload
+        if w is None:
+            return "no workload"
+        load = f"{w.clients} users" if w.kind == "closed" else f"{w.rate_per_s:g} requests/s"
+        return f"{load}, {w.prompt_tokens} tokens in / {w.output_tokens} out"

@@ -12,11 +12,11 @@ better); then the user's GPU order.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from llmpod.errors import LlmpodError
 from llmpod.gpus.spec import GpuSpec
-from llmpod.planner import layout, perf
+from llmpod.planner import layout, perf, traffic
 from llmpod.planner.estimates import Estimates
 from llmpod.planner.evaluate import Evaluation, evaluate
 from llmpod.planner.request import PlanRequest
@@ -99,8 +99,12 @@ def price_of(req: PlanRequest, gpu: GpuSpec) -> float:
 def assess(req: PlanRequest, e: Evaluation) -> Candidate:
     t = req.targets
     problems: list[str] = []
+    speed = perf.estimates(e.perf)
     est: Estimates = {
-        **perf.estimates(e.perf),
+        "decode_tokens_per_s": speed["decode_tokens_per_s"],
+        "ttft_s_512": speed["ttft_s_512"],
+        "inter_token_latency_s": speed["inter_token_latency_s"],
+        "method": speed["method"],
         "startup_s": startup_estimate(startup_inputs(req, e)),
     }
     s = e.settings
@@ -157,6 +161,7 @@ def search(req: PlanRequest) -> SearchResult:
     closest: Candidate | None = None
     considered = 0
     rejected: list[str] = []
+    fitting: list[tuple[int, Candidate]] = []
     for pref, gpu in enumerate(req.gpus):
         options, skipped = layouts(req, gpu)
         if pref == 0:
@@ -165,12 +170,101 @@ def search(req: PlanRequest) -> SearchResult:
             cand = assess(req, evaluate(req, gpu, tp, pp, ep))
             considered += 1
             if cand.ok:
-                key = cand.rank(pref)
-                if best is None or key < best[0]:
-                    best = (key, cand)
+                fitting.append((pref, cand))
             elif closest is None or _closeness(cand) > _closeness(closest):
                 closest = cand
+    if req.workload is not None:
+        fitting, missed = _size_for_traffic(req, fitting)
+        if not fitting and missed:
+            closest = missed[0]
+    for pref, cand in fitting:
+        key = cand.rank(pref)
+        if best is None or key < best[0]:
+            best = (key, cand)
     return SearchResult(best[1] if best else None, closest, considered, tuple(rejected))
+
+
+def _size_for_traffic(
+    req: PlanRequest, fitting: list[tuple[int, Candidate]]
+) -> tuple[list[tuple[int, Candidate]], list[Candidate]]:
+    """Replicas each fitting layout needs for the workload, cheapest first.
+
+    More replicas only raise a layout's cost, so once a sized layout ranks ahead
+    of an unsized one's lower bound (its current replica count) the rest need no
+    simulation: they cannot win. Layouts that miss the targets even at
+    max_replicas come back as misses (the closest of them explains the failure).
+    """
+    assert req.workload is not None
+    sized: list[tuple[int, Candidate]] = []
+    missed: list[tuple[float, Candidate]] = []
+    best_key: tuple[object, ...] | None = None
+    #: (GPU, PP, EP) → the largest TP that missed even at max_replicas: a smaller
+    #: TP of the same shape is slower per replica and misses too.
+    missed_tp: dict[tuple[str, int, bool], int] = {}
+    for pref, cand in sorted(fitting, key=lambda pc: pc[1].rank(pc[0])):
+        if best_key is not None and cand.rank(pref) >= best_key:
+            continue
+        e = cand.evaluation
+        shape = (e.gpu.key, e.pp, e.expert_parallel)
+        if e.tp <= missed_tp.get(shape, 0):
+            continue
+        fit = traffic.size_replicas(
+            req,
+            e.perf,
+            traffic.scheduler_of(e),
+            req.workload,
+            start=cand.replicas,
+            limit=req.max_replicas,
+        )
+        est = cand.estimates.copy()
+        est["workload"] = fit.as_json(req.workload)
+        est["workload"]["cost_per_million_tokens"] = _token_costs(
+            fit.replicas * e.gpus_per_replica * cand.price, fit, req.workload.prompt_tokens
+        )
+        if not fit.meets:
+            why = "; ".join(fit.misses)
+            more = (
+                f" (max_replicas is {req.max_replicas}: raise replicas.max / --max-replicas)"
+                if fit.replicas >= req.max_replicas
+                else ""
+            )
+            missed_tp[shape] = max(missed_tp.get(shape, 0), e.tp)
+            missed.append(
+                (
+                    fit.severity,
+                    replace(
+                        cand,
+                        replicas=fit.replicas,
+                        estimates=est,
+                        problems=(
+                            f"at {fit.replicas} replica(s){more} the workload "
+                            f"({req.workload_text}) misses: {why}",
+                        ),
+                    ),
+                )
+            )
+            continue
+        done = replace(cand, replicas=fit.replicas, estimates=est)
+        key = done.rank(pref)
+        if best_key is None or key < best_key:
+            best_key = key
+        sized.append((pref, done))
+    # The layout that came nearest to the targets explains the failure best.
+    return sized, [c for _, c in sorted(missed, key=lambda sc: sc[0])][:1]
+
+
+def _token_costs(
+    hourly: float, fit: traffic.TrafficFit, prompt_tokens: int
+) -> dict[str, float | None]:
+    """$ per 1M output tokens and per 1M input tokens at the workload's load (each
+    charged the whole cost: the two are alternative views, not a split)."""
+    per_s = fit.per_replica
+    out_per_h = per_s.output_tokens_per_s * fit.replicas * 3600
+    in_per_h = per_s.requests_per_s * prompt_tokens * fit.replicas * 3600
+    return {
+        "output": round(hourly / out_per_h * 1e6, 3) if out_per_h else None,
+        "input": round(hourly / in_per_h * 1e6, 3) if in_per_h else None,
+    }
 
 
 def _closeness(c: Candidate) -> tuple[float, float]:

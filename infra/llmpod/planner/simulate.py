@@ -28,35 +28,16 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal
 
 from llmpod.planner import perf
 from llmpod.planner.perf import PerfInputs
+from llmpod.planner.workload import Workload
+
+__all__ = ["Scheduler", "Workload", "WorkloadEstimate", "simulate"]
 
 #: Stop simulating after this many scheduler steps (a guard, far above any
 #: workload the planner or the benchmark asks for).
 MAX_STEPS = 200_000
-
-
-@dataclass(frozen=True)
-class Workload:
-    """Offered load: who sends what, and when.
-
-    ``closed``: ``clients`` users, each sending its next request when the last
-    one ends (a benchmark client or a chat UI); ``burst``: ``requests`` sent at
-    once; ``open``: requests arriving evenly at ``rate_per_s`` (the mean of a
-    Poisson stream; evenly spaced keeps the model deterministic).
-    """
-
-    kind: Literal["closed", "burst", "open"]
-    prompt_tokens: int
-    output_tokens: int
-    clients: int = 1
-    requests: int = 0
-    rate_per_s: float = 0.0
-    duration_s: float = 60.0
-    #: Share of prompt tokens found in the prefix cache (system prompts, history).
-    prefix_hit: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -81,11 +62,12 @@ class _Request:
     #: Blocks released by the last preemption (read once by the scheduler loop).
     freed: int = 0
 
-    @property
-    def length(self) -> int:
-        # Tokens whose KV the request needs: its prompt and what it generated
-        # (after a preemption V1 recomputes all of them).
-        return self.prompt + self.generated
+    #: Tokens whose KV the request needs: its prompt and what it generated
+    #: (after a preemption V1 recomputes all of them). Kept up to date by the loop.
+    length: int = 0
+
+    def __post_init__(self) -> None:
+        self.length = self.prompt + self.generated
 
 
 @dataclass
@@ -153,6 +135,8 @@ def _arrivals(w: Workload) -> list[float]:
             return []
         n = max(1, int(w.duration_s * w.rate_per_s))
         return [i / w.rate_per_s for i in range(n)]
+    if w.ramp_s > 0:
+        return [i * w.ramp_s / w.clients for i in range(w.clients)]
     return [0.0] * w.clients
 
 
@@ -262,17 +246,21 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 now = max(now, pending[0])
                 continue
             break
-        decoding = [(r, n) for r, n in scheduled if r.length - r.computed == 1 and r.generated]
+        new_tokens = 0
+        decode_ctx = 0
+        pairs = 0.0
+        for r, n in scheduled:
+            new_tokens += n
+            if r.generated and r.length - r.computed == 1:
+                decode_ctx += r.computed
+            else:
+                pairs += n * (r.computed + n / 2)
         step = perf.mixed_step_s(
             p,
             sequences=len(scheduled),
-            new_tokens=sum(n for _, n in scheduled),
-            decode_context_tokens=sum(r.computed for r, _ in decoding),
-            prefill_attention_pairs=sum(
-                n * (r.computed + n / 2)
-                for r, n in scheduled
-                if not (r.length - r.computed == 1 and r.generated)
-            ),
+            new_tokens=new_tokens,
+            decode_context_tokens=decode_ctx,
+            prefill_attention_pairs=pairs,
         )
         now += step
         out.steps += 1
@@ -283,6 +271,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             if req.computed < req.length:
                 continue  # more prompt chunks to go
             req.generated += 1
+            req.length += 1
             if now <= horizon:
                 out.output_tokens_in_window += 1
             if req.first_token_at is None:

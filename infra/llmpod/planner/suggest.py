@@ -70,6 +70,8 @@ def structured_suggestions(
     req: PlanRequest, closest: Candidate | None
 ) -> tuple[list[Suggestion], int | None]:
     """(ranked suggestions, longest max_model_len that fits the closest layout)."""
+    if req.workload is not None and closest is not None and "workload" in closest.estimates:
+        return _traffic_suggestions(req, closest), None
     tips: list[Suggestion] = []
     longest = None
     if closest is not None and closest.evaluation.weights_fit:
@@ -163,3 +165,43 @@ def suggestions(req: PlanRequest, closest: Candidate | None) -> tuple[list[str],
     """The ranked suggestions as command-line flags (and the longest context)."""
     tips, longest = structured_suggestions(req, closest)
     return [t.as_flag() for t in tips], longest
+
+
+#: How far past max_replicas the ways out look for a replica count that works.
+REPLICA_HEADROOM = 16
+
+
+def _traffic_suggestions(req: PlanRequest, closest: Candidate) -> list[Suggestion]:
+    """Ways out when every layout fits the model but misses the workload's targets:
+    the replica count that meets them on the closest layout, then what that layout
+    achieves at the current ceiling (the targets it could keep)."""
+    w = req.workload
+    assert w is not None
+    tips: list[Suggestion] = []
+    ceiling = req.max_replicas * REPLICA_HEADROOM
+    found = search(replace(req, max_replicas=ceiling)).best
+    if found is not None:
+        tips.append(
+            Suggestion(
+                "max_replicas",
+                found.replicas,
+                f"→ {_describe(found)}, ${found.cost:,.2f}/h, meet the targets",
+                "more replicas",
+            )
+        )
+    got = closest.estimates.get("workload", {})
+    ttft = got.get("ttft_ms", {}) if isinstance(got, dict) else {}
+    itl = got.get("itl_ms", {}) if isinstance(got, dict) else {}
+    achieved = ", ".join(
+        f"{name} p95 {v['p95']:g} ms"
+        for name, v in (("TTFT", ttft), ("ITL", itl))
+        if isinstance(v, dict) and v.get("p95") is not None
+    )
+    tips.append(
+        Suggestion(
+            "targets",
+            None,
+            f"relax the latency targets (at {req.max_replicas} replicas: {achieved or 'n/a'})",
+        )
+    )
+    return tips

@@ -115,11 +115,34 @@ def add_plan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default="auto", choices=[*get_args(Dtype), *DTYPE_ALIASES])
     p.add_argument("--quantization", help=f"one of {', '.join(QUANTIZATIONS)}")
     p.add_argument("--vllm-version", help="vLLM version whose defaults and accounting to use")
+    traffic = p.add_argument_group(
+        "traffic (the spec's workload: section): size replicas for the load you expect"
+    )
+    traffic.add_argument("--input-len", type=_positive_int, help="prompt tokens per request (mean)")
+    traffic.add_argument(
+        "--output-len", type=_positive_int, help="generated tokens per request (mean)"
+    )
+    load = traffic.add_mutually_exclusive_group()
+    load.add_argument(
+        "--concurrency", type=_positive_int, help="requests in flight at once (users waiting)"
+    )
+    load.add_argument("--rate", type=_positive_float, help="or requests arriving per second")
+    traffic.add_argument(
+        "--prefix-hit",
+        type=float,
+        help="share of prompt tokens served from the prefix cache (0-1, default 0)",
+    )
+    traffic.add_argument(
+        "--ttft-p95-ms", type=_positive_float, help="95th-percentile time to first token target"
+    )
+    traffic.add_argument(
+        "--itl-p95-ms", type=_positive_float, help="95th-percentile inter-token latency target"
+    )
     p.add_argument(
-        "--concurrency",
+        "--full-context-concurrency",
         type=_positive_int,
-        help="simultaneous full-context requests to hold (sets replicas; default "
-        f"{_default(Targets, 'concurrency')})",
+        help="worst-case sizing: simultaneous requests at the full context to hold "
+        f"(default {_default(Targets, 'concurrency')})",
     )
     p.add_argument("--kv-tokens", type=_positive_int, help="or a KV-cache token budget")
     p.add_argument(
@@ -179,7 +202,15 @@ _FLAG_FOR: dict[tuple[str, ...], str] = {
     ("kv_cache_dtype",): "--kv-cache-dtype",
     ("max_model_len",): "--max-model-len",
     ("revision",): "--model",
-    ("targets", "concurrency"): "--concurrency",
+    ("targets", "concurrency"): "--full-context-concurrency",
+    ("targets", "ttft_p95_ms"): "--ttft-p95-ms",
+    ("targets", "itl_p95_ms"): "--itl-p95-ms",
+    ("workload",): "--input-len/--output-len with --concurrency or --rate",
+    ("workload", "input_tokens"): "--input-len",
+    ("workload", "output_tokens"): "--output-len",
+    ("workload", "concurrency"): "--concurrency",
+    ("workload", "rate_per_s"): "--rate",
+    ("workload", "prefix_hit"): "--prefix-hit",
     ("targets", "kv_tokens"): "--kv-tokens",
     ("targets", "ttft_ms"): "--ttft-ms",
     ("targets", "inter_token_latency_ms"): "--inter-token-latency-ms",
@@ -227,7 +258,9 @@ def spec_from_args(ns: argparse.Namespace) -> ServingSpec:
         },
         "targets": _given(
             ns,
-            concurrency="concurrency",
+            concurrency="full_context_concurrency",
+            ttft_p95_ms="ttft_p95_ms",
+            itl_p95_ms="itl_p95_ms",
             kv_tokens="kv_tokens",
             ttft_ms="ttft_ms",
             inter_token_latency_ms="inter_token_latency_ms",
@@ -243,6 +276,16 @@ def spec_from_args(ns: argparse.Namespace) -> ServingSpec:
         },
         **_given(ns, quantization="quantization", max_model_len="max_model_len"),
     }
+    workload = _given(
+        ns,
+        input_tokens="input_len",
+        output_tokens="output_len",
+        concurrency="concurrency",
+        rate_per_s="rate",
+        prefix_hit="prefix_hit",
+    )
+    if workload:
+        data["workload"] = workload
     try:
         return ServingSpec.model_validate(data)
     except ValidationError as exc:

@@ -22,7 +22,9 @@ from llmpod.planner.evaluate import Evaluation
 from llmpod.planner.plan import Plan
 from llmpod.planner.quantization import online_quantization
 from llmpod.planner.request import PlanRequest, Targets
+from llmpod.planner.workload import Workload
 from llmpod.spec.service import ServingSpec
+from llmpod.spec.service import Workload as WorkloadSpec
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,32 @@ def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
                 t.inter_token_latency_ms / 1000 if t.inter_token_latency_ms else None
             ),
             throughput_tokens_per_s=t.throughput_tokens_per_s,
+            ttft_p95_s=t.ttft_p95_ms / 1000 if t.ttft_p95_ms else None,
+            itl_p95_s=t.itl_p95_ms / 1000 if t.itl_p95_ms else None,
         ),
+        workload=_workload(spec.workload),
         price_per_gpu_hour=dict(spec.gpus.price_per_gpu_hour),
+    )
+
+
+def _workload(w: WorkloadSpec | None) -> Workload | None:
+    """The spec's traffic as the planner's simulation takes it."""
+    if w is None:
+        return None
+    if w.concurrency is not None:
+        return Workload(
+            kind="closed",
+            prompt_tokens=w.input_tokens,
+            output_tokens=w.output_tokens,
+            clients=w.concurrency,
+            prefix_hit=w.prefix_hit,
+        )
+    return Workload(
+        kind="open",
+        prompt_tokens=w.input_tokens,
+        output_tokens=w.output_tokens,
+        rate_per_s=w.rate_per_s or 0.0,
+        prefix_hit=w.prefix_hit,
     )
 
 

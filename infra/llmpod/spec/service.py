@@ -49,11 +49,39 @@ _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 BackendName = Literal["kubernetes", "aws"]
 
 
+class Workload(SpecModel):
+    """The traffic the service must carry: the planner simulates vLLM's scheduler at
+    this load for every layout and sizes replicas to meet the latency targets
+    (targets.ttft_p95_ms, targets.itl_p95_ms) at the lowest cost."""
+
+    input_tokens: Positive
+    """Prompt tokens per request (mean), history and system prompt included."""
+    output_tokens: Positive
+    """Generated tokens per request (mean)."""
+    concurrency: Positive | None = None
+    """Requests in flight at once across all replicas (users waiting on an answer)."""
+    rate_per_s: Annotated[float, NOT_BOOL, Field(gt=0, le=100_000)] | None = None
+    """Alternatively, requests arriving per second across all replicas."""
+    prefix_hit: Annotated[float, NOT_BOOL, Field(ge=0, le=1)] = 0.0
+    """Share of prompt tokens served from vLLM's prefix cache (shared system prompts,
+    multi-turn history); 0 plans for none."""
+
+    @model_validator(mode="after")
+    def _one_load(self) -> Workload:
+        if (self.concurrency is None) == (self.rate_per_s is None):
+            raise ValueError(
+                "workload needs exactly one of concurrency (requests in flight) or "
+                "rate_per_s (requests arriving per second)"
+            )
+        return self
+
+
 class Targets(SpecModel):
     """Service-level targets. The planner sizes replicas and layout to meet them."""
 
     concurrency: Positive = 1
-    """Simultaneous requests at the full max_model_len, across all replicas."""
+    """Worst-case sizing: simultaneous requests at the full max_model_len, across all
+    replicas (the workload section sizes for the traffic you expect instead)."""
     kv_tokens: Positive | None = None
     """Alternatively, a KV-cache token budget across all replicas."""
     ttft_ms: Annotated[float, NOT_BOOL, Field(gt=0)] | None = None
@@ -62,6 +90,10 @@ class Targets(SpecModel):
     """Per-request time between output tokens at concurrency 1 (estimate), ms."""
     throughput_tokens_per_s: Annotated[float, NOT_BOOL, Field(gt=0)] | None = None
     """Aggregate output tokens per second across replicas (estimate)."""
+    ttft_p95_ms: Annotated[float, NOT_BOOL, Field(gt=0)] | None = None
+    """95th-percentile time to first token at the workload's load (simulated), ms."""
+    itl_p95_ms: Annotated[float, NOT_BOOL, Field(gt=0)] | None = None
+    """95th-percentile per-request time between output tokens at the workload's load, ms."""
 
 
 class GpuChoice(SpecModel):
@@ -242,6 +274,9 @@ class ServingSpec(SpecModel):
     max_model_len: Positive | None = None
     """Context length; default: what vLLM derives from the model's config."""
     targets: Targets = Field(default_factory=Targets)
+    workload: Workload | None = None
+    """The traffic to plan for (lengths, load, prefix-cache share); without it the
+    service is sized for targets.concurrency full-context requests."""
     gpus: GpuChoice = Field(default_factory=GpuChoice)
     backend: BackendName = "kubernetes"
     """Where the service runs (infra/llmpod/deploy/registry.py lists them)."""
