@@ -133,3 +133,30 @@ def test_flags_and_a_stack_workload_plan_identically() -> None:
     a = make_plan(request_for(from_flags, model)).to_json()
     b = make_plan(request_for(stack, model)).to_json()
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_plan_for_the_traffic_a_recording_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    # closed_c64: 64 users of 512 tokens in / 256 out against one H200 (vLLM 0.26.0);
+    # the recording's own metrics give the lengths and the users in the server.
+    recording = "tests/fixtures/h200/closed_c64/recording.jsonl.gz"
+    code, doc = plan(
+        capsys,
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        "H200",
+        "--vllm-version",
+        "0.26.0",
+        "--workload-from",
+        recording,
+    )
+    assert code == 0
+    assert doc["estimates"]["workload"]["load"].endswith("512 tokens in / 256 out")
+
+
+def test_a_recording_without_finished_requests_is_bad_input(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    idle = "tests/fixtures/h200/idle/recording.jsonl.gz"
+    assert main(["plan", "--model", "llama-3.1-8b", "--gpu", "H200", "--workload-from", idle]) == 1
+    assert "no request finished" in capsys.readouterr().err
