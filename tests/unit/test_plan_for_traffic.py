@@ -4,6 +4,7 @@ meet latency targets at that load, the cheapest layout that does, or why none do
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from llmpod.planning.flags import spec_from_args
 from llmpod.planning.service import request_for
 from llmpod.spec.service import ServingSpec
 
+H200 = Path(__file__).resolve().parents[1] / "fixtures" / "h200"
 QWEN32 = ["--model", "Qwen/Qwen2.5-32B-Instruct", "--gpu", "H100", "--max-model-len", "32768"]
 CHAT = ["--input-len", "2000", "--output-len", "300"]
 
@@ -138,7 +140,7 @@ def test_flags_and_a_stack_workload_plan_identically() -> None:
 def test_plan_for_the_traffic_a_recording_shows(capsys: pytest.CaptureFixture[str]) -> None:
     # closed_c64: 64 users of 512 tokens in / 256 out against one H200 (vLLM 0.26.0);
     # the recording's own metrics give the lengths and the users in the server.
-    recording = "tests/fixtures/h200/closed_c64/recording.jsonl.gz"
+    recording = str(H200 / "closed_c64" / "recording.jsonl.gz")
     code, doc = plan(
         capsys,
         "--model",
@@ -157,6 +159,6 @@ def test_plan_for_the_traffic_a_recording_shows(capsys: pytest.CaptureFixture[st
 def test_a_recording_without_finished_requests_is_bad_input(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    idle = "tests/fixtures/h200/idle/recording.jsonl.gz"
+    idle = str(H200 / "idle" / "recording.jsonl.gz")
     assert main(["plan", "--model", "llama-3.1-8b", "--gpu", "H200", "--workload-from", idle]) == 1
     assert "no request finished" in capsys.readouterr().err
