@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmpod.diagnose.names import WAITING
 from llmpod.escaping import promql_string
 from llmpod.k8s.names import metadata, names_for, selector_labels
 from llmpod.k8s.sizing import pod_size
 from llmpod.planning.service import ServicePlan
+from llmpod.upgrade.render import metric_name
 
 #: How often KEDA polls.
 POLLING_INTERVAL_S = 15
@@ -31,7 +33,8 @@ def queue_query(sp: ServicePlan) -> str:
     ``x"} or vector(1) #`` stays one value instead of rewriting the query."""
     namespace = promql_string(sp.spec.kubernetes.namespace)
     model = promql_string(sp.model.served_name)
-    return f"sum(vllm:num_requests_waiting{{namespace={namespace},model_name={model}}})"
+    waiting = metric_name(WAITING, sp.spec.image.vllm_version)
+    return f"sum({waiting}{{namespace={namespace},model_name={model}}})"
 
 
 def scaled_object(sp: ServicePlan) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from llmpod.planner.request import PlanRequest
 from llmpod.planner.search import check_fixed_layout, search
 from llmpod.planner.suggest import structured_suggestions
 from llmpod.suggestion import Suggestion
+from llmpod.upgrade.render import argv_for_version
 
 
 def validate_request(req: PlanRequest) -> None:
@@ -59,7 +60,7 @@ def make_plan(req: PlanRequest) -> Plan:
             feasible=True,
             evaluation=e,
             replicas=chosen.replicas,
-            vllm_args=tuple(vllm_args_for(req, e).build_args()),
+            vllm_args=tuple(argv_for_version(vllm_args_for(req, e).build_args(), version)),
             estimates=chosen.estimates,
             reasons=tuple(reasons_for(req, chosen, result)),
             price_per_gpu_hour=chosen.price,

@@ -1,0 +1,53 @@
+"""Every vLLM metric llmpod renders into a query or reads from /metrics, and where.
+
+The upgrade gate checks each against a release's metric list; the dashboard
+and the KEDA trigger pick their names through llmpod.upgrade.render.metric_name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llmpod.diagnose import names
+from llmpod.diagnose.names import Metric
+
+CACHE_INFO = Metric(
+    "cache_config_info",
+    (names.CACHE_CONFIG_INFO,),
+    "gauge",
+    True,
+    "the KV cache's size (labels kv_cache_size_tokens / num_gpu_blocks)",
+)
+
+
+@dataclass(frozen=True)
+class MetricUse:
+    where: str
+    metric: Metric
+    #: Whether the consumer stops working without it (else: it loses one figure).
+    required: bool
+    #: Only rendered when the service asks for it (replicas.autoscale).
+    autoscale_only: bool = False
+
+
+#: The Grafana dashboard's panels (llmpod.upgrade.dashboard), in panel order.
+DASHBOARD_METRICS: tuple[Metric, ...] = (
+    names.RUNNING,
+    names.WAITING,
+    names.KV_USAGE,
+    names.GENERATION_TOKENS,
+    names.PROMPT_TOKENS,
+    names.TTFT,
+    names.ITL,
+    names.QUEUE_TIME,
+    names.PREEMPTIONS,
+)
+
+USES: tuple[MetricUse, ...] = (
+    MetricUse("KEDA ScaledObject query (k8s/scaling.py)", names.WAITING, True, True),
+    *(MetricUse("entrypoint drain: in-flight requests (image/vllm_http.py)", m, True)
+      for m in (names.RUNNING, names.WAITING)),
+    MetricUse("verify + entrypoint plan check (image/plan_check.py)", CACHE_INFO, True),
+    *(MetricUse("llmpod diagnose (diagnose/names.py)", m, m.required) for m in names.ALL_METRICS),
+    *(MetricUse("Grafana dashboard ConfigMap", m, False) for m in DASHBOARD_METRICS),
+)  # fmt: skip

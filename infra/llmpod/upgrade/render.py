@@ -1,0 +1,44 @@
+"""Flags and metric names chosen for a service's vLLM release, from the committed facts.
+
+What llmpod emits must exist in the release a service runs: the planner's
+argument list passes through ``argv_for_version`` and every rendered PromQL
+query names its metric through ``metric_name``. Both read
+llmpod.upgrade.facts (from each release's wheel), so moving a stack between
+releases needs no hand edit.
+"""
+
+from __future__ import annotations
+
+from llmpod.diagnose.names import Metric
+from llmpod.upgrade.facts import ReleaseFacts, facts_near
+
+#: Before vLLM 0.10.1 the API server logged every request, prompt included,
+#: unless told ``--disable-log-requests``; 0.10.1 added ``--enable-log-requests``
+#: (off by default) and deprecated the old switch, which 0.17.0 removed (both read
+#: from the releases' vllm/engine/arg_utils.py via the facts). llmpod keeps
+#: prompts out of pod logs on every release.
+QUIET_REQUEST_LOG = "--disable-log-requests"
+REQUEST_LOG_OPT_IN = "--enable-log-requests"
+
+
+def logs_requests_by_default(facts: ReleaseFacts) -> bool:
+    return REQUEST_LOG_OPT_IN not in facts.flags and QUIET_REQUEST_LOG in facts.flags
+
+
+def argv_for_version(argv: list[str], version: str) -> list[str]:
+    """The planner's `vllm serve` arguments with what this release needs added."""
+    facts = facts_near(version)
+    if logs_requests_by_default(facts) and QUIET_REQUEST_LOG not in argv:
+        return [*argv, QUIET_REQUEST_LOG]
+    return argv
+
+
+def metric_name(metric: Metric, version: str) -> str:
+    """The name this release exports the metric under: the newest of its names that
+    the release shows, else one it only shows as hidden, else the newest name."""
+    facts = facts_near(version)
+    for state in ("present", "hidden"):
+        for name in metric.names:
+            if facts.metric_state(name) == state:
+                return name
+    return metric.names[0]

@@ -1,0 +1,117 @@
+"""`llmpod upgrade-check STACK --to VERSION` (issue 23): findings, fixes, exit codes, JSON.
+
+The legacy fixture stack (tests/fixtures/stacks/Pulumi.legacy.yaml) runs vLLM
+0.10.0; moving it to 0.17.0 must meet the two breakages the field hit in
+2025-26: ``--disable-log-requests`` removed (0.17.0) and
+``vllm:gpu_cache_usage_perc`` renamed ``vllm:kv_cache_usage_perc``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmpod.cli.main import main
+from llmpod.upgrade.check import Finding, flag_findings
+from llmpod.upgrade.facts import ReleaseFacts
+
+ROOT = Path(__file__).resolve().parents[2]
+LEGACY = ROOT / "tests" / "fixtures" / "stacks" / "Pulumi.legacy.yaml"
+STACKS = ROOT / "stacks"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code = main(["upgrade-check", *args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def _by_subject(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    (service,) = doc["services"]
+    return {f["subject"]: f for f in service["findings"]}
+
+
+def test_legacy_stack_moved_to_0_17_meets_both_known_breakages(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, doc = _run(capsys, str(LEGACY), "--to", "0.17.0")
+    found = _by_subject(doc)
+    flag = found["--disable-log-requests"]
+    assert flag["status"] == "dropped" and "--enable-log-requests" in flag["fix"]
+    metric = found["vllm:gpu_cache_usage_perc"]
+    assert metric["status"] == "renamed" and "vllm:kv_cache_usage_perc" in metric["fix"]
+    # llmpod's own render for 0.17.0 follows both: the KEDA query and the dashboard
+    # use names 0.17.0 exports, and the argument list leaves the flag out.
+    assert found["vllm:kv_cache_usage_perc"]["status"] == "present"
+    assert found["vllm:num_requests_waiting"]["detail"].count("KEDA") == 1
+    assert code == 0 and doc["ok"] is True
+    assert doc["services"][0]["needs_rerender"] is True
+
+
+def test_strict_fails_on_what_only_a_rerender_fixes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _run(capsys, str(LEGACY), "--to", "0.17.0", "--strict")
+    assert code == 3 and doc["ok"] is False
+
+
+def test_plan_is_recomputed_under_the_target_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    _code, doc = _run(capsys, str(LEGACY), "--to", "0.17.0")
+    plan = doc["services"][0]["plan"]
+    # 0.17 samples with ~14.9 B per logit, 0.10 with ~38.3 B (planner/versions.py):
+    # the activation peak shrinks, so the KV cache grows.
+    assert plan["to"]["kv_cache_tokens"] > plan["from"]["kv_cache_tokens"] > 0
+
+
+def test_release_llmpod_cannot_plan_breaks_with_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _run(capsys, "dev", "--to", "0.9.2", "--stacks-dir", str(STACKS))
+    assert code == 3
+    plan = _by_subject(doc)["plan"]
+    assert plan["breaks"] and plan["status"] == "unsupported" and plan["fix"]
+
+
+def test_same_release_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _run(capsys, "dev", "--to", "0.32.0", "--stacks-dir", str(STACKS))
+    assert code == 0
+    assert {f["status"] for f in doc["services"][0]["findings"]} <= {"fine", "present"}
+
+
+def test_unknown_release_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _run(capsys, "dev", "--to", "0.99.0", "--stacks-dir", str(STACKS))
+    assert code == 1 and doc["error"]["code"] == "unknown_vllm_release"
+
+
+def test_text_output_names_the_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["upgrade-check", str(LEGACY), "--to", "0.17.0"]) == 0
+    out = capsys.readouterr().out
+    assert "--disable-log-requests: dropped" in out and "fix: drop it" in out
+
+
+def _facts(version: str, flags: dict[str, dict[str, Any]]) -> ReleaseFacts:
+    return ReleaseFacts(version=version, flags=flags, metrics={})
+
+
+def test_a_rendered_flag_the_target_rejects_breaks() -> None:
+    old = _facts("1.0.0", {"--old-knob": {"kind": "int", "deprecated": True,
+                                          "see": ["--new-knob"]}})  # fmt: skip
+    new = _facts("2.0.0", {"--new-knob": {"kind": "int"}})
+    (finding,) = flag_findings(["m", "--old-knob", "3"], ["m", "--old-knob", "3"], old, new)
+    assert finding == Finding(
+        "flag",
+        "--old-knob",
+        "removed",
+        True,
+        "vLLM 2.0.0's parser rejects it: every pod would exit at start",
+        "use --new-knob",
+    )
+
+
+def test_deprecated_and_default_changes_are_named_not_breaking() -> None:
+    old = _facts("1.0.0", {"--a": {"kind": "int", "default": 1}, "--b": {"kind": "bool"}})
+    new = _facts(
+        "2.0.0",
+        {"--a": {"kind": "int", "default": 2}, "--b": {"kind": "bool", "deprecated": True}},
+    )
+    found = {f.subject: f for f in flag_findings([], ["m", "--a", "5", "--b"], old, new)}
+    assert found["--a"].status == "default_changed" and not found["--a"].breaks
+    assert found["--b"].status == "deprecated" and not found["--b"].breaks
