@@ -20,6 +20,7 @@ from llmpod.k8s.weights import (
     scripts,
 )
 from llmpod.planning.service import ServicePlan
+from llmpod.upgrade.dashboard import dashboard_config_map
 
 
 def config_maps(sp: ServicePlan) -> list[dict[str, Any]]:
@@ -63,6 +64,7 @@ def build_manifests(sp: ServicePlan) -> list[dict[str, Any]]:
         objects.append(scaled_object(sp))
     if sp.spec.kubernetes.service_monitor:
         objects.append(service_monitor(sp))
+        objects.append(dashboard_config_map(sp))
     if sp.skip_await:
         objects = [_skip_await(obj) for obj in objects]
     return objects

@@ -27,6 +27,7 @@ from typing import Any
 
 from llmpod.errors import LlmpodError
 from llmpod.planning.service import ServicePlan, plan_service
+from llmpod.image.plan_file import DEPLOYMENT_FLAGS
 from llmpod.spec.service import ServingSpec
 from llmpod.spec.stack import StackSpec
 from llmpod.upgrade.facts import ReleaseFacts, facts_for, facts_near
@@ -278,8 +279,12 @@ def check_service(spec: ServingSpec, environment: str, to_version: str) -> Servi
         result.findings += metric_findings(spec, from_version, new)
         result.plan = {"from": _plan_figures(current), "to": None}
         return result
+    # The entrypoint appends --host/--port (image/plan_file.py) to the planned list.
     result.findings += flag_findings(
-        list(current.plan.vllm_args), list(target.plan.vllm_args), old, new
+        [*current.plan.vllm_args, *DEPLOYMENT_FLAGS],
+        [*target.plan.vllm_args, *DEPLOYMENT_FLAGS],
+        old,
+        new,
     )
     result.findings += metric_findings(spec, from_version, new)
     before, after = _plan_figures(current), _plan_figures(target)
