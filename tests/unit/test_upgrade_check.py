@@ -115,3 +115,18 @@ def test_deprecated_and_default_changes_are_named_not_breaking() -> None:
     found = {f.subject: f for f in flag_findings([], ["m", "--a", "5", "--b"], old, new)}
     assert found["--a"].status == "default_changed" and not found["--a"].breaks
     assert found["--b"].status == "deprecated" and not found["--b"].breaks
+
+
+def test_diff_runs_the_gate_when_a_service_changes_release(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    newer = tmp_path / "Pulumi.legacy17.yaml"
+    newer.write_text(LEGACY.read_text().replace("vllm_version: 0.10.0", "vllm_version: 0.17.0"))
+    assert main(["diff", str(LEGACY), str(newer), "--markdown"]) == 0
+    out = capsys.readouterr().out
+    section = out[out.index("### vLLM upgrade check") :]
+    assert "`qwen-7b`: vLLM 0.10.0 → 0.17.0: ok" in section
+    assert "flag `--disable-log-requests`: dropped" in section
+    assert "metric `vllm:gpu_cache_usage_perc`: renamed" in section
+    assert main(["diff", str(LEGACY), str(LEGACY)]) == 0
+    assert "vLLM upgrade check" not in capsys.readouterr().out

@@ -38,10 +38,12 @@ def run(ns: argparse.Namespace) -> int:
     stacks_dir = ns.stacks_dir
     specs = []
     sides = []
+    stacks = []
     for ref in (ns.a, ns.b):
         path = resolve_stack(ref, stacks_dir)
         print(f"stack: {path.resolve()}", file=sys.stderr)
         spec = load_spec(read_stack_text(path), role="stack")
+        stacks.append(spec)
         specs.append({s.name: s for s in spec.services})
         sides.append(summarize_stack(spec))
     a_label, b_label = label_of(ns.a), label_of(ns.b)
@@ -59,4 +61,9 @@ def run(ns: argparse.Namespace) -> int:
         show_diff(diff, sys.stdout)
         for message in drifts:
             print(f"warning: {message}")
+    from llmpod.upgrade.diff_hook import render_upgrade_checks, upgrade_checks
+
+    sys.stdout.write(
+        render_upgrade_checks(upgrade_checks(stacks[0], stacks[1]), markdown=ns.markdown)
+    )
     return 0
