@@ -16,7 +16,7 @@ import pytest
 
 from llmpod.cli.main import main
 from llmpod.upgrade.check import Finding, flag_findings
-from llmpod.upgrade.facts import ReleaseFacts
+from llmpod.upgrade.facts import ReleaseFacts, facts_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LEGACY = ROOT / "tests" / "fixtures" / "stacks" / "Pulumi.legacy.yaml"
@@ -130,3 +130,15 @@ def test_diff_runs_the_gate_when_a_service_changes_release(
     assert "metric `vllm:gpu_cache_usage_perc`: renamed" in section
     assert main(["diff", str(LEGACY), str(LEGACY)]) == 0
     assert "vLLM upgrade check" not in capsys.readouterr().out
+
+
+def test_a_flag_newer_than_the_target_breaks_and_names_the_first_release() -> None:
+    # The CPU plans hand vLLM its KV budget with --kv-cache-memory-bytes, which
+    # vLLM added in 0.10.2 (its wheel's vllm/engine/arg_utils.py adds the option to
+    # the cache group; 0.10.1.1's has no such option): 0.10.1's parser rejects it.
+    argv = ["/models/m", "--kv-cache-memory-bytes", "1048576"]
+    (finding,) = flag_findings(argv, argv, facts_for("0.32.0"), facts_for("0.10.1"))
+    assert finding.status == "removed" and finding.breaks
+    assert finding.fix == (
+        "--kv-cache-memory-bytes first appears in vLLM 0.10.2: move to 0.10.2 or newer"
+    )

@@ -30,7 +30,7 @@ from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.image.plan_file import DEPLOYMENT_FLAGS
 from llmpod.spec.service import ServingSpec
 from llmpod.spec.stack import StackSpec
-from llmpod.upgrade.facts import ReleaseFacts, facts_for, facts_near
+from llmpod.upgrade.facts import ReleaseFacts, facts_for, facts_near, known_versions, version_key
 from llmpod.upgrade.metric_uses import USES
 from llmpod.upgrade.render import metric_name
 
@@ -116,6 +116,8 @@ def flag_findings(
         if hit is None:
             prior = old.flag_for(option)
             fix = _replacement(prior[0], prior[1]) if prior else ""
+            if not fix:
+                fix = _first_release_with(option, new.version)
             out.append(
                 Finding(
                     "flag",
@@ -207,7 +209,8 @@ def metric_findings(sp: ServingSpec, from_version: str, new: ReleaseFacts) -> li
                 status = "renamed"
                 fix = f"llmpod renders {after} for {new.version}; move your own queries to it"
         out.append(Finding("metric", after, status, required and state != "present", detail, fix))
-    out += _vanished_names(sp, from_version, new, {f.subject for f in out})
+    covered = {f.subject for f in out} | {before for (_after, before) in grouped}
+    out += _vanished_names(sp, from_version, new, covered)
     return out
 
 
@@ -265,7 +268,9 @@ def check_service(spec: ServingSpec, environment: str, to_version: str) -> Servi
     try:
         target = plan_service(moved, environment)
     except LlmpodError as err:
-        fix = "; ".join(err.suggestions) or "stay on " + from_version
+        fix = "; ".join(err.suggestions) or f"keep image.vllm_version {from_version}"
+        if err.code == "bad_vllm_version":  # the planner's own tip names a CLI flag
+            fix = f"keep image.vllm_version {from_version}, or move to 0.10.0 or newer"
         result.findings.append(
             Finding(
                 "plan",
@@ -276,6 +281,9 @@ def check_service(spec: ServingSpec, environment: str, to_version: str) -> Servi
                 fix,
             )
         )
+        # No plan for the target: hold the current argument list to it instead.
+        argv = [*current.plan.vllm_args, *DEPLOYMENT_FLAGS]
+        result.findings += flag_findings(argv, argv, old, new)
         result.findings += metric_findings(spec, from_version, new)
         result.plan = {"from": _plan_figures(current), "to": None}
         return result
@@ -295,6 +303,14 @@ def check_service(spec: ServingSpec, environment: str, to_version: str) -> Servi
 def check_stack(stack: StackSpec, to_version: str) -> list[ServiceCheck]:
     facts_for(to_version)
     return [check_service(s, stack.environment, to_version) for s in stack.services]
+
+
+def _first_release_with(option: str, after: str) -> str:
+    """A fix for an option the target lacks: the first later release that has it."""
+    for version in known_versions():
+        if version_key(version) > version_key(after) and facts_for(version).flag_for(option):
+            return f"{option} first appears in vLLM {version}: move to {version} or newer"
+    return ""
 
 
 def _shown(default: object) -> str:
