@@ -185,7 +185,7 @@ def metric_findings(sp: ServingSpec, from_version: str, new: ReleaseFacts) -> li
     """One finding per metric name llmpod would use on the target, naming every user."""
     grouped: dict[tuple[str, str], list[tuple[str, bool, tuple[str, ...]]]] = {}
     for use in USES:
-        if use.autoscale_only and not sp.replicas.autoscale:
+        if not use.applies_to(sp):
             continue
         before = metric_name(use.metric, from_version)
         after = metric_name(use.metric, new.version)
@@ -223,7 +223,7 @@ def _vanished_names(
     old = facts_near(from_version)
     out: dict[str, Finding] = {}
     for use in USES:
-        if use.autoscale_only and not sp.replicas.autoscale:
+        if not use.applies_to(sp):
             continue
         current = metric_name(use.metric, new.version)
         for name in use.metric.names:

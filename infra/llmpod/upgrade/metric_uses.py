@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from llmpod.diagnose import names
 from llmpod.diagnose.names import Metric
+from llmpod.spec.service import ServingSpec
 
 CACHE_INFO = Metric(
     "cache_config_info",
@@ -26,8 +27,16 @@ class MetricUse:
     metric: Metric
     #: Whether the consumer stops working without it (else: it loses one figure).
     required: bool
-    #: Only rendered when the service asks for it (replicas.autoscale).
-    autoscale_only: bool = False
+    #: Only rendered for a Kubernetes service that asks for it: "autoscale"
+    #: (replicas.autoscale: the KEDA trigger) or "service_monitor" (the dashboard).
+    only_with: str = ""
+
+    def applies_to(self, spec: ServingSpec) -> bool:
+        if self.only_with == "autoscale":
+            return spec.backend == "kubernetes" and spec.replicas.autoscale
+        if self.only_with == "service_monitor":
+            return spec.backend == "kubernetes" and spec.kubernetes.service_monitor
+        return True
 
 
 #: The Grafana dashboard's panels (llmpod.upgrade.dashboard), in panel order.
@@ -44,10 +53,11 @@ DASHBOARD_METRICS: tuple[Metric, ...] = (
 )
 
 USES: tuple[MetricUse, ...] = (
-    MetricUse("KEDA ScaledObject query (k8s/scaling.py)", names.WAITING, True, True),
+    MetricUse("KEDA ScaledObject query (k8s/scaling.py)", names.WAITING, True, "autoscale"),
     *(MetricUse("entrypoint drain: in-flight requests (image/vllm_http.py)", m, True)
       for m in (names.RUNNING, names.WAITING)),
     MetricUse("verify + entrypoint plan check (image/plan_check.py)", CACHE_INFO, True),
     *(MetricUse("llmpod diagnose (diagnose/names.py)", m, m.required) for m in names.ALL_METRICS),
-    *(MetricUse("Grafana dashboard ConfigMap", m, False) for m in DASHBOARD_METRICS),
+    *(MetricUse("Grafana dashboard ConfigMap", m, False, "service_monitor")
+      for m in DASHBOARD_METRICS),
 )  # fmt: skip
