@@ -39,6 +39,8 @@ ARG_UTILS = dedent("""
                                 default=EngineArgs.tensor_parallel_size)
             parser.add_argument("--disable-log-requests", action="store_true",
                                 deprecated=True)
+            parser.add_argument("--enable-log-requests",
+                                action=argparse.BooleanOptionalAction, default=False)
             parser.add_argument("--secret", help=argparse.SUPPRESS)
 """)
 
@@ -80,7 +82,8 @@ SOURCES = {
 def test_flags() -> None:
     flags = extract_facts("9.9.9", SOURCES)["flags"]
     assert sorted(flags) == [
-        "--block-size", "--cache-dtype", "--disable-log-requests", "--enable-prefix-caching",
+        "--block-size", "--cache-dtype", "--disable-log-requests", "--enable-log-requests",
+        "--enable-prefix-caching",
         "--host", "--port", "--secret", "--tensor-parallel-size",
     ]  # fmt: skip
     assert flags["--block-size"] == {"kind": "int", "default": 16}
@@ -91,7 +94,10 @@ def test_flags() -> None:
         "--kv-cache-dtype"
     ]
     assert flags["--tensor-parallel-size"] == {"kind": "int", "aliases": ["-tp"], "default": 1}
-    assert flags["--disable-log-requests"] == {"kind": "bool", "default": False, "deprecated": True}
+    # A deprecated --disable-x beside a negatable --enable-x: the replacement is --no-enable-x.
+    assert flags["--disable-log-requests"] == {
+        "kind": "bool", "default": False, "deprecated": True, "see": ["--no-enable-log-requests"],
+    }  # fmt: skip
     assert flags["--secret"]["hidden"]
     assert flags["--port"] == {"kind": "int", "default": 8000}
 

@@ -539,6 +539,17 @@ def extract_facts(version: str, sources: dict[str, str]) -> dict[str, Any]:
         if _ARG_MODULES.match(path):
             collector.module(trees[path])
     flags = {name: f.as_json() for name, f in sorted(collector.flags.items())}
+    for name, info in flags.items():
+        # "--disable-x" deprecated in favour of an opt-in "--enable-x" (vLLM's pattern,
+        # e.g. --disable-log-requests in 0.10.1): its replacement is the negative form.
+        twin = "--enable-" + name.removeprefix("--disable-")
+        if (
+            info.get("deprecated")
+            and "see" not in info
+            and name.startswith("--disable-")
+            and twin in flags
+        ):
+            info["see"] = ["--no-" + twin[2:]] if flags[twin].get("negatable") else [twin]
     metrics = {}
     for name, m in sorted(_metrics(trees, idx).items()):
         entry = {"kind": m["kind"]}
