@@ -15,8 +15,8 @@ from pathlib import Path
 
 from llmpod.environments.stack_yaml import read_stack_text
 from llmpod.environments.stacks import load_spec
+from llmpod.releases.facts import index, known_versions
 from llmpod.upgrade.check import ServiceCheck, check_stack
-from llmpod.upgrade.facts import index, known_versions
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = ("dev", "staging", "production")

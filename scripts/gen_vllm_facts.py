@@ -9,8 +9,8 @@ For each release it runs ``pip download vllm==X --no-deps --only-binary :all:``
 (the wheel is pure Python plus compiled kernels; only the Python source is read),
 copies the modules the extractor reads into ``.cache/vllm-wheel-src/X/`` (so a
 re-run parses without downloading), deletes the wheel, parses the source with
-``ast`` (llmpod.upgrade.extract) and writes
-``infra/llmpod/upgrade/facts/vllm-X.json`` plus ``index.json`` (the version list,
+``ast`` (llmpod.releases.extract) and writes
+``infra/llmpod/releases/facts/vllm-X.json`` plus ``index.json`` (the version list,
 this command and the date). The output is committed; llmpod never downloads.
 """
 
@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "infra"))
 
-from llmpod.upgrade.extract import extract_facts, wanted_source  # noqa: E402
-from llmpod.upgrade.facts import FACTS_DIR, FACTS_SCHEMA  # noqa: E402
+from llmpod.releases.extract import extract_facts, wanted_source  # noqa: E402
+from llmpod.releases.facts import FACTS_DIR, FACTS_SCHEMA  # noqa: E402
 
 #: Every vLLM release on PyPI from 0.8.0 to the newest when this was last run
 #: (`pip index versions vllm`, 2026-12-05), patch releases included.
@@ -169,7 +169,7 @@ def main() -> int:
         "generated": datetime.date.today().isoformat(),
         "command": "python scripts/gen_vllm_facts.py",
         "source": "vllm wheels from PyPI (pip download --no-deps --only-binary :all:), "
-        "read with ast (llmpod.upgrade.extract); vLLM is never imported",
+        "read with ast (llmpod.releases.extract); vLLM is never imported",
         "versions": present,
         "skipped": skipped,
     }

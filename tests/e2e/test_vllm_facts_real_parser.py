@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from llmpod.upgrade.facts import facts_for
+from llmpod.releases.facts import facts_for
 
 from .conftest import OFFLINE_ENV
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from llmpod.cli.main import main
+from llmpod.releases.facts import ReleaseFacts, facts_for
 from llmpod.upgrade.check import Finding, flag_findings
-from llmpod.upgrade.facts import ReleaseFacts, facts_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LEGACY = ROOT / "tests" / "fixtures" / "stacks" / "Pulumi.legacy.yaml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textwrap import dedent
 
-from llmpod.upgrade.extract import extract_facts
+from llmpod.releases.extract import extract_facts
 
 CONFIG = dedent('''
     from typing import Literal

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from llmpod.errors import LlmpodError
-from llmpod.upgrade.facts import FACTS_DIR, facts_for, facts_near, known_versions, version_key
+from llmpod.releases.facts import FACTS_DIR, facts_for, facts_near, known_versions, version_key
 
 
 def test_every_minor_release_from_0_8_to_0_34_is_covered() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from llmpod.upgrade.facts import facts_for
+from llmpod.releases.facts import facts_for
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

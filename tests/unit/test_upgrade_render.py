@@ -10,9 +10,9 @@ import pytest
 from llmpod.diagnose import names
 from llmpod.environments.stack_yaml import read_stack_text
 from llmpod.environments.stacks import load_spec
+from llmpod.k8s.dashboard import dashboard_config_map
 from llmpod.planning.service import ServicePlan, plan_service
-from llmpod.upgrade.dashboard import dashboard_config_map
-from llmpod.upgrade.render import argv_for_version, metric_name
+from llmpod.releases.for_release import argv_for_version, metric_name
 
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "stacks" / "Pulumi.legacy.yaml"
 
@@ -37,8 +37,8 @@ def test_request_logging_is_kept_off_on_every_release(release: str, quieted: boo
     ],
 )
 def test_metric_names_by_release(release: str, kv: str, itl: str) -> None:
-    assert metric_name(names.KV_USAGE, release) == kv
-    assert metric_name(names.ITL, release) == itl
+    assert metric_name(names.KV_USAGE.names, release) == kv
+    assert metric_name(names.ITL.names, release) == itl
 
 
 def _legacy_plan(release: str) -> ServicePlan:

@@ -22,8 +22,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from llmpod.image.plan_file import DEPLOYMENT_FLAGS
+from llmpod.releases.facts import ReleaseFacts, facts_for
 from llmpod.render.api import render_stack
-from llmpod.upgrade.facts import ReleaseFacts, facts_for
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
 RELEASES = ("0.10.0", "0.10.1", "0.11.0", "0.12.0", "0.17.0", "0.21.0", "0.26.0", "0.34.0")

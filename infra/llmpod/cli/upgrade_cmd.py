@@ -55,8 +55,8 @@ def run(ns: argparse.Namespace) -> int:
 def _check(ns: argparse.Namespace) -> int:
     from llmpod.environments.stack_yaml import read_stack_text
     from llmpod.environments.stacks import load_spec, resolve_stack
+    from llmpod.releases.facts import facts_for
     from llmpod.upgrade.check import check_stack
-    from llmpod.upgrade.facts import facts_for
     from llmpod.upgrade.report import render_text
 
     facts_for(ns.to)  # an unknown release is bad input before any planning

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmpod.k8s.compile_cache import compile_cache_pvc
+from llmpod.k8s.dashboard import dashboard_config_map
 from llmpod.k8s.deployment import deployment
 from llmpod.k8s.lws import leader_worker_set, ray_script
 from llmpod.k8s.names import metadata, names_for
@@ -20,7 +21,6 @@ from llmpod.k8s.weights import (
     scripts,
 )
 from llmpod.planning.service import ServicePlan
-from llmpod.upgrade.dashboard import dashboard_config_map
 
 
 def config_maps(sp: ServicePlan) -> list[dict[str, Any]]:

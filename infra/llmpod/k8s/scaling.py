@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmpod.diagnose.names import WAITING
 from llmpod.escaping import promql_string
 from llmpod.k8s.names import metadata, names_for, selector_labels
 from llmpod.k8s.sizing import pod_size
 from llmpod.planning.service import ServicePlan
-from llmpod.upgrade.render import metric_name
+from llmpod.releases.for_release import metric_name
 
 #: How often KEDA polls.
 POLLING_INTERVAL_S = 15
@@ -24,6 +23,9 @@ COOLDOWN_S = 600
 #: start again; and at most one replica leaves per SCALE_DOWN_PERIOD_S.
 SCALE_DOWN_WINDOW_S = 600
 SCALE_DOWN_PERIOD_S = 300
+#: The queue gauge's names, newest first (as llmpod.diagnose.names.WAITING); the
+#: query names the one the service's vLLM release exports.
+WAITING_NAMES = ("vllm:num_requests_waiting",)
 
 
 def queue_query(sp: ServicePlan) -> str:
@@ -33,7 +35,7 @@ def queue_query(sp: ServicePlan) -> str:
     ``x"} or vector(1) #`` stays one value instead of rewriting the query."""
     namespace = promql_string(sp.spec.kubernetes.namespace)
     model = promql_string(sp.model.served_name)
-    waiting = metric_name(WAITING, sp.spec.image.vllm_version)
+    waiting = metric_name(WAITING_NAMES, sp.spec.image.vllm_version)
     return f"sum({waiting}{{namespace={namespace},model_name={model}}})"
 
 

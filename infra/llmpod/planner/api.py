@@ -9,8 +9,8 @@ from llmpod.planner.quantization import quantization_warnings
 from llmpod.planner.request import PlanRequest
 from llmpod.planner.search import check_fixed_layout, search
 from llmpod.planner.suggest import structured_suggestions
+from llmpod.releases.for_release import argv_for_version
 from llmpod.suggestion import Suggestion
-from llmpod.upgrade.render import argv_for_version
 
 
 def validate_request(req: PlanRequest) -> None:

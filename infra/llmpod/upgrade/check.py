@@ -1,7 +1,7 @@
 """The upgrade gate: what moving a service to another vLLM release changes or breaks.
 
 For each service of a stack, against the target release's facts
-(llmpod.upgrade.facts):
+(llmpod.releases.facts):
 
 * flags: every option llmpod renders for the target (``fine``, ``deprecated``
   with its replacement, ``default_changed`` from the current release, or
@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmpod.errors import LlmpodError
-from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.image.plan_file import DEPLOYMENT_FLAGS
+from llmpod.planning.service import ServicePlan, plan_service
+from llmpod.releases.facts import ReleaseFacts, facts_for, facts_near, known_versions, version_key
+from llmpod.releases.for_release import metric_name
 from llmpod.spec.service import ServingSpec
 from llmpod.spec.stack import StackSpec
-from llmpod.upgrade.facts import ReleaseFacts, facts_for, facts_near, known_versions, version_key
 from llmpod.upgrade.metric_uses import USES
-from llmpod.upgrade.render import metric_name
 
 #: Options whose replacement the deprecation text does not name, with the fix
 #: (vLLM release notes / the releases' arg_utils.py help).
@@ -187,8 +187,8 @@ def metric_findings(sp: ServingSpec, from_version: str, new: ReleaseFacts) -> li
     for use in USES:
         if not use.applies_to(sp):
             continue
-        before = metric_name(use.metric, from_version)
-        after = metric_name(use.metric, new.version)
+        before = metric_name(use.metric.names, from_version)
+        after = metric_name(use.metric.names, new.version)
         grouped.setdefault((after, before), []).append((use.where, use.required, use.metric.names))
     out: list[Finding] = []
     for (after, before), uses in sorted(grouped.items()):
@@ -225,7 +225,7 @@ def _vanished_names(
     for use in USES:
         if not use.applies_to(sp):
             continue
-        current = metric_name(use.metric, new.version)
+        current = metric_name(use.metric.names, new.version)
         for name in use.metric.names:
             if name in used or name in out or old.metric_state(name) != "present":
                 continue

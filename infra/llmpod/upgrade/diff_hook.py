@@ -8,9 +8,9 @@ printed under the diff: what would break, what llmpod's render follows.
 from __future__ import annotations
 
 from llmpod.errors import LlmpodError
+from llmpod.releases.facts import known_versions
 from llmpod.spec.stack import StackSpec
 from llmpod.upgrade.check import ServiceCheck, check_service
-from llmpod.upgrade.facts import known_versions
 from llmpod.upgrade.report import plan_lines
 
 

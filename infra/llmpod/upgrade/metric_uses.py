@@ -1,7 +1,7 @@
 """Every vLLM metric llmpod renders into a query or reads from /metrics, and where.
 
 The upgrade gate checks each against a release's metric list; the dashboard
-and the KEDA trigger pick their names through llmpod.upgrade.render.metric_name.
+and the KEDA trigger pick their names through llmpod.releases.for_release.metric_name.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from llmpod.diagnose import names
 from llmpod.diagnose.names import Metric
+from llmpod.k8s.dashboard import DASHBOARD_METRICS
 from llmpod.spec.service import ServingSpec
 
 CACHE_INFO = Metric(
@@ -38,19 +39,6 @@ class MetricUse:
             return spec.backend == "kubernetes" and spec.kubernetes.service_monitor
         return True
 
-
-#: The Grafana dashboard's panels (llmpod.upgrade.dashboard), in panel order.
-DASHBOARD_METRICS: tuple[Metric, ...] = (
-    names.RUNNING,
-    names.WAITING,
-    names.KV_USAGE,
-    names.GENERATION_TOKENS,
-    names.PROMPT_TOKENS,
-    names.TTFT,
-    names.ITL,
-    names.QUEUE_TIME,
-    names.PREEMPTIONS,
-)
 
 USES: tuple[MetricUse, ...] = (
     MetricUse("KEDA ScaledObject query (k8s/scaling.py)", names.WAITING, True, "autoscale"),

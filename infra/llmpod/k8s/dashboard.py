@@ -4,7 +4,7 @@ Rendered beside the ServiceMonitor (kubernetes.service_monitor: without the
 scrape there is nothing to show). The sidecar of the Grafana Helm chart and of
 kube-prometheus-stack imports every ConfigMap labelled ``grafana_dashboard:
 "1"`` (its default ``sidecar.dashboards.label``). Each panel names its metric
-through llmpod.upgrade.render.metric_name, so a service on vLLM 0.10 charts
+through llmpod.releases.for_release.metric_name, so a service on vLLM 0.10 charts
 ``vllm:gpu_cache_usage_perc``'s successor only where that release exports it
 and one on 0.34 charts ``vllm:kv_cache_usage_perc``: the dashboard follows the
 service's release, no hand edit. Series suffixes follow prometheus_client's
@@ -22,16 +22,28 @@ from llmpod.diagnose.names import Metric
 from llmpod.escaping import promql_string
 from llmpod.k8s.names import metadata, names_for
 from llmpod.planning.service import ServicePlan
-from llmpod.upgrade.render import metric_name
+from llmpod.releases.for_release import metric_name
 
 SIDECAR_LABEL = "grafana_dashboard"
 #: Grafana's dashboard JSON model revision the panels are written for (Grafana 10+).
 SCHEMA_VERSION = 39
 RATE_WINDOW = "5m"
+#: The metrics the panels chart, in panel order (the upgrade gate checks each).
+DASHBOARD_METRICS: tuple[Metric, ...] = (
+    names.RUNNING,
+    names.WAITING,
+    names.KV_USAGE,
+    names.GENERATION_TOKENS,
+    names.PROMPT_TOKENS,
+    names.TTFT,
+    names.ITL,
+    names.QUEUE_TIME,
+    names.PREEMPTIONS,
+)
 
 
 def _series(metric: Metric, version: str, suffix: str = "") -> str:
-    name = metric_name(metric, version)
+    name = metric_name(metric.names, version)
     if metric.kind == "counter":
         return f"{name}_total"
     if metric.kind == "histogram":

@@ -3,14 +3,13 @@
 What llmpod emits must exist in the release a service runs: the planner's
 argument list passes through ``argv_for_version`` and every rendered PromQL
 query names its metric through ``metric_name``. Both read
-llmpod.upgrade.facts (from each release's wheel), so moving a stack between
+llmpod.releases.facts (from each release's wheel), so moving a stack between
 releases needs no hand edit.
 """
 
 from __future__ import annotations
 
-from llmpod.diagnose.names import Metric
-from llmpod.upgrade.facts import ReleaseFacts, facts_near
+from llmpod.releases.facts import ReleaseFacts, facts_near
 
 #: Before vLLM 0.10.1 the API server logged every request, prompt included,
 #: unless told ``--disable-log-requests``; 0.10.1 added ``--enable-log-requests``
@@ -33,12 +32,13 @@ def argv_for_version(argv: list[str], version: str) -> list[str]:
     return argv
 
 
-def metric_name(metric: Metric, version: str) -> str:
-    """The name this release exports the metric under: the newest of its names that
-    the release shows, else one it only shows as hidden, else the newest name."""
+def metric_name(names: tuple[str, ...], version: str) -> str:
+    """The name this release exports a metric under, given its names newest first
+    (llmpod.diagnose.names): the newest the release shows, else one it only shows
+    as hidden, else the newest."""
     facts = facts_near(version)
     for state in ("present", "hidden"):
-        for name in metric.names:
+        for name in names:
             if facts.metric_state(name) == state:
                 return name
-    return metric.names[0]
+    return names[0]

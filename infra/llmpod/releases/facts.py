@@ -1,7 +1,7 @@
 """The committed per-release vLLM facts: `vllm serve` flags and Prometheus metric names.
 
 Written by scripts/gen_vllm_facts.py from each release's PyPI wheel (read with
-``ast``, see llmpod.upgrade.extract) into ``facts/vllm-X.json``; ``facts/index.json``
+``ast``, see llmpod.releases.extract) into ``facts/vllm-X.json``; ``facts/index.json``
 lists the releases, the command and the date. Read-only here: the runtime never
 downloads anything.
 """
