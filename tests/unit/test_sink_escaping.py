@@ -471,7 +471,10 @@ def _matchers(query: str) -> dict[str, str]:
 )
 def test_promql_label_values_stay_one_literal(payload: str) -> None:
     sp = SimpleNamespace(
-        spec=SimpleNamespace(kubernetes=SimpleNamespace(namespace=payload)),
+        spec=SimpleNamespace(
+            kubernetes=SimpleNamespace(namespace=payload),
+            image=SimpleNamespace(vllm_version="0.32.0"),
+        ),
         model=SimpleNamespace(served_name=payload),
     )
     query = queue_query(cast(Any, sp))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
 from llmpod.diagnose import names
 from llmpod.environments.stack_yaml import read_stack_text
 from llmpod.environments.stacks import load_spec
-from llmpod.k8s.dashboard import dashboard_config_map
+from llmpod.k8s.dashboard import dashboard, dashboard_config_map
 from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.releases.for_release import argv_for_version, metric_name
 
@@ -69,3 +72,52 @@ def test_dashboard_config_map_for_the_grafana_sidecar() -> None:
         for p in newer["panels"]
         for t in p["targets"]
     )
+
+
+_GO_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"'}
+
+
+def _selector(expr: str) -> tuple[dict[str, str], str]:
+    """The label matchers of the one selector in ``expr`` (decoded with PromQL's Go
+    string rules, independently of llmpod's encoder) and the text after it."""
+    i = expr.index("{") + 1
+    out: dict[str, str] = {}
+    while expr[i] != "}":
+        key = re.match(r'([a-z_]+)="', expr[i:])
+        assert key, expr[i:]
+        i += key.end()
+        value = ""
+        while expr[i] != '"':
+            if expr[i] == "\\":
+                value += _GO_ESCAPES[expr[i + 1]]
+                i += 2
+            else:
+                value += expr[i]
+                i += 1
+        out[key.group(1)] = value
+        i += 1
+        if expr[i] == ",":
+            i += 1
+    return out, expr[i + 1 :]
+
+
+@pytest.mark.parametrize("payload", ['"} or vector(1) #', 'x",model_name=~".*', "a\\", "l\nx"])
+def test_dashboard_queries_keep_label_values_one_literal(payload: str) -> None:
+    """The dashboard's PromQL, like the KEDA query (tests/unit/test_sink_escaping.py),
+    keeps a hostile namespace or served model name one string literal."""
+    sp = SimpleNamespace(
+        spec=SimpleNamespace(
+            name="svc",
+            kubernetes=SimpleNamespace(namespace=payload),
+            image=SimpleNamespace(vllm_version="0.32.0"),
+        ),
+        model=SimpleNamespace(served_name=payload),
+        environment="dev",
+    )
+    board = dashboard(cast(Any, sp))
+    exprs = [t["expr"] for p in board["panels"] for t in p["targets"]]
+    assert len(exprs) == 12  # 7 panels: 5 with two series, 2 with one
+    for expr in exprs:
+        matchers, rest = _selector(expr)
+        assert matchers == {"namespace": payload, "model_name": payload}, expr
+        assert rest in (")", "[5m]))", "[5m])))"), expr
