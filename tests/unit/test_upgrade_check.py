@@ -122,7 +122,8 @@ def test_diff_runs_the_gate_when_a_service_changes_release(
 ) -> None:
     newer = tmp_path / "Pulumi.legacy17.yaml"
     newer.write_text(LEGACY.read_text().replace("vllm_version: 0.10.0", "vllm_version: 0.17.0"))
-    assert main(["diff", str(LEGACY), str(newer), "--markdown"]) == 0
+    # `diff A B` as the PR preview runs it (source, destination): B moves to A's release.
+    assert main(["diff", str(newer), str(LEGACY), "--markdown"]) == 0
     out = capsys.readouterr().out
     section = out[out.index("### vLLM upgrade check") :]
     assert "`qwen-7b`: vLLM 0.10.0 → 0.17.0: ok" in section

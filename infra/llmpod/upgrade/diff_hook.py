@@ -1,8 +1,11 @@
-"""The upgrade gate inside `llmpod diff` (and so the PR preview built on it).
+"""The upgrade gate inside `llmpod diff A B` (and so the PR preview built on it).
 
-When a service runs a different vLLM release on the two sides (a promotion
-that carries an upgrade), the findings of ``upgrade-check`` for that move are
-printed under the diff: what would break, what llmpod's render follows.
+`diff A B` compares the source of a promotion with its destination (the PR
+workflow runs `llmpod diff staging production`; `llmpod promote A B` carries
+A's promotable spec, image.vllm_version included, to B). When a service runs
+a different vLLM release on the two sides, B's service is checked moving to
+A's release: what the promotion would break there, what llmpod's render
+follows.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from llmpod.upgrade.report import plan_lines
 
 
 def upgrade_checks(a: StackSpec, b: StackSpec) -> list[ServiceCheck | str]:
-    """A check per service whose vLLM release differs (A's service moved to B's
-    release), or a sentence where llmpod has no facts for B's release."""
-    theirs = {s.name: s for s in b.services}
+    """A check per service whose vLLM release differs (B's service moved to A's
+    release), or a sentence where llmpod has no facts for A's release."""
+    source = {s.name: s for s in a.services}
     out: list[ServiceCheck | str] = []
-    for service in a.services:
-        other = theirs.get(service.name)
+    for service in b.services:
+        other = source.get(service.name)
         if other is None or other.image.vllm_version == service.image.vllm_version:
             continue
         to = other.image.vllm_version
@@ -28,7 +31,7 @@ def upgrade_checks(a: StackSpec, b: StackSpec) -> list[ServiceCheck | str]:
             out.append(f"{service.name}: no vLLM facts for {to}; upgrade check skipped")
             continue
         try:
-            out.append(check_service(service, a.environment, to))
+            out.append(check_service(service, b.environment, to))
         except LlmpodError as err:
             out.append(f"{service.name}: upgrade check to {to} failed: {err.render()}")
     return out
