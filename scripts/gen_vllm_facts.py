@@ -6,7 +6,7 @@ Run by hand (network: PyPI only; no GPU, no install, vLLM is never imported):
     .venv/bin/python scripts/gen_vllm_facts.py 0.33.0     # just these
 
 For each release it runs ``pip download vllm==X --no-deps --only-binary :all:``
-(the wheel is pure Python plus compiled kernels; only the Python source is read),
+(240-450 MB each, mostly compiled kernels; only the Python source is read),
 copies the modules the extractor reads into ``.cache/vllm-wheel-src/X/`` (so a
 re-run parses without downloading), deletes the wheel, parses the source with
 ``ast`` (llmpod.releases.extract) and writes
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "infra"))
 
 from llmpod.releases.extract import extract_facts, wanted_source  # noqa: E402
-from llmpod.releases.facts import FACTS_DIR, FACTS_SCHEMA  # noqa: E402
+from llmpod.releases.facts import FACTS_DIR, FACTS_SCHEMA, version_key  # noqa: E402
 
 #: Every vLLM release on PyPI from 0.8.0 to the newest when this was last run
 #: (`pip index versions vllm`, 2026-12-05), patch releases included.
@@ -162,7 +162,7 @@ def main() -> int:
         return 0
     present = sorted(
         (p.name[len("vllm-") : -len(".json")] for p in FACTS_DIR.glob("vllm-*.json")),
-        key=lambda v: tuple(int(x) if x.isdigit() else 0 for x in v.replace("post", "").split(".")),
+        key=version_key,
     )
     index = {
         "schema": FACTS_SCHEMA,
