@@ -15,19 +15,28 @@ import sys
 
 def main() -> int:
     from vllm.entrypoints.cli.serve import ServeSubcommand
-    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    try:
+        from vllm.utils.argparse_utils import FlexibleArgumentParser
+    except ImportError:  # before vLLM 0.11 it lived in vllm/utils.py
+        from vllm.utils import FlexibleArgumentParser
 
     parser = FlexibleArgumentParser(prog="vllm")
     subparsers = parser.add_subparsers(required=False, dest="subparser")
     serve_parser = ServeSubcommand().subparser_init(subparsers)
     deprecated: set[argparse.Action] = getattr(serve_parser, "_deprecated", set())
+    # Every string the parser accepts, hidden ones included (vLLM 0.34's
+    # EnableDisableAction keeps --no-enable-x accepted but out of option_strings).
+    accepted: dict[int, set[str]] = {}
+    for string, registered in serve_parser._option_string_actions.items():
+        accepted.setdefault(id(registered), set()).add(string)
     options = {}
     for action in serve_parser._actions:
         if not action.option_strings or isinstance(action, argparse._HelpAction):
             continue
         longs = [o for o in action.option_strings if o.startswith("--")]
         options[longs[0]] = {
-            "strings": sorted(action.option_strings),
+            "strings": sorted(accepted.get(id(action), set(action.option_strings))),
             "takes_value": action.nargs != 0,
             "deprecated": action in deprecated or bool(getattr(action, "deprecated", False)),
             "default": json.loads(json.dumps(action.default, default=str)),

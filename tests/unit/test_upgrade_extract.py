@@ -113,3 +113,37 @@ def test_metrics() -> None:
         "vllm:kv_cache_usage_perc": {"kind": "gauge"},
         "vllm:prompt_tokens": {"kind": "counter"},
     }  # fmt: skip
+
+
+def test_options_added_in_a_loop_over_literals() -> None:
+    # vLLM 0.11.0 adds its deprecated --guided-decoding-* options this way.
+    source = dedent("""
+        class EngineArgs:
+            @staticmethod
+            def add_cli_args(parser):
+                for arg, type in [("--old-a", str), ("--old-b", int)]:
+                    parser.add_argument(arg, type=type, help=f"[DEPRECATED] {arg}", deprecated=True)
+    """)
+    flags = extract_facts("9.9.9", {"vllm/engine/arg_utils.py": source})["flags"]
+    assert flags == {
+        "--old-a": {"kind": "str", "deprecated": True},
+        "--old-b": {"kind": "int", "deprecated": True},
+    }
+
+
+def test_enable_disable_pairs_when_the_parser_registers_them() -> None:
+    # vLLM 0.34.0's FlexibleArgumentParser swaps BooleanOptionalAction for one that
+    # also accepts --disable-x for --enable-x (vllm/utils/argparse_utils.py).
+    parser_module = dedent("""
+        class EnableDisableAction(BooleanOptionalAction):
+            _inverse_prefixes = {"--enable-": "--disable-", "--disable-": "--enable-"}
+
+        class FlexibleArgumentParser(ArgumentParser):
+            def __init__(self):
+                self.register("action", BooleanOptionalAction, EnableDisableAction)
+    """)
+    sources = {**SOURCES, "vllm/utils/argparse_utils.py": parser_module}
+    flags = extract_facts("9.9.9", sources)["flags"]
+    assert flags["--enable-prefix-caching"]["inverse"] == "--disable-prefix-caching"
+    assert "inverse" not in flags["--disable-log-requests"]  # store_true: no pair
+    assert "inverse" not in extract_facts("9.9.9", SOURCES)["flags"]["--enable-prefix-caching"]

@@ -72,3 +72,11 @@ def test_unknown_release_is_bad_input() -> None:
 def test_a_patch_without_facts_reads_its_predecessor() -> None:
     assert facts_near("0.32.7").version == "0.32.0"
     assert facts_near("9.0.0").version == known_versions()[-1]
+
+
+def test_0_33_pairs_enable_with_disable_and_keeps_no_forms() -> None:
+    # vllm/utils/argparse_utils.py EnableDisableAction first ships in the 0.33.0 wheel.
+    for version in ("0.33.0", "0.34.0"):
+        for option in ("--disable-prefix-caching", "--no-enable-prefix-caching"):
+            assert facts_for(version).flag_for(option) is not None
+    assert facts_for("0.32.0").flag_for("--disable-prefix-caching") is None

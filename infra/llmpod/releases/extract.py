@@ -35,6 +35,7 @@ says so.
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
@@ -85,6 +86,7 @@ class _Index:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     constants: dict[str, ast.expr] = field(default_factory=dict)
     bool_optional: bool = False
+    enable_disable: bool = False
 
     def fields(self, cls_name: str, depth: int = 0) -> dict[str, _Field]:
         node = self.classes.get(cls_name)
@@ -207,6 +209,23 @@ def _index(trees: dict[str, ast.Module]) -> _Index:
                 and stmt.value is not None
             ):
                 idx.constants.setdefault(stmt.target.id, stmt.value)
+    for path in ("vllm/utils/argparse_utils.py", "vllm/utils.py"):
+        tree = trees.get(path)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            # parser.register("action", BooleanOptionalAction, EnableDisableAction) (0.34):
+            # every --enable-x/--no-enable-x switch also answers to --disable-x.
+            if (
+                isinstance(node, ast.Call)
+                and _name_of(node.func) == "register"
+                and len(node.args) == 3
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value == "action"
+                and _name_of(node.args[1]) == "BooleanOptionalAction"
+                and "_inverse_prefixes" in ast.unparse(tree)
+            ):
+                idx.enable_disable = True
     arg_utils = trees.get("vllm/engine/arg_utils.py")
     if arg_utils is not None:
         for node in ast.walk(arg_utils):
@@ -338,6 +357,9 @@ class _FlagCollector:
                         for inner in ast.walk(node):
                             if _is_add_argument(inner) and not _literal_names(inner):
                                 self.loop_fields(kwargs_vars[var][0], tree)
+            if isinstance(node, ast.For) and isinstance(node.iter, ast.List | ast.Tuple):
+                for call in _unrolled_calls(node):
+                    self.add_argument(call, kwargs_vars)
             if _is_add_argument(node):
                 self.add_argument(node, kwargs_vars)
 
@@ -442,6 +464,40 @@ class _FlagCollector:
             flag.names = [primary, *sorted(set(old.names[1:]) | set(flag.names[1:]) - {primary})]
             flag.deprecated = flag.deprecated or old.deprecated
         self.flags[primary] = flag
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, values: dict[str, ast.expr]) -> None:
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return self.values.get(node.id, node)
+
+
+def _unrolled_calls(loop: ast.For) -> list[ast.Call]:
+    """``for arg, type in [("--a", str), ...]: add_argument(arg, type=type)`` (vLLM
+    0.11's deprecated --guided-decoding-* options): one call per literal element."""
+    assert isinstance(loop.iter, ast.List | ast.Tuple)
+    if isinstance(loop.target, ast.Name):
+        targets = [loop.target.id]
+    elif isinstance(loop.target, ast.Tuple) and all(
+        isinstance(t, ast.Name) for t in loop.target.elts
+    ):
+        targets = [t.id for t in loop.target.elts if isinstance(t, ast.Name)]
+    else:
+        return []
+    calls = [n for n in ast.walk(loop) if _is_add_argument(n) and not _literal_names(n)]
+    out: list[ast.Call] = []
+    for element in loop.iter.elts:
+        parts = element.elts if isinstance(element, ast.Tuple) else [element]
+        if len(parts) != len(targets):
+            continue
+        values = dict(zip(targets, parts, strict=True))
+        for call in calls:
+            copied = _Substitute(values).visit(copy.deepcopy(call))
+            if isinstance(copied, ast.Call):
+                out.append(copied)
+    return out
 
 
 def _is_add_argument(node: ast.AST) -> TypeGuard[ast.Call]:
@@ -550,6 +606,11 @@ def extract_facts(version: str, sources: dict[str, str]) -> dict[str, Any]:
             and twin in flags
         ):
             info["see"] = ["--no-" + twin[2:]] if flags[twin].get("negatable") else [twin]
+    if idx.enable_disable:
+        for name, info in flags.items():
+            for prefix, inverse in (("--enable-", "--disable-"), ("--disable-", "--enable-")):
+                if info.get("negatable") and name.startswith(prefix):
+                    info["inverse"] = inverse + name.removeprefix(prefix)
     metrics = {}
     for name, m in sorted(_metrics(trees, idx).items()):
         entry = {"kind": m["kind"]}

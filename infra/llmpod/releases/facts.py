@@ -31,8 +31,9 @@ def version_key(text: str) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class ReleaseFacts:
     version: str
-    #: "--long-name" -> {"kind", "aliases"?, "default"?, "negatable"?, "deprecated"?, "see"?,
-    #: "hidden"?, "choices"?}
+    #: "--long-name" -> {"kind", "aliases"?, "default"?, "negatable"? (--no-x too),
+    #: "inverse"? (--disable-x for --enable-x, 0.34+), "deprecated"?, "see"?, "hidden"?,
+    #: "choices"?}
     flags: dict[str, dict[str, Any]]
     #: "vllm:family" -> {"kind", "hidden"?, "deprecated"?, "see"?, "v0_only"?}
     metrics: dict[str, dict[str, Any]]
@@ -45,6 +46,8 @@ class ReleaseFacts:
             out.update(info.get("aliases", ()))
             if info.get("negatable"):
                 out.add("--no-" + name[2:])
+            if info.get("inverse"):
+                out.add(info["inverse"])
         return frozenset(out)
 
     def flag_for(self, option: str) -> tuple[str, dict[str, Any]] | None:
@@ -55,6 +58,8 @@ class ReleaseFacts:
             if option in info.get("aliases", ()):
                 return name, info
             if info.get("negatable") and option == "--no-" + name[2:]:
+                return name, info
+            if option == info.get("inverse"):
                 return name, info
         return None
 
