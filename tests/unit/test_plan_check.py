@@ -78,9 +78,15 @@ def test_served_models_refuses_what_is_not_a_model_list() -> None:
         served_models({"object": "list", "data": []})
 
 
-def test_prefix_caching_planned_off_but_running_on() -> None:
+@pytest.mark.parametrize(
+    "off",
+    # vLLM 0.33+ (EnableDisableAction) spells it --disable-prefix-caching; the
+    # planner renders that spelling for those releases (llmpod.releases.for_release).
+    ["--no-enable-prefix-caching", "--disable-prefix-caching"],
+)
+def test_prefix_caching_planned_off_but_running_on(off: str) -> None:
     page = 'vllm:cache_config_info{enable_prefix_caching="True",block_size="16"} 1\n'
-    checks = compare(Expectation(("/m", "--no-enable-prefix-caching")), page)
+    checks = compare(Expectation(("/m", off)), page)
     pc = next(c for c in checks if c.name == "enable_prefix_caching")
     assert (pc.planned, pc.running, pc.ok) == (False, True, False)
 

@@ -121,3 +121,12 @@ def test_dashboard_queries_keep_label_values_one_literal(payload: str) -> None:
         matchers, rest = _selector(expr)
         assert matchers == {"namespace": payload, "model_name": payload}, expr
         assert rest in (")", "[5m]))", "[5m])))"), expr
+
+
+def test_off_switches_use_the_release_spelling() -> None:
+    argv = ["/models/m", "--no-enable-prefix-caching", "--no-trust-remote-code"]
+    assert argv_for_version(argv, "0.32.0") == argv
+    # 0.33.0 pairs --enable-x with --disable-x and hides --no-enable-x.
+    assert argv_for_version(argv, "0.33.0") == [
+        "/models/m", "--disable-prefix-caching", "--no-trust-remote-code",
+    ]  # fmt: skip

@@ -31,13 +31,14 @@ from typing import Any
 KV_TOKENS_TOLERANCE = 0.03
 CACHE_CONFIG_INFO = "vllm:cache_config_info"
 
-#: vLLM flags that take no value (vLLM 0.26–0.32 `vllm serve --help`); every other
+#: vLLM flags that take no value (vLLM 0.26–0.34 `vllm serve --help`); every other
 #: ``--flag`` is followed by its value unless written ``--flag=value``.
 BOOLEAN_FLAGS = frozenset(
     {
         "--disable-custom-all-reduce",
         "--disable-log-requests",
         "--disable-log-stats",
+        "--disable-prefix-caching",
         "--enable-chunked-prefill",
         "--enable-expert-parallel",
         "--enable-log-requests",
@@ -282,8 +283,8 @@ def _prefix_caching(flags: Mapping[str, str | bool], info: Mapping[str, str]) ->
     planned: bool | None = None
     if flags.get("--enable-prefix-caching") is True:
         planned = True
-    elif flags.get("--no-enable-prefix-caching") is True:
-        planned = False
+    elif flags.get("--no-enable-prefix-caching") is True or flags.get("--disable-prefix-caching"):
+        planned = False  # --disable-x: vLLM 0.33+'s spelling of --no-enable-x
     return _exact("enable_prefix_caching", planned, _bool(info.get("enable_prefix_caching")))
 
 

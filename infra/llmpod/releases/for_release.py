@@ -25,11 +25,26 @@ def logs_requests_by_default(facts: ReleaseFacts) -> bool:
 
 
 def argv_for_version(argv: list[str], version: str) -> list[str]:
-    """The planner's `vllm serve` arguments with what this release needs added."""
+    """The planner's `vllm serve` arguments in this release's spelling, with what
+    it needs added."""
     facts = facts_near(version)
-    if logs_requests_by_default(facts) and QUIET_REQUEST_LOG not in argv:
-        return [*argv, QUIET_REQUEST_LOG]
-    return argv
+    out = [_spelled(arg, facts) for arg in argv]
+    if logs_requests_by_default(facts) and QUIET_REQUEST_LOG not in out:
+        out.append(QUIET_REQUEST_LOG)
+    return out
+
+
+def _spelled(arg: str, facts: ReleaseFacts) -> str:
+    """``--no-enable-x`` as ``--disable-x`` where the release pairs them (0.33+'s
+    EnableDisableAction, vllm/utils/argparse_utils.py: the ``--no-`` form is kept
+    only for backwards compatibility and hidden from --help)."""
+    if not arg.startswith("--no-"):
+        return arg
+    hit = facts.flag_for(arg)
+    if hit is None or hit[0] != "--" + arg.removeprefix("--no-"):
+        return arg
+    inverse: str = hit[1].get("inverse", arg)
+    return inverse
 
 
 def metric_name(names: tuple[str, ...], version: str) -> str:
