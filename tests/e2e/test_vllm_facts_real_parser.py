@@ -84,3 +84,20 @@ def test_resolved_defaults_match(real_options: dict[str, dict[str, Any]]) -> Non
         if _normal(real_options[n]["default"]) != d
     }
     assert wrong == {}
+
+
+def test_choices_never_reject_what_the_parser_accepts(
+    real_options: dict[str, dict[str, Any]],
+) -> None:
+    """upgrade-check fails a value outside a flag's recorded choices, so the facts'
+    choices must hold every value the real parser accepts (28 of the 43 flags with
+    argparse choices carry them in the facts when written)."""
+    facts = facts_for(VERSION).flags
+    compared = 0
+    for name, real in real_options.items():
+        recorded = facts[name].get("choices")
+        if recorded is None or real["choices"] is None:
+            continue
+        compared += 1
+        assert set(real["choices"]) <= set(recorded), name
+    assert compared >= 20

@@ -40,6 +40,11 @@ def main() -> int:
             "takes_value": action.nargs != 0,
             "deprecated": action in deprecated or bool(getattr(action, "deprecated", False)),
             "default": json.loads(json.dumps(action.default, default=str)),
+            "choices": (
+                None
+                if action.choices is None
+                else sorted(str(c) for c in action.choices if c is not None)
+            ),
         }
     print("LLMPOD_SERVE_OPTIONS " + json.dumps(options, sort_keys=True), flush=True)
     return 0

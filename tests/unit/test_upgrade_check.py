@@ -143,3 +143,16 @@ def test_a_flag_newer_than_the_target_breaks_and_names_the_first_release() -> No
     assert finding.fix == (
         "--kv-cache-memory-bytes first appears in vLLM 0.10.2: move to 0.10.2 or newer"
     )
+
+
+def test_a_value_outside_the_target_choices_breaks() -> None:
+    # 0.10.0's vllm/config.py: CacheDType = Literal["auto", "fp8", "fp8_e4m3",
+    # "fp8_e5m2", "fp8_inc"]; fp8_ds_mla came later (the e2e test holds 0.32.0's
+    # list to the real parser's choices).
+    argv = ["/models/m", "--kv-cache-dtype", "fp8_ds_mla", "--max-model-len", "4096"]
+    found = {
+        f.subject: f for f in flag_findings(argv, argv, facts_for("0.32.0"), facts_for("0.10.0"))
+    }
+    assert found["--kv-cache-dtype"].status == "value_rejected" and found["--kv-cache-dtype"].breaks
+    assert "fp8_e5m2" in found["--kv-cache-dtype"].detail
+    assert found["--max-model-len"].status == "fine"

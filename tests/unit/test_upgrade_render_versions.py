@@ -1,7 +1,8 @@
 """The shipped stacks rendered for several vLLM releases use only what each release has.
 
 Every option of every planned `vllm serve` argument list (plus the --host/--port
-the entrypoint adds) must be one the release's parser accepts, and every metric
+the entrypoint adds) must be one the release's parser accepts, with a value among
+its choices where the release lists them, and every metric
 a rendered PromQL query names (KEDA trigger, Grafana dashboard) one the release
 exports without --show-hidden-metrics-for-version. The releases straddle the
 changes that broke the field: 0.10.1 (--enable-log-requests), 0.11/0.12
@@ -15,6 +16,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,11 @@ def test_render_uses_only_what_the_release_has(tmp_path: Path, stack: str, relea
     for argv in argvs:
         options = [a for a in argv if a.startswith("-")] + list(DEPLOYMENT_FLAGS)
         assert [o for o in options if o not in accepted] == [], argv
+        for option, value in pairwise(argv):
+            hit = facts.flag_for(option) if option.startswith("--") else None
+            choices = hit[1].get("choices") if hit else None
+            if choices and not value.startswith("-"):
+                assert value in choices, (option, value, release)
     queried = {m for text in files.values() for m in _QUERIED.findall(text)}
     # production turns on autoscale (KEDA) and service_monitor (+ the dashboard).
     assert queried or stack != "production", "no PromQL query found in the render"

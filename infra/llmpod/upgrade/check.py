@@ -4,11 +4,12 @@ For each service of a stack, against the target release's facts
 (llmpod.releases.facts):
 
 * flags: every option llmpod renders for the target (``fine``, ``deprecated``
-  with its replacement, ``default_changed`` from the current release, or
+  with its replacement, ``default_changed`` from the current release,
   ``removed``: the target's parser rejects it and every pod would crash at
-  start), and every option rendered for the current release that the target
-  rejects (``dropped``: llmpod's render for the target leaves it out; a pod
-  started with the current argument list on the new image would crash);
+  start, or ``value_rejected``: its value is not one of the target's choices),
+  and every option rendered for the current release that the target rejects
+  (``dropped``: llmpod's render for the target leaves it out; a pod started
+  with the current argument list on the new image would crash);
 * metrics: every name llmpod queries or reads (llmpod.upgrade.metric_uses):
   ``present``, ``hidden`` (only with ``--show-hidden-metrics-for-version``) or
   ``gone``; a rename between the two releases is named, since queries of your
@@ -16,7 +17,7 @@ For each service of a stack, against the target release's facts
 * the plan under the target's memory rules: KV-cache tokens and throughput.
 
 A finding ``breaks`` when what llmpod would run on the target fails there: a
-rendered flag the target rejects, a required metric it does not export, a
+rendered flag or value the target rejects, a required metric it does not export, a
 plan that no longer fits or a release llmpod does not model. Exit 3 then.
 """
 
@@ -99,6 +100,20 @@ def _options(argv: tuple[str, ...] | list[str]) -> list[str]:
     return [a.split("=", 1)[0] for a in argv if a.startswith("-")]
 
 
+def _values(argv: list[str]) -> dict[str, str]:
+    """The value each option is given (``--x v`` or ``--x=v``); switches have none."""
+    out: dict[str, str] = {}
+    for i, arg in enumerate(argv):
+        if not arg.startswith("-"):
+            continue
+        if "=" in arg:
+            name, value = arg.split("=", 1)
+            out[name] = value
+        elif i + 1 < len(argv) and not argv[i + 1].startswith("-"):
+            out[arg] = argv[i + 1]
+    return out
+
+
 def _replacement(name: str, info: dict[str, Any] | None) -> str:
     if name in KNOWN_REPLACEMENTS:
         return KNOWN_REPLACEMENTS[name]
@@ -111,6 +126,7 @@ def flag_findings(
     from_argv: list[str], to_argv: list[str], old: ReleaseFacts, new: ReleaseFacts
 ) -> list[Finding]:
     out: list[Finding] = []
+    values = _values(to_argv)
     for option in _options(to_argv):
         hit = new.flag_for(option)
         if hit is None:
@@ -130,6 +146,20 @@ def flag_findings(
             )
             continue
         name, info = hit
+        value = values.get(option)
+        choices = info.get("choices")
+        if value is not None and choices and value not in choices:
+            out.append(
+                Finding(
+                    "flag",
+                    option,
+                    "value_rejected",
+                    True,
+                    f"{option} {value}: vLLM {new.version} accepts only {', '.join(choices)}",
+                    f"a value {new.version} accepts, or stay on {old.version}",
+                )
+            )
+            continue
         if info.get("deprecated"):
             out.append(
                 Finding(
