@@ -16,7 +16,8 @@ import pytest
 
 from llmpod.cli.main import main
 from llmpod.releases.facts import ReleaseFacts, facts_for
-from llmpod.upgrade.check import Finding, flag_findings
+from llmpod.upgrade.findings import Finding
+from llmpod.upgrade.flag_check import flag_findings
 
 ROOT = Path(__file__).resolve().parents[2]
 LEGACY = ROOT / "tests" / "fixtures" / "stacks" / "Pulumi.legacy.yaml"
