@@ -10,11 +10,11 @@ from typing import Any, cast
 
 import pytest
 
-from llmpod.diagnose import names
 from llmpod.environments.stack_yaml import read_stack_text
 from llmpod.environments.stacks import load_spec
 from llmpod.k8s.dashboard import dashboard, dashboard_config_map
 from llmpod.planning.service import ServicePlan, plan_service
+from llmpod.releases import metric_names as names
 from llmpod.releases.for_release import argv_for_version, metric_name
 
 LEGACY = Path(__file__).resolve().parents[1] / "fixtures" / "stacks" / "Pulumi.legacy.yaml"

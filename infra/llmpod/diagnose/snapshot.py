@@ -17,8 +17,14 @@ from prometheus_client.metrics_core import Metric as Family
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from llmpod.diagnose.names import ALL_METRICS, CACHE_CONFIG_INFO, KV_USAGE, VLLM_PREFIX, Metric
 from llmpod.errors import LlmpodError
+from llmpod.releases.metric_names import (
+    ALL_METRICS,
+    CACHE_CONFIG_INFO,
+    KV_USAGE,
+    VLLM_PREFIX,
+    Metric,
+)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from llmpod.diagnose import names
-from llmpod.diagnose.names import Metric
 from llmpod.escaping import promql_string
 from llmpod.k8s.names import metadata, names_for
 from llmpod.planning.service import ServicePlan
+from llmpod.releases import metric_names as names
 from llmpod.releases.for_release import metric_name
+from llmpod.releases.metric_names import Metric
 
 SIDECAR_LABEL = "grafana_dashboard"
 #: Grafana's dashboard JSON model revision the panels are written for (Grafana 10+).

@@ -23,7 +23,7 @@ COOLDOWN_S = 600
 #: start again; and at most one replica leaves per SCALE_DOWN_PERIOD_S.
 SCALE_DOWN_WINDOW_S = 600
 SCALE_DOWN_PERIOD_S = 300
-#: The queue gauge's names, newest first (as llmpod.diagnose.names.WAITING); the
+#: The queue gauge's names, newest first (as llmpod.releases.metric_names.WAITING); the
 #: query names the one the service's vLLM release exports.
 WAITING_NAMES = ("vllm:num_requests_waiting",)
 

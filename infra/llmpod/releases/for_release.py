@@ -49,7 +49,7 @@ def _spelled(arg: str, facts: ReleaseFacts) -> str:
 
 def metric_name(names: tuple[str, ...], version: str) -> str:
     """The name this release exports a metric under, given its names newest first
-    (llmpod.diagnose.names): the newest the release shows, else one it only shows
+    (llmpod.releases.metric_names): the newest the release shows, else one it only shows
     as hidden, else the newest."""
     facts = facts_near(version)
     for state in ("present", "hidden"):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from llmpod.diagnose import names
-from llmpod.diagnose.names import Metric
 from llmpod.k8s.dashboard import DASHBOARD_METRICS
+from llmpod.releases import metric_names as names
+from llmpod.releases.metric_names import Metric
 from llmpod.spec.service import ServingSpec
 
 CACHE_INFO = Metric(
@@ -45,7 +45,7 @@ USES: tuple[MetricUse, ...] = (
     *(MetricUse("entrypoint drain: in-flight requests (image/vllm_http.py)", m, True)
       for m in (names.RUNNING, names.WAITING)),
     MetricUse("verify + entrypoint plan check (image/plan_check.py)", CACHE_INFO, True),
-    *(MetricUse("llmpod diagnose (diagnose/names.py)", m, m.required) for m in names.ALL_METRICS),
+    *(MetricUse("llmpod diagnose", m, m.required) for m in names.ALL_METRICS),
     *(MetricUse("Grafana dashboard ConfigMap", m, False, "service_monitor")
       for m in DASHBOARD_METRICS),
 )  # fmt: skip

@@ -1,4 +1,5 @@
-"""The vLLM Prometheus metric families `llmpod diagnose` reads, and their older names.
+"""The vLLM Prometheus metric families llmpod reads or renders (diagnose, KEDA, the
+dashboard, the upgrade gate), and their older names.
 
 Names as ``prometheus_client``'s parser reports them: a counter's family drops
 the ``_total`` suffix (``vllm:num_preemptions`` for the exposed
