@@ -238,3 +238,26 @@ def test_a_stack_serves_ngram_and_lora_with_the_planned_flags() -> None:
     args = list(sp.plan.vllm_args)
     assert "--enable-lora" in args and args[args.index("--max-lora-rank") + 1] == "8"
     assert json.loads(args[args.index("--speculative-config") + 1])["method"] == "ngram"
+
+
+@pytest.mark.parametrize(
+    "method, graphs_subtracted",
+    [("ngram", True), ("draft_model", True), ("eagle3", False), (None, False)],
+)
+def test_ngram_and_draft_models_send_a_dense_model_to_the_v1_runner_on_0_26(
+    method: str | None, graphs_subtracted: bool
+) -> None:
+    # vLLM 0.26.0 config/vllm.py _get_v2_model_runner_unsupported_features: Model
+    # Runner V2 runs eagle/eagle3/mtp drafts only; ngram and draft models fall back
+    # to V1, whose CUDA-graph profile comes off the KV budget (V2's returns 0).
+    from llmpod.planner.versions import profile_for
+
+    got = profile_for("0.26.0").subtracts_cudagraph_for(
+        "LlamaForCausalLM",
+        is_moe=False,
+        is_quantized=False,
+        vendor="nvidia",
+        enforce_eager=False,
+        speculative=method,
+    )
+    assert got is graphs_subtracted

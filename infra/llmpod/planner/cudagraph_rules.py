@@ -71,11 +71,25 @@ class RunnerRule:
     #: changed non-KV accounting to the free-memory drop, mem_utils.py:317-326),
     #: so the plan stays on the safe side instead of fitting a new term.
     reserve_unexplained: bool = False
+    #: Speculative methods Model Runner V2 runs; any other sends the model to V1
+    #: (``VllmConfig._get_v2_model_runner_unsupported_features``: 0.25.1–0.28.0 list
+    #: eagle, eagle3, mtp, dflash, dspark; ngram and draft models fall back to V1,
+    #: config/vllm.py:2154-2165 in 0.26.0). None: not read for this release.
+    v2_speculative_methods: frozenset[str] | None = None
 
     def runner(
-        self, architecture: str, *, is_moe: bool, is_quantized: bool, vendor: Vendor
+        self,
+        architecture: str,
+        *,
+        is_moe: bool,
+        is_quantized: bool,
+        vendor: Vendor,
+        speculative: str | None = None,
     ) -> Literal["v1", "v2"]:
         if vendor == "amd" and architecture in self.rocm_v1_architectures:
+            return "v1"
+        supported = self.v2_speculative_methods
+        if speculative is not None and supported is not None and speculative not in supported:
             return "v1"
         listed = architecture in self.v2_architectures
         if self.v2_default == "opt_in":
@@ -91,13 +105,26 @@ class RunnerRule:
         return "v2" if on_v2 else "v1"
 
     def subtracts(
-        self, architecture: str, *, is_moe: bool, is_quantized: bool, vendor: Vendor
+        self,
+        architecture: str,
+        *,
+        is_moe: bool,
+        is_quantized: bool,
+        vendor: Vendor,
+        speculative: str | None = None,
     ) -> bool:
         """Whether the KV budget loses a CUDA-graph estimate (graphs enabled)."""
-        runner = self.runner(architecture, is_moe=is_moe, is_quantized=is_quantized, vendor=vendor)
+        runner = self.runner(
+            architecture,
+            is_moe=is_moe,
+            is_quantized=is_quantized,
+            vendor=vendor,
+            speculative=speculative,
+        )
         return runner == "v1" or self.v2_profiles_cudagraphs or self.reserve_unexplained
 
 
+_V2_SPEC_025 = frozenset({"eagle", "eagle3", "mtp", "dflash", "dspark"})
 _V2_025 = frozenset({"DeepseekV2ForCausalLM", "GraniteMoeForCausalLM", "Qwen2MoeForCausalLM"})
 _V2_026 = _V2_025 | {
     "InklingForCausalLM",
@@ -174,6 +201,7 @@ RULES: tuple[RunnerRule, ...] = (
     ),
     RunnerRule(
         release=(0, 25, 1),
+        v2_speculative_methods=_V2_SPEC_025,
         v2_profiles_cudagraphs=False,
         v2_default="dense_or_listed",
         v2_architectures=_V2_025,
@@ -189,6 +217,7 @@ RULES: tuple[RunnerRule, ...] = (
     ),
     RunnerRule(
         release=(0, 26, 0),
+        v2_speculative_methods=_V2_SPEC_025,
         v2_profiles_cudagraphs=False,
         v2_default="dense_or_listed",
         v2_architectures=_V2_026,
@@ -203,6 +232,7 @@ RULES: tuple[RunnerRule, ...] = (
     ),
     RunnerRule(
         release=(0, 27, 1),
+        v2_speculative_methods=_V2_SPEC_025,
         v2_profiles_cudagraphs=False,
         reserve_unexplained=True,
         v2_default="dense_or_listed",
@@ -220,6 +250,7 @@ RULES: tuple[RunnerRule, ...] = (
     ),
     RunnerRule(
         release=(0, 28, 0),
+        v2_speculative_methods=_V2_SPEC_025,
         v2_profiles_cudagraphs=False,
         reserve_unexplained=True,
         v2_default="dense_or_listed",
@@ -311,12 +342,19 @@ def model_runner(
     is_moe: bool,
     is_quantized: bool,
     vendor: Vendor,
+    speculative: str | None = None,
 ) -> Literal["v1", "v2"]:
     """The GPU model runner vLLM ``version`` picks for this model by default."""
     rule = rule_for(version)
     if rule is None:
         return "v1"
-    return rule.runner(architecture, is_moe=is_moe, is_quantized=is_quantized, vendor=vendor)
+    return rule.runner(
+        architecture,
+        is_moe=is_moe,
+        is_quantized=is_quantized,
+        vendor=vendor,
+        speculative=speculative,
+    )
 
 
 def subtracts_cudagraph(
@@ -327,6 +365,7 @@ def subtracts_cudagraph(
     is_quantized: bool,
     vendor: Vendor,
     enforce_eager: bool,
+    speculative: str | None = None,
 ) -> bool:
     """Whether vLLM ``version`` takes a CUDA-graph estimate off this model's KV budget.
 
@@ -340,4 +379,10 @@ def subtracts_cudagraph(
     rule = rule_for(version)
     if rule is None:
         return True
-    return rule.subtracts(architecture, is_moe=is_moe, is_quantized=is_quantized, vendor=vendor)
+    return rule.subtracts(
+        architecture,
+        is_moe=is_moe,
+        is_quantized=is_quantized,
+        vendor=vendor,
+        speculative=speculative,
+    )

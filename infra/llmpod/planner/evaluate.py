@@ -174,6 +174,7 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
             is_moe=m.is_moe,
             is_quantized=m.quant is not None,
             vendor=gpu.vendor,
+            speculative=req.vllm.speculative_method,
         )
     )
     stages, geos, caps = [], [], []
@@ -203,7 +204,12 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
                 profile=s.profile,
             ),
             cuda_graph=memory.cuda_graph_gib(
-                m, len(layers), enforce_eager=req.vllm.enforce_eager, profile=s.profile, gpu=gpu
+                m,
+                len(layers),
+                enforce_eager=req.vllm.enforce_eager,
+                profile=s.profile,
+                gpu=gpu,
+                speculative=req.vllm.speculative_method,
             ),
             lora=_lora_gib(req, layers, tp=tp, ep=ep_size, stage=i, pp=pp, dtype_bytes=dtype_bytes),
             draft=proposer.weights_bytes / GIB if last else 0.0,

@@ -129,7 +129,13 @@ def runner_buffers_gib(
 
 
 def cuda_graph_gib(
-    m: ModelFacts, stage_layers: int, *, enforce_eager: bool, profile: VersionProfile, gpu: GpuSpec
+    m: ModelFacts,
+    stage_layers: int,
+    *,
+    enforce_eager: bool,
+    profile: VersionProfile,
+    gpu: GpuSpec,
+    speculative: str | None = None,
 ) -> float:
     """Estimated CUDA-graph pool, where the release and runner subtract one.
 
@@ -145,6 +151,7 @@ def cuda_graph_gib(
         is_quantized=m.quant is not None,
         vendor=gpu.vendor,
         enforce_eager=enforce_eager,
+        speculative=speculative,
     )
     if not subtracted:
         return 0.0

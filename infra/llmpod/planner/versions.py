@@ -61,6 +61,7 @@ class VersionProfile:
         is_quantized: bool,
         vendor: Vendor,
         enforce_eager: bool,
+        speculative: str | None = None,
     ) -> bool:
         """Whether this version subtracts the CUDA-graph estimate for this model.
 
@@ -75,6 +76,7 @@ class VersionProfile:
             is_quantized=is_quantized,
             vendor=vendor,
             enforce_eager=enforce_eager,
+            speculative=speculative,
         )
 
     @property
