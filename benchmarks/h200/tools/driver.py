@@ -74,11 +74,23 @@ PATTERNS = {
     "graph_capture_s": r"Graph capturing finished in ([\d.]+) secs?",
     "graph_capture_gib": r"Graph capturing finished in [\d.]+ secs?, took ([\d.\-]+) GiB",
     "init_engine_s": r"init engine \(profile, create kv cache, warmup model\) took ([\d.]+) s",
+    # gpu_worker.py's closing memory line (both runners) and the V1 runner's estimate.
+    "weights_usage_gib": r"Actual usage is ([\d.]+) GiB for weight",
+    "peak_activation_gib": r"([\d.]+) GiB for peak activation",
+    "non_torch_gib": r"([\d.]+) GiB for non-torch memory",
+    "cudagraph_usage_gib": r"([\d.]+) GiB for CUDAGraph memory",
+    "estimated_cudagraph_gib": r"Estimated CUDA graph memory: ([\d.]+) GiB",
+}
+#: Which model runner vLLM picked, and why not V2 when it says so.
+RUNNER_PATTERNS = {
+    "model_runner": r"Using (V[12]) Model Runner",
+    "v2_unsupported": r"Model Runner V2 does not yet support ([^;]+); using the V1",
 }
 KEEP = re.compile(
     r"took|takes|KV cache|concurrency|Graph captur|torch\.compile|Compil|"
     r"Directly load|cache|Loading|Starting|startup|quantiz|[Mm]arlin|kernel|"
     r"backend|Using|WARNING|ERROR|Error|Traceback|non-default|preempt|"
+    r"Model Runner|LoRA|[Ll]ora|[Ss]peculat|[Dd]raft|[Nn]gram|[Ee]ager|Actual usage|"
     r'"event"'
 )
 
@@ -94,6 +106,12 @@ def parse_startup(text: str) -> dict:
         if hits:
             vals = [float(h.replace(",", "")) for h in hits]
             found[key] = vals[0] if len(vals) == 1 else vals
+    for key, pat in RUNNER_PATTERNS.items():
+        if m := re.search(pat, text):
+            found[key] = m.group(1)
+    # The V1 runner (gpu_model_runner.py) does not log "Using V1 Model Runner".
+    if "model_runner" not in found and "gpu_model_runner.py" in text:
+        found["model_runner"] = "V1"
     found["compile_cache_hit"] = "Directly load the compiled graph" in text
     for line in text.splitlines():
         if line.startswith("{") and '"llmpod.entrypoint"' in line:
@@ -221,11 +239,13 @@ def run_throughput(client: loadgen.Client) -> dict:
 
 
 def prepare_model(sc: dict) -> None:
-    model_dir = Path(sc["model_dir"])
-    model_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(TOOLS.parent / sc["config_src"], model_dir / "config.json")
-    for f in (TOOLS.parent / "tok").iterdir():
-        shutil.copy(f, model_dir / f.name)
+    # extra_models: a draft model for speculative decoding, same layout.
+    for m in [sc, *sc.get("extra_models", [])]:
+        model_dir = Path(m["model_dir"])
+        model_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(TOOLS.parent / m["config_src"], model_dir / "config.json")
+        for f in (TOOLS.parent / "tok").iterdir():
+            shutil.copy(f, model_dir / f.name)
 
 
 def run_scenario(lane: int, idx: int, sc: dict, gpu: str, port: int) -> None:
@@ -234,9 +254,13 @@ def run_scenario(lane: int, idx: int, sc: dict, gpu: str, port: int) -> None:
     shutil.rmtree(sc_dir, ignore_errors=True)
     (sc_dir / "verify").mkdir(parents=True)
     summary: dict = {"name": name, "lane": lane, "gpu_index": gpu, "notes": sc.get("notes", "")}
+    for key in ("baseline", "added_flags"):  # runs that differ from a recorded run by flags
+        if key in sc:
+            summary[key] = sc[key]
     plan_file = {"vllm_args": sc["launch_args"], "warmup": sc.get("warmup", WARMUP)}
     (sc_dir / "plan_file.json").write_text(json.dumps(plan_file, indent=2) + "\n")
-    (sc_dir / "plan.json").write_text(json.dumps(sc["plan"], indent=2) + "\n")
+    if "plan" in sc:  # LoRA / speculative runs have no plan: the planner models neither
+        (sc_dir / "plan.json").write_text(json.dumps(sc["plan"], indent=2) + "\n")
     if "plan_for_launch" in sc:  # what the planner says for the settings actually launched
         (sc_dir / "plan_for_launch.json").write_text(
             json.dumps(sc["plan_for_launch"], indent=2) + "\n"

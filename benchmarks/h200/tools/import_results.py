@@ -3,7 +3,8 @@
 usage: python benchmarks/h200/tools/import_results.py TARBALL_DIR [TARBALL_DIR ...]
 Writes, relative to the current directory (the repository root):
 * benchmarks/h200/runs/<scenario>/  — server log (access lines dropped), startup lines,
-  summary.json, throughput.json, the plan file the entrypoint read;
+  summary.json, throughput.json, the plan file the entrypoint read, and
+  cache_config_info.prom (the ``vllm:cache_config_info`` lines of the idle /metrics scrape);
 * tests/fixtures/h200/<load>/       — recording.jsonl.gz (diagnose --save format) + load.json;
 * tests/fixtures/h200/verify/<case>/ — metrics.prom, models.json, status.json, plan.json;
 * benchmarks/h200/throughput.csv and startup.csv, rebuilt from every run present.
@@ -111,6 +112,10 @@ def import_tar(path: Path) -> str:
                 gzip.GzipFile(dst / "recording.jsonl.gz", "wb", mtime=0) as fout,
             ):
                 shutil.copyfileobj(fin, fout)
+        metrics = src / "verify" / "metrics.prom"
+        if metrics.exists():  # the KV figures /metrics reported, beside the log's
+            info = [ln for ln in metrics.read_text().splitlines() if "cache_config_info" in ln]
+            (run / "cache_config_info.prom").write_text("\n".join(info) + "\n")
         case = VERIFY_CASES.get(name)
         if case and (src / "verify" / "metrics.prom").exists():
             dst = FIX / "verify" / case

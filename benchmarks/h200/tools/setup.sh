@@ -1,7 +1,8 @@
 #!/bin/bash
 # Device side, from the repository root, in the call that carries the last bundle part:
 # unpack vLLM 0.26.0 (NOTES-gpu.md), start both lanes in their own sessions (they outlive
-# this call), then wait and collect like collect.py.   usage: setup.sh LAST_PART
+# this call), then wait and collect like collect.py.   usage: setup.sh LAST_PART [MAX_S]
+# H200_KIT: the carried folder with tools/, tok/, models/ and scenarios.json (default .gpu).
 T0=$(date +%s)
 mkdir -p /tmp/parts /tmp/h200/app/llmpod && cp ".gpu/parts/$1" /tmp/parts/ || exit 1
 PY=python3; $PY -c 'import torch' 2>/dev/null || PY=/opt/torch/.venv/bin/python3
@@ -12,7 +13,8 @@ $PY -m pip install -q --no-index --no-deps --no-compile --target /tmp/site /tmp/
 export PYTHONPATH=/tmp/site
 $PY -c "import vllm, torch; print('vllm', vllm.__version__, 'torch', torch.__version__)" || exit 1
 cp infra/llmpod/__init__.py /tmp/h200/app/llmpod/ && cp -r infra/llmpod/image /tmp/h200/app/llmpod/ || exit 1
-cp -r .gpu/tools .gpu/tok .gpu/models .gpu/scenarios.json /tmp/h200/ || exit 1
+K=${H200_KIT:-.gpu}
+cp -r "$K/tools" "$K/tok" "$K/models" "$K/scenarios.json" /tmp/h200/ || exit 1
 $PY /tmp/h200/tools/driver.py --prepare /tmp/h200/scenarios.json || exit 1
 nvidia-smi -L; N=$(nvidia-smi -L | wc -l)
 cd /tmp/h200 || exit 1
