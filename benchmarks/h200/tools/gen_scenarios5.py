@@ -68,7 +68,7 @@ def scenario(name: str, baseline: str, extra: tuple[str, ...], notes: str, **kw:
         "cache_root": f"/tmp/vc/{SLUGS[model]}",
         "served_name": model,
         "warmup": WARMUP,
-        "startup_timeout_s": 360,
+        "startup_timeout_s": 240,
         "notes": notes,
         **kw,
     }
