@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from llmpod.diagnose.changes import Change, propose
 from llmpod.diagnose.classify import Diagnosis, classify
+from llmpod.diagnose.replan import Replan, replan_for_traffic
 from llmpod.diagnose.scrape import RawScrape
 from llmpod.diagnose.snapshot import Snapshot, parse_exposition, require_vllm
 from llmpod.diagnose.whatif import Outcome, PlanSide, current_of, side, what_if
@@ -40,6 +41,8 @@ class Report:
     before: PlanSide | None
     #: One per change when a baseline was given, else empty.
     outcomes: tuple[Outcome, ...]
+    #: The baseline re-planned for the traffic the window shows (diagnose/replan.py).
+    replan: Replan | None = None
 
 
 def snapshots(raw: Sequence[RawScrape]) -> list[Snapshot]:
@@ -65,13 +68,19 @@ def analyze(
     unloaded_ttft_s: float | None = None,
     reference: LoneTtft | None = None,
 ) -> Report:
-    stats = window_stats(snapshots(raw))
+    series = snapshots(raw)
+    stats = window_stats(series)
     if unloaded_ttft_s is not None:
         reference = LoneTtft(mean_s=unloaded_ttft_s, observations=0, prompt_tokens=None)
     diagnosis = classify(stats, ttft_target_s, reference)
     current = current_of(baseline.request, baseline.plan, baseline.evaluation) if baseline else None
     changes = propose(diagnosis, stats, current)
     outcomes = what_if(baseline.request, current, changes) if baseline and current else []
+    replan = (
+        replan_for_traffic(baseline.request, baseline.plan, series, ttft_target_s)
+        if baseline
+        else None
+    )
     return Report(
         source=source,
         stats=stats,
@@ -80,4 +89,5 @@ def analyze(
         baseline_label=baseline.label if baseline else None,
         before=side(baseline.plan, baseline.evaluation) if baseline else None,
         outcomes=tuple(outcomes),
+        replan=replan,
     )

@@ -116,6 +116,7 @@ def to_json(r: Report) -> dict[str, Any]:
         "kv_cache": {k: w.cache_info[k] for k in _CACHE_KEYS if k in w.cache_info},
         "baseline": ({"label": r.baseline_label, "plan": r.before.as_json()} if r.before else None),
         "changes": changes,
+        "replan": r.replan.as_json() if r.replan else None,
         "plan_diff_note": None if r.before else NO_BASELINE,
     }
 
@@ -172,3 +173,5 @@ def write_text(r: Report, out: IO[str]) -> None:
                 )
     if r.before is None:
         out.write(f"  ({NO_BASELINE})\n")
+    if r.replan is not None:
+        out.write(f"\nRe-planned for the observed traffic: {r.replan.line()}\n")
