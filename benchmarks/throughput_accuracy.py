@@ -167,13 +167,73 @@ def _with(p: perf.PerfInputs, c: Calibration) -> perf.PerfInputs:
     return replace(p, calibration=c)
 
 
-def fit(rows: list[Row]) -> tuple[Calibration, dict[str, object]]:
+#: Constants each class's search fits (the rest of the model is shared arithmetic).
+FITTED_CONSTANTS = {
+    "dense": ("bandwidth", "compute", "per_logit_step_s"),
+    "fp8": ("bandwidth", "compute"),
+    "int4": ("bandwidth", "compute"),
+    "moe": ("bandwidth", "compute", "moe_layer_s"),
+    "int8": (),
+}
+#: What a class gets when no row of another model can fit it (the roofline default).
+PRIOR = Efficiency(bandwidth=0.65, compute=0.40)
+
+
+def model_of(r: Row) -> str:
+    words = shlex.split(r.plan_args)
+    return words[words.index("--model") + 1]
+
+
+def leave_one_model_out(rows: list[Row]) -> list[dict[str, object]]:
+    """Fit without each model's rows, score that model's rows with that fit.
+
+    A class none of the other models' fit rows covers falls back to the roofline
+    PRIOR (and, for MoE, no routing time): the shipped constants would leak the
+    held-out model's own data into its score.
+    """
+    inputs = {args: perf_inputs(args) for args in sorted({r.plan_args for r in rows})}
+    shipped = next(iter(inputs.values())).calibration
+    out: list[dict[str, object]] = []
+    for model in sorted({model_of(r) for r in rows}):
+        train = [r for r in rows if model_of(r) != model]
+        covered = {kernel_class(inputs[r.plan_args]) for r in train if r.fit}
+        efficiency = {
+            cls: (eff if cls in covered else PRIOR) for cls, eff in shipped.efficiency.items()
+        }
+        start = replace(
+            shipped,
+            efficiency=MappingProxyType(efficiency),
+            moe_layer_s=shipped.moe_layer_s if "moe" in covered else 0.0,
+        )
+        calibration, _ = fit(train, start=start)
+        for r in rows:
+            if model_of(r) != model:
+                continue
+            p = _with(inputs[r.plan_args], calibration)
+            est = perf.benchmark_tokens_per_s(p, r.concurrency)
+            cls = kernel_class(p)
+            out.append(
+                {
+                    "model": model,
+                    "run": r.run,
+                    "class": cls,
+                    "concurrency": r.concurrency,
+                    "estimate": round(est, 1),
+                    "measured": r.measured,
+                    "error": (est - r.measured) / r.measured,
+                    "class_fitted_without_it": cls in covered,
+                }
+            )
+    return out
+
+
+def fit(rows: list[Row], start: Calibration | None = None) -> tuple[Calibration, dict[str, object]]:
     """Search the Hopper constants on the fit rows; return them as a new
     calibration (and a per-class summary). Nothing is changed in place: the
     planner keeps reading throughput.json until someone edits it."""
     fit_rows = [r for r in rows if r.fit]
     inputs = {args: perf_inputs(args) for args in sorted({r.plan_args for r in fit_rows})}
-    current = next(iter(inputs.values())).calibration
+    current = start or next(iter(inputs.values())).calibration
     result: dict[str, object] = {}
     for cls in ("dense", "fp8", "int4", "moe"):
         mine = [r for r in fit_rows if kernel_class(inputs[r.plan_args]) == cls]
@@ -223,6 +283,11 @@ def main() -> int:
     ap.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     ap.add_argument("--json", action="store_true")
     ap.add_argument(
+        "--leave-one-model-out",
+        action="store_true",
+        help="refit without each model and score that model with the refit constants",
+    )
+    ap.add_argument(
         "--fit",
         action="store_true",
         help="search the Hopper constants on the fit rows and print them",
@@ -232,6 +297,22 @@ def main() -> int:
     if ns.fit:
         _, found = fit(rows)
         print(json.dumps(found, indent=2))
+    if ns.leave_one_model_out:
+        lomo = leave_one_model_out(rows)
+        for r in lomo:
+            print(
+                f"{r['model']!s:42} {r['class']!s:6} {r['concurrency']!s:>4} "
+                f"{r['estimate']!s:>9} {r['measured']!s:>9} {float(r['error']) * 100:+7.1f}%"  # type: ignore[arg-type]
+                + ("" if r["class_fitted_without_it"] else "  (class prior: no other model)")
+            )
+        errors = sorted(abs(float(r["error"])) for r in lomo)  # type: ignore[arg-type]
+        within = sum(e <= TOLERANCE for e in errors)
+        print(
+            f"leave-one-model-out: {within}/{len(errors)} rows within 15%, median "
+            f"{errors[len(errors) // 2] * 100:.1f}%; constants fitted per class: "
+            + ", ".join(f"{c} {len(k)}" for c, k in FITTED_CONSTANTS.items())
+        )
+        return 0
     scored = score(rows)
     if ns.json:
         print(json.dumps({"rows": scored, "summary": summary(scored)}, indent=2))
