@@ -162,3 +162,28 @@ def test_a_recording_without_finished_requests_is_bad_input(
     idle = str(H200 / "idle" / "recording.jsonl.gz")
     assert main(["plan", "--model", "llama-3.1-8b", "--gpu", "H200", "--workload-from", idle]) == 1
     assert "no request finished" in capsys.readouterr().err
+
+
+def test_the_pr_preview_prices_the_workload_on_both_sides() -> None:
+    from llmpod.environments.plan_diff import diff_service
+    from llmpod.environments.summary import summarize_service
+
+    def spec(users: int) -> ServingSpec:
+        return ServingSpec.model_validate(
+            {
+                "name": "chat",
+                "model": "Qwen/Qwen2.5-32B-Instruct",
+                "max_model_len": 32768,
+                "gpus": {"types": ["H100"]},
+                "replicas": {"max": 16},
+                "workload": {"input_tokens": 2000, "output_tokens": 300, "concurrency": users},
+                "targets": {"ttft_p95_ms": 1500},
+            }
+        )
+
+    small, big = summarize_service(spec(20), "staging"), summarize_service(spec(200), "staging")
+    for s in (small, big):
+        assert s.workload_cost_per_million_output and s.workload_cost_per_million_input
+    rows = {row.label: row for row in diff_service("chat", small, big).rows}
+    out = rows["At the workload: per 1M output tokens"]
+    assert out.a.startswith("$") and out.b.startswith("$")

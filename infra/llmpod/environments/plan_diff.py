@@ -107,9 +107,9 @@ def _cells(
     side: int,
 ) -> list[str]:
     if s is None:
-        return [ABSENT] * 10
+        return [ABSENT] * len(LABELS)
     if s.error is not None:
-        return ["does not plan"] + [ABSENT] * 9
+        return ["does not plan"] + [ABSENT] * (len(LABELS) - 1)
     if other is None or other.error is not None:
         args_cell = f"{len(s.vllm_args)} args (see command line)"
     elif changes:
@@ -128,6 +128,8 @@ def _cells(
         str(s.gpus_total),
         money(s.cost_per_hour),
         money(s.cost_per_million_output_tokens, 3),
+        money(s.workload_cost_per_million_output, 3),
+        money(s.workload_cost_per_million_input, 3),
         args_cell,
     ]
 
@@ -142,6 +144,8 @@ LABELS = (
     "GPUs total",
     "Cost per hour",
     "Cost per 1M output tokens (est.)",
+    "At the workload: per 1M output tokens",
+    "At the workload: per 1M input tokens",
     "vLLM args",
 )
 

@@ -28,6 +28,9 @@ class PlanSummary:
     nodes_per_replica: int = 0
     cost_per_hour: float = 0.0
     cost_per_million_output_tokens: float | None = None
+    #: At the service's workload (estimates.workload), when it states one.
+    workload_cost_per_million_output: float | None = None
+    workload_cost_per_million_input: float | None = None
     price_per_gpu_hour: float = 0.0
     price_source: str | None = None
     price_as_of: str | None = None
@@ -43,7 +46,11 @@ class PlanSummary:
     @classmethod
     def from_plan_json(cls, data: dict[str, Any]) -> PlanSummary:
         cost = data["cost"]
+        traffic = (data.get("estimates") or {}).get("workload") or {}
+        per_m = traffic.get("cost_per_million_tokens") or {}
         return cls(
+            workload_cost_per_million_output=per_m.get("output"),
+            workload_cost_per_million_input=per_m.get("input"),
             gpu=data["gpu"],
             gpus_per_replica=int(data["gpus_per_replica"] or 0),
             tensor_parallel=int(data["tensor_parallel_size"] or 0),
@@ -86,10 +93,13 @@ def summarize_service_plan(sp: ServicePlan) -> PlanSummary:
     per_m = summary.cost_per_million_output_tokens
     gpu_hourly = sp.plan.gpus_total * sp.plan.price_per_gpu_hour
     scale = billed / gpu_hourly if gpu_hourly else 1.0
+    w_out, w_in = summary.workload_cost_per_million_output, summary.workload_cost_per_million_input
     return replace(
         summary,
         cost_per_hour=billed,
         cost_per_million_output_tokens=round(per_m * scale, 3) if per_m else per_m,
+        workload_cost_per_million_output=round(w_out * scale, 3) if w_out else w_out,
+        workload_cost_per_million_input=round(w_in * scale, 3) if w_in else w_in,
     )
 
 
