@@ -10,7 +10,7 @@ import ast
 import re
 from pathlib import Path
 
-from llmpod.upgrade.metric_uses import USES
+from llmpod.upgrade.metric_uses import UNLISTED_IN_FACTS, USES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "infra" / "llmpod"
 NAME = re.compile(r"^vllm:[a-z][a-z0-9_]*$")
@@ -33,6 +33,8 @@ def _literal_names() -> dict[str, str]:
 
 def test_every_metric_literal_is_checked_by_the_gate() -> None:
     checked = {name for use in USES for name in use.metric.names}
+    # The documented exceptions: families the facts extractor cannot see yet.
+    checked |= {name for m in UNLISTED_IN_FACTS for name in m.names}
     literals = _literal_names()
     assert len(literals) >= 10  # diagnose's families, the entrypoint's, verify's
     assert {n: p for n, p in literals.items() if n not in checked} == {}

@@ -112,6 +112,7 @@ def to_json(r: Report) -> dict[str, Any]:
             ),
             "inter_token_latency_s": _latency(w.itl),
             "queue_time_s": _latency(w.queue_time),
+            "spec_decode_acceptance": _r(w.spec_acceptance),
         },
         "kv_cache": {k: w.cache_info[k] for k in _CACHE_KEYS if k in w.cache_info},
         "baseline": ({"label": r.baseline_label, "plan": r.before.as_json()} if r.before else None),
@@ -146,6 +147,10 @@ def write_text(r: Report, out: IO[str]) -> None:
     )
     if old:
         out.write(f"  (older vLLM metric names used: {', '.join(old)})\n")
+    if w.spec_acceptance is not None:
+        out.write(
+            f"  speculative decoding: {w.spec_acceptance:.0%} of proposed draft tokens accepted\n"
+        )
     if not r.changes:
         out.write("\nNo change recommended.\n")
         return

@@ -79,6 +79,9 @@ class WindowStats:
     #: Prompt tokens per request that got its first token in the window.
     prompt_tokens_per_request: float | None = None
     lone_ttft: LoneTtft | None = None
+    #: Speculative decoding: accepted / proposed draft tokens in the window (None
+    #: when the server exports no spec-decode counters or proposed nothing).
+    spec_acceptance: float | None = None
 
 
 #: KV usage at or above this counts as "full". vLLM 0.32 on this tiny model
@@ -212,4 +215,14 @@ def window_stats(series: Sequence[Snapshot]) -> WindowStats:
         queue_time_mean_s=_mean(ordered, "queue_time"),
         prompt_tokens_per_request=_prompt_per_request(ordered),
         lone_ttft=lone_ttft(ordered),
+        spec_acceptance=_acceptance(ordered),
     )
+
+
+def _acceptance(series: Sequence[Snapshot]) -> float | None:
+    keys = ("spec_draft_tokens", "spec_accepted_tokens")
+    if not all(k in s.values for s in series for k in keys):
+        return None
+    drafted = counter_delta([s.values["spec_draft_tokens"] for s in series])
+    accepted = counter_delta([s.values["spec_accepted_tokens"] for s in series])
+    return accepted / drafted if drafted > 0 else None

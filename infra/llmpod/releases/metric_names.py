@@ -111,6 +111,23 @@ PREFIX_HITS = Metric(
     "prefix_cache_hits", ("vllm:prefix_cache_hits",), "counter", False, "of those, found cached"
 )
 
+#: Speculative decoding (vllm/v1/spec_decode/metrics.py, 0.32.0): proposed and accepted
+#: draft tokens; their ratio is the acceptance rate the throughput gain rests on.
+SPEC_DRAFT_TOKENS = Metric(
+    "spec_draft_tokens",
+    ("vllm:spec_decode_num_draft_tokens",),
+    "counter",
+    False,
+    "draft tokens proposed by speculative decoding",
+)
+SPEC_ACCEPTED_TOKENS = Metric(
+    "spec_accepted_tokens",
+    ("vllm:spec_decode_num_accepted_tokens",),
+    "counter",
+    False,
+    "of those, accepted by the target model",
+)
+
 ALL_METRICS: tuple[Metric, ...] = (
     RUNNING,
     WAITING,
@@ -126,6 +143,8 @@ ALL_METRICS: tuple[Metric, ...] = (
     REQUEST_GENERATION_TOKENS,
     PREFIX_QUERIES,
     PREFIX_HITS,
+    SPEC_DRAFT_TOKENS,
+    SPEC_ACCEPTED_TOKENS,
 )
 #: An info-style gauge (value 1) whose labels describe the KV cache
 #: (``kv_cache_size_tokens``, ``num_gpu_blocks``, ``block_size`` in 0.32).
