@@ -113,7 +113,7 @@ def test_unknown_top_level_config_key() -> None:
     with pytest.raises(
         LlmpodError,
         match=r"unknown config key 'llmpod:enviroment'\. Did you "
-        r"mean 'environment'",
+        r"mean 'llmpod:environment'",
     ):
         StackSpec.from_config({"llmpod:enviroment": "dev"}, where="x")
 

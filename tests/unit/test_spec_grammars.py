@@ -126,7 +126,7 @@ def test_the_spec_refuses_what_the_destination_grammar_refuses(
     with pytest.raises(LlmpodError, match=pattern) as info:
         load(**fields)
     assert info.value.exit_code == 1
-    assert info.value.message.startswith("s.yaml is not a valid llmpod spec: services[0].")
+    assert info.value.message.startswith("s.yaml is not a valid llmpod spec: llmpod:services[0].")
 
 
 def test_offending_values_are_truncated_and_escaped() -> None:

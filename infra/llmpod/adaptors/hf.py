@@ -10,7 +10,10 @@ depend on which module happened to import the SDK first.
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from llmpod.adaptors import import_sdk
 from llmpod.errors import LlmpodError, shown
@@ -18,6 +21,9 @@ from llmpod.errors import LlmpodError, shown
 CONFIG_FILENAME = "config.json"
 #: Seconds to wait for the Hub's metadata answer before falling back to the cache.
 _ETAG_TIMEOUT_S = 10.0
+#: Seconds to wait for the Hub's host name to resolve before asking the Hub anyway.
+_RESOLVE_TIMEOUT_S = 3.0
+_DEFAULT_ENDPOINT = "https://huggingface.co"
 _TRUTHY = {"1", "true", "yes", "on"}
 
 
@@ -43,14 +49,19 @@ def download_config(repo_id: str, revision: str, *, cache_dir: Path | None = Non
     )
     ref = f"hf://{repo_id}@{revision}"
     offline = offline_mode()
+    endpoint = os.environ.get("HF_ENDPOINT") or None
+    # Offline is evident when the Hub's name does not resolve: huggingface_hub would
+    # retry its HEAD request five times with back-off (about 25 s) before failing the
+    # same way, so only the local cache is asked.
+    dark_host = None if offline else _unresolvable_host(endpoint or _DEFAULT_ENDPOINT)
     try:
         path = hub.hf_hub_download(
             repo_id=repo_id,
             filename=CONFIG_FILENAME,
             revision=revision,
             cache_dir=str(cache_dir) if cache_dir else None,
-            local_files_only=offline,
-            endpoint=os.environ.get("HF_ENDPOINT") or None,
+            local_files_only=offline or dark_host is not None,
+            endpoint=endpoint,
             etag_timeout=_ETAG_TIMEOUT_S,
         )
     except errors.GatedRepoError as exc:
@@ -88,7 +99,7 @@ def download_config(repo_id: str, revision: str, *, cache_dir: Path | None = Non
         # RemoteEntryNotFoundError (2.x) subclasses it; LocalEntryNotFoundError
         # is handled below because it means "not cached", not "not there".
         if isinstance(exc, errors.LocalEntryNotFoundError):
-            raise _unreachable(ref, offline, exc) from exc
+            raise _unreachable(ref, offline, exc, dark_host) from exc
         raise LlmpodError(
             code="model_config_missing",
             message=f"{ref} has no {CONFIG_FILENAME} at its top level.",
@@ -98,7 +109,7 @@ def download_config(repo_id: str, revision: str, *, cache_dir: Path | None = Non
             ],
         ) from exc
     except (errors.LocalEntryNotFoundError, errors.HfHubHTTPError, OSError) as exc:
-        raise _unreachable(ref, offline, exc) from exc
+        raise _unreachable(ref, offline, exc, dark_host) from exc
     except errors.HFValidationError as exc:
         # huggingface_hub validates ids before any request (validate_repo_id).
         raise LlmpodError(
@@ -113,10 +124,38 @@ def download_config(repo_id: str, revision: str, *, cache_dir: Path | None = Non
     return Path(path)
 
 
-def _unreachable(ref: str, offline: bool, exc: BaseException) -> LlmpodError:
+def _unresolvable_host(endpoint: str) -> str | None:
+    """The endpoint's host name when it evidently does not resolve (no network, no
+    DNS), else None. The lookup runs in a daemon thread and is given
+    ``_RESOLVE_TIMEOUT_S``: a resolver that hangs proves nothing, so the Hub is
+    then asked as usual (with its own timeouts)."""
+    host = urlsplit(endpoint).hostname
+    if not host:
+        return None
+    outcome: list[BaseException | None] = []
+
+    def lookup() -> None:
+        try:
+            socket.getaddrinfo(host, None)
+            outcome.append(None)
+        except OSError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=lookup, name="llmpod-hf-resolve", daemon=True)
+    thread.start()
+    thread.join(_RESOLVE_TIMEOUT_S)
+    return host if outcome and isinstance(outcome[0], socket.gaierror) else None
+
+
+def _unreachable(
+    ref: str, offline: bool, exc: BaseException, dark_host: str | None = None
+) -> LlmpodError:
     why = (
         "HF_HUB_OFFLINE is set and the file is not in the local cache"
         if offline
+        else f"the Hub's host name {dark_host!r} does not resolve (no network or no DNS) "
+        "and the file is not in the local cache"
+        if dark_host
         else f"the Hugging Face Hub could not be reached ({type(exc).__name__})"
     )
     return LlmpodError(

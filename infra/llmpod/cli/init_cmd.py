@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -35,10 +36,12 @@ def run(ns: argparse.Namespace) -> int:
     for path in written:
         print(f"created {path}", file=sys.stderr)
     _record_first_promotion(directory / "stacks")
+    # `cd .` is noise, and a directory name with a space must survive the paste.
+    here = directory.resolve() == Path.cwd().resolve()
+    cd = "" if here else f"cd {shlex.quote(str(directory))} && "
     print(
         f"llmpod project {name!r} in {directory.resolve()}. Next:\n"
-        f"  cd {directory} && llmpod render dev      # manifests + policy report in "
-        f"build/dev\n"
+        f"  {cd}llmpod render dev      # manifests + policy report in build/dev\n"
         f"  llmpod diff staging production            # what a promotion would change"
     )
     return 0

@@ -21,18 +21,30 @@ _SEGMENTS = (
 
 
 def memory_bar(per_gpu: dict[str, float], width: int = 60) -> list[tuple[str, str, int]]:
-    """(label, colour, characters) per segment of the total, rounded to ``width`` chars."""
-    total = per_gpu["total_gib"] or 1.0
-    parts = []
-    for key, label, colour in _SEGMENTS:
-        if key not in per_gpu:  # optional segments (LoRA) appear only when planned
-            continue
-        value = max(0.0, per_gpu.get(key, 0.0))
-        parts.append((f"{label} {value:.2f}", colour, round(value / total * width)))
-    free = max(0, width - sum(p[2] for p in parts))
-    used = sum(max(0.0, per_gpu.get(k, 0.0)) for k, _, _ in _SEGMENTS)
-    parts.append((f"headroom {max(0.0, total - used):.2f}", "bright_black", free))
-    return parts
+    """(label, colour, characters) per segment; the characters add up to exactly ``width``.
+
+    The scale is the GPU's memory, or what the parts add up to when they exceed it (an
+    infeasible plan), and characters are shared out by largest remainder: rounding each
+    part on its own could add up to more than ``width`` and wrap the bar in the terminal.
+    """
+    # Optional segments (LoRA, draft model) appear only when planned.
+    segments = [seg for seg in _SEGMENTS if seg[0] in per_gpu]
+    values = [max(0.0, per_gpu[key]) for key, _, _ in segments]
+    total = max(0.0, per_gpu.get("total_gib", 0.0))
+    headroom = max(0.0, total - sum(values))
+    values.append(headroom)
+    labels = [
+        (f"{label} {v:.2f}", colour)
+        for (_, label, colour), v in zip(segments, values[:-1], strict=True)
+    ]
+    labels.append((f"headroom {headroom:.2f}", "bright_black"))
+    scale = sum(values) or 1.0
+    exact = [v / scale * width for v in values]
+    chars = [int(x) for x in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: chars[i] - exact[i])
+    for i in by_remainder[: width - sum(chars)]:
+        chars[i] += 1
+    return [(label, colour, n) for (label, colour), n in zip(labels, chars, strict=True)]
 
 
 def serve_command(plan: Plan) -> str:
@@ -122,7 +134,8 @@ def _bar(console: Console, per_gpu: dict[str, float]) -> None:
 
     bar = Text()
     legend = Text()
-    width = min(60, max(20, getattr(console, "width", 60)))
+    # Never wider than the terminal: a bar that wraps reads as two bars.
+    width = max(1, min(60, console.width))
     for label, colour, chars in memory_bar(per_gpu, width):
         bar.append("█" * chars, style=colour)
         legend.append(f"■ {label}  ", style=colour)

@@ -75,9 +75,9 @@ def make_plan(req: PlanRequest) -> Plan:
             code="no_valid_layout",
             message=(
                 f"No tensor/pipeline layout of {req.model.name} on "
-                f"{', '.join(g.key for g in req.gpus)} is one vLLM accepts within "
-                f"{req.max_gpus_per_replica} GPUs and {req.max_nodes_per_replica} nodes: "
-                + "; ".join(result.rejected_layouts[:4])
+                f"{', '.join(g.key for g in req.gpus)} is one vLLM accepts with "
+                f"{_reach(req)}: "
+                + "; ".join(f"TP {tp}: {why}" for tp, why in result.rejected_layouts[:4])
                 + "."
             ),
             suggestions=tips,
@@ -96,8 +96,7 @@ def make_plan(req: PlanRequest) -> Plan:
         where = (
             f"TP {e.tp} × PP {e.pp} on {e.gpus_per_replica} {e.gpu.key}"
             if (req.tp or req.pp)
-            else f"any layout up to {req.max_gpus_per_replica} GPUs / {req.max_nodes_per_replica} "
-            f"node(s) of {', '.join(g.key for g in req.gpus)} (closest: TP {e.tp} × PP {e.pp})"
+            else f"any layout of {_reach(req)} (closest: TP {e.tp} × PP {e.pp})"
         )
         error = LlmpodError(
             code=code,
@@ -131,3 +130,14 @@ def make_plan(req: PlanRequest) -> Plan:
         vllm_version=version,
         warnings=warnings,
     )
+
+
+def _reach(req: PlanRequest) -> str:
+    """What the search could use per replica, e.g. 'at most 8 H100 on 1 node': the GPU
+    limit capped by what the node limit holds, so `--max-nodes 1` never reads as
+    '64 GPUs / 1 node'."""
+    nodes = req.max_nodes_per_replica
+    counts = " or ".join(
+        f"{min(req.max_gpus_per_replica, g.max_gpus_per_node * nodes)} {g.key}" for g in req.gpus
+    )
+    return f"at most {counts} on {'1 node' if nodes == 1 else f'up to {nodes} nodes'}"

@@ -125,8 +125,12 @@ def _layout_reason(e: Evaluation, result: SearchResult) -> str:
     )
     if e.gpu.interconnect == "pcie" and e.tp > 1:
         text += " These GPUs talk over PCIe, so each all-reduce costs more than on NVLink."
-    if result.rejected_layouts:
-        text += " Not possible: " + "; ".join(result.rejected_layouts[:4]) + "."
+    # Only refusals that explain the choice: a tensor parallel size below the GPUs the
+    # chosen layout uses (why not fewer GPUs?). TP 3 being impossible says nothing
+    # about a plan that fits on one GPU.
+    smaller = [f"TP {tp}: {why}" for tp, why in result.rejected_layouts if tp < e.gpus_per_replica]
+    if smaller:
+        text += " Not possible: " + "; ".join(smaller[:4]) + "."
     return text
 
 

@@ -54,11 +54,14 @@ class Candidate:
         )
 
 
-def layouts(req: PlanRequest, gpu: GpuSpec) -> tuple[list[tuple[int, int, bool]], list[str]]:
-    """(tp, pp, expert_parallel) layouts vLLM would accept, and why others were skipped."""
+def layouts(
+    req: PlanRequest, gpu: GpuSpec
+) -> tuple[list[tuple[int, int, bool]], list[tuple[int, str]]]:
+    """(tp, pp, expert_parallel) layouts vLLM would accept, and (tp, why) for each tensor
+    parallel size it would refuse."""
     m = req.model
     per_node = gpu.max_gpus_per_node
-    rejected: list[str] = []
+    rejected: list[tuple[int, str]] = []
     if req.tp or req.pp:
         tps, pps = [req.tp or 1], [req.pp or 1]
     else:
@@ -75,7 +78,7 @@ def layouts(req: PlanRequest, gpu: GpuSpec) -> tuple[list[tuple[int, int, bool]]
             )
             if bad:
                 if not ep:
-                    rejected.append(f"TP {tp}: {bad}")
+                    rejected.append((tp, bad))
                 continue
             for pp in pps:
                 gpus = tp * pp
@@ -153,14 +156,15 @@ class SearchResult:
     #: The infeasible candidate that came closest (most KV room), for diagnosis.
     closest: Candidate | None
     considered: int
-    rejected_layouts: tuple[str, ...]
+    #: (tensor parallel size, why vLLM refuses it) for the first GPU type.
+    rejected_layouts: tuple[tuple[int, str], ...]
 
 
 def search(req: PlanRequest) -> SearchResult:
     best: tuple[tuple[object, ...], Candidate] | None = None
     closest: Candidate | None = None
     considered = 0
-    rejected: list[str] = []
+    rejected: list[tuple[int, str]] = []
     fitting: list[tuple[int, Candidate]] = []
     for pref, gpu in enumerate(req.gpus):
         options, skipped = layouts(req, gpu)

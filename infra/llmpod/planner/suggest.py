@@ -122,10 +122,14 @@ def structured_suggestions(
         if found is not None:
             text = f"{tip.text} → {_describe(found)}".strip()
             tips.append(replace(tip, text=text))
+    # Same vendor only: a user who asked for NVIDIA GPUs runs CUDA images and NVIDIA
+    # nodes, so an AMD GPU is no way out for them (nor the other way round).
+    vendors = {x.vendor for x in req.gpus}
     bigger = tuple(
         g
         for g in all_gpus()
-        if g.vendor != "cpu"
+        if g.vendor in vendors
+        and g.vendor != "cpu"
         and g not in req.gpus
         and g.memory_gib > max(x.memory_gib for x in req.gpus)
     )

@@ -106,7 +106,8 @@ def add_plan_arguments(p: argparse.ArgumentParser) -> None:
         required=True,
         action="append",
         help="GPU type (H100, H100-PCIE, H200, B200, A100-80GB, A100-40GB, L40S, L4, "
-        "A10G, RTX-4090, RTX-3090, MI300X); repeat for an ordered preference",
+        "A10G, RTX-4090, RTX-3090, MI300X); repeat to accept several: the cheapest one that "
+        "meets the targets wins, and the order given only breaks ties",
     )
     p.add_argument("--tp", type=_positive_int, help="evaluate this tensor parallel size")
     p.add_argument("--pp", type=_positive_int, help="evaluate this pipeline parallel size")

@@ -7,6 +7,7 @@ Each problem is stated as ``path: problem (got value)``; unknown keys get a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -18,10 +19,12 @@ from llmpod.spec.grammars import shown
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-def _path(loc: tuple[Any, ...], prefix: str) -> str:
+def _path(loc: tuple[Any, ...], prefix: str, top: Mapping[str, str]) -> str:
     out = prefix
     for i, part in enumerate(loc):
-        if isinstance(part, int):
+        if i == 0 and not prefix and part in top:
+            out = top[part]  # the key as the user wrote it, e.g. llmpod:costCapPerHour
+        elif isinstance(part, int):
             out += f"[{part}]"
         elif part == "[key]":
             out += " (the key)"
@@ -50,12 +53,19 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 
 def spec_error(
-    exc: ValidationError, model: type[BaseModel], *, where: str, prefix: str = ""
+    exc: ValidationError,
+    model: type[BaseModel],
+    *,
+    where: str,
+    prefix: str = "",
+    top_level_keys: Mapping[str, str] | None = None,
 ) -> LlmpodError:
+    """``top_level_keys`` maps the model's top-level field names to the keys users write
+    (a stack file's ``llmpod:costCapPerHour`` for ``cost_cap_per_hour``)."""
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        path = _path(loc, prefix)
+        path = _path(loc, prefix, top_level_keys or {})
         if err["type"] == "extra_forbidden":
             key = str(loc[-1])
             valid = _fields_at(model, loc[:-1])

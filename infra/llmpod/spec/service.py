@@ -98,7 +98,8 @@ class Targets(SpecModel):
 
 class GpuChoice(SpecModel):
     types: list[str] = Field(default_factory=lambda: ["H100"], min_length=1)
-    """Acceptable GPU types, most preferred first (see `llmpod catalog gpus`)."""
+    """Acceptable GPU types (see `llmpod catalog gpus`). The planner takes the cheapest
+    that meets the targets; the order given here only breaks ties of equal cost."""
     max_per_replica: Positive = 16
     """Most GPUs one replica may use."""
     max_nodes: Annotated[int, NOT_BOOL, Field(ge=1, le=8)] = 2

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from llmpod.errors import LlmpodError, hint
+from llmpod.errors import LlmpodError, did_you_mean
 from llmpod.spec.base import NOT_BOOL, SpecModel
 from llmpod.spec.errors import spec_error
 from llmpod.spec.grammars import OutputDir
@@ -73,11 +73,20 @@ class StackSpec(SpecModel):
                 raise LlmpodError(
                     code="invalid_spec",
                     message=f"{where}: unknown config key 'llmpod:{name}'."
-                    f"{hint(name, CONFIG_KEYS)}",
+                    f"{_did_you_mean_key(name)}",
                     suggestions=[f"use one of {', '.join('llmpod:' + k for k in CONFIG_KEYS)}"],
                 )
             data[CONFIG_KEYS[name]] = value
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise spec_error(exc, cls, where=where) from None
+            # Named as stack files and `pulumi config set` spell them.
+            users_keys = {field: f"llmpod:{key}" for key, field in CONFIG_KEYS.items()}
+            raise spec_error(exc, cls, where=where, top_level_keys=users_keys) from None
+
+
+def _did_you_mean_key(name: str) -> str:
+    """' Did you mean 'llmpod:renderDir'?': matched without the shared prefix, which
+    would make every key look close, and shown with it, as stack files write it."""
+    close = did_you_mean(name, CONFIG_KEYS)
+    return (" Did you mean " + " or ".join(f"'llmpod:{c}'" for c in close) + "?") if close else ""
