@@ -1,13 +1,14 @@
 """Render the image's Dockerfile (and its .dockerignore) for a vLLM version.
 
-Pure: strings in, strings out. The committed ``images/vllm/Dockerfile`` is
-``render_dockerfile()`` for the default version; a unit test keeps them equal.
+Pure: strings in, strings out. ``llmpod image context DIR`` (build_context.py)
+writes them with the entrypoint package beside them. The committed
+``images/vllm/Dockerfile`` is ``render_dockerfile()`` for the default version, kept
+for review; a unit test keeps them equal.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from llmpod import contract
 from llmpod.errors import LlmpodError
@@ -18,8 +19,8 @@ from .runtime_files import IMAGE_PACKAGE, RUNTIME_MODULES
 #: The vLLM version the planner's memory model targets by default.
 DEFAULT_VLLM_VERSION = "0.32.0"
 DEFAULT_BASE_IMAGE = "vllm/vllm-openai"
-#: Paths relative to the repository root, which is the build context.
-SOURCE_DIR = "infra/llmpod/image"
+#: Where the entrypoint package sits in the build context (`llmpod image context`).
+SOURCE_DIR = IMAGE_PACKAGE
 
 _VERSION = re.compile(r"^\d+\.\d+\.\d+(?:rc\d+|\.post\d+)?$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -84,23 +85,15 @@ def render_dockerfile(
 
 
 def render_dockerignore() -> str:
-    """Context filter for a repo-root build: only the entrypoint's files are sent.
-
-    Without it the context would include ``.cache/`` (gigabytes of test venv).
-    BuildKit reads ``<Dockerfile>.dockerignore`` next to the Dockerfile.
-    """
-    lines = ["# Rendered by infra/llmpod/image/dockerfile.py — do not edit by hand.", "*"]
+    """The build context's filter: only the Dockerfile and the entrypoint's files are
+    sent, whatever else a user keeps in the context directory."""
+    lines = ["# Written by `llmpod image context` — do not edit by hand.", "*", "!Dockerfile"]
     lines += [f"!{SOURCE_DIR}/{module}" for module in RUNTIME_MODULES]
     return "\n".join(lines) + "\n"
 
 
-def write_default_image_dir(image_dir: Path) -> None:
-    """Regenerate the committed ``images/vllm/`` files for the default version."""
-    (image_dir / "Dockerfile").write_text(render_dockerfile(), encoding="utf-8")
-    (image_dir / "Dockerfile.dockerignore").write_text(render_dockerignore(), encoding="utf-8")
-
-
 if __name__ == "__main__":
-    # python -m llmpod.image.dockerfile  → rewrites images/vllm/Dockerfile{,.dockerignore}
-    # (the repository checkout this module is run from, not an installed copy)
-    write_default_image_dir(Path(__file__).resolve().parents[3] / "images" / "vllm")
+    # python -m llmpod.image.dockerfile > Dockerfile: the default render on stdout (the
+    # committed images/vllm/Dockerfile). Writes nothing itself, so it runs from a wheel
+    # too; `llmpod image context DIR` writes a whole build context.
+    print(render_dockerfile(), end="")

@@ -97,6 +97,8 @@ def digest_fix(
     where = f"llmpod:services[{names.index(service)}].image.digest"
     tail = f", then `llmpod promote staging {stack}`" if promoted else ""
     return (
+        f" Build and push {image.split('@')[0]} first if nobody has: `llmpod image context "
+        f"DIR {origin}` writes its build context and prints the docker commands."
         f" Set it: `crane digest {image}` (or `docker buildx imagetools inspect {image}`), "
         f"then `pulumi config set --path -s {origin} '{where}' sha256:<digest>`{tail}."
     )
