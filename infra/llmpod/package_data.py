@@ -30,7 +30,7 @@ def templates_dir() -> Path:
         code="broken_install",
         message=f"llmpod's templates are missing: looked in "
         f"{', '.join(str(c) for c in _CANDIDATES)}. The installation is incomplete.",
-        suggestions=["reinstall: python -m pip install --force-reinstall llmpod"],
+        suggestions=["reinstall llmpod from its wheel or git URL (README: In your own repository)"],
     )
 
 

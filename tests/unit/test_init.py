@@ -9,6 +9,7 @@ import pytest
 
 from llmpod.cli.main import main
 from llmpod.errors import LlmpodError
+from llmpod.scaffold.install import InstallSource
 from llmpod.scaffold.project import project_name, scaffold_files
 
 FILES = {
@@ -19,6 +20,7 @@ FILES = {
     "stacks/Pulumi.production.yaml",
     ".github/workflows/llmpod-pr.yml",
     ".github/workflows/llmpod-promote.yml",
+    ".llmpod/requirements.txt",
 }
 
 
@@ -35,7 +37,9 @@ def test_init_writes_a_project_that_renders_and_passes_the_promotion_guard(
     pulumi_yaml = (project / "Pulumi.yaml").read_text()
     assert "name: team-llm\n" in pulumi_yaml and "stackConfigDir: stacks\n" in pulumi_yaml
     assert "@" not in pulumi_yaml.replace("@LLMPOD", "")  # placeholders filled
-    assert "llmpod==0.1.0" in (project / ".github/workflows/llmpod-pr.yml").read_text()
+    for workflow in ("llmpod-pr.yml", "llmpod-promote.yml"):
+        text = (project / ".github/workflows" / workflow).read_text()
+        assert "python -m pip install -r .llmpod/requirements.txt\n" in text
     for stack in ("dev", "staging", "production"):
         assert main(["-C", str(project), "render", stack]) == 0
     dev_report = json.loads((project / "build/dev/policy-report.json").read_text())
@@ -75,7 +79,8 @@ def test_project_names_follow_pulumis_rule(tmp_path: Path) -> None:
 
 
 def test_scaffolded_program_runs_llmpods_program() -> None:
-    files = scaffold_files("x", "0.1.0")
+    files = scaffold_files("x", "0.1.0", InstallSource("llmpod @ git+https://x/llmpod@abc1234"))
+    assert isinstance(files["program/__main__.py"], str)
     assert 'runpy.run_module("llmpod", run_name="__main__")' in files["program/__main__.py"]
     compile(files["program/__main__.py"], "program/__main__.py", "exec")
 
@@ -143,7 +148,7 @@ def test_init_undoes_what_it_began_when_a_write_fails(
         calls = {"n": 0}
 
         def failing_open(file: object, mode: str = "r", *args: object, **kwargs: object) -> object:
-            if mode == "x":
+            if mode == "xb":
                 calls["n"] += 1
                 if calls["n"] == 4:
                     raise OSError(28, "No space left on device", str(file))

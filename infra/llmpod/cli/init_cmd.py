@@ -24,17 +24,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--name", default=None, help="Pulumi project name (default: the directory's name)"
     )
+    p.add_argument(
+        "--install",
+        default=None,
+        metavar="SPEC",
+        help="the pip requirement CI installs llmpod from (.llmpod/requirements.txt), e.g. "
+        "'llmpod @ git+https://github.com/<you>/llmpod@<commit>' (default: how this llmpod "
+        "was installed: its git URL and commit, or its wheel, copied into .llmpod/)",
+    )
 
 
 def run(ns: argparse.Namespace) -> int:
     from llmpod.cli.main import version
+    from llmpod.scaffold.install import REQUIREMENTS, detect_source, explicit_source
     from llmpod.scaffold.project import project_name, scaffold_files, write_project
 
     directory: Path = ns.directory
     name = project_name(directory, ns.name)
-    written = write_project(directory, scaffold_files(name, version()))
+    install = explicit_source(ns.install) if ns.install else detect_source(version())
+    written = write_project(directory, scaffold_files(name, version(), install))
     for path in written:
         print(f"created {path}", file=sys.stderr)
+    print(f"CI installs llmpod from {REQUIREMENTS}: {install.requirement}", file=sys.stderr)
+    if install.note:
+        print(f"note: {install.note}", file=sys.stderr)
     _record_first_promotion(directory / "stacks")
     # `cd .` is noise, and a directory name with a space must survive the paste.
     here = directory.resolve() == Path.cwd().resolve()

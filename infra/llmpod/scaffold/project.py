@@ -2,9 +2,9 @@
 
 They live in ``files/`` as package data; ``github/`` is written as ``.github/``
 (a dot directory would be skipped by package-data globs). ``@PROJECT_NAME@``
-and ``@LLMPOD_VERSION@`` are filled in, so CI installs the llmpod that
-scaffolded the project. Existing files are never overwritten or deleted: init
-writes all of its files or none.
+and ``@LLMPOD_VERSION@`` are filled in, and ``.llmpod/requirements.txt`` says how
+CI installs the llmpod that scaffolded the project (install.py). Existing files are
+never overwritten or deleted: init writes all of its files or none.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from llmpod.errors import LlmpodError
+from llmpod.scaffold.install import INSTALL_DIR, REQUIREMENTS, InstallSource, requirements_text
 
 FILES_DIR = Path(__file__).resolve().parent / "files"
 #: Pulumi's rule for project names.
@@ -35,9 +36,9 @@ def project_name(directory: Path, explicit: str | None = None) -> str:
     return derived or "llmpod-project"
 
 
-def scaffold_files(name: str, version: str) -> dict[str, str]:
+def scaffold_files(name: str, version: str, install: InstallSource) -> dict[str, str | bytes]:
     """Relative path in the new project → content."""
-    out: dict[str, str] = {}
+    out: dict[str, str | bytes] = {}
     for path in sorted(FILES_DIR.rglob("*")):
         if not path.is_file() or "__pycache__" in path.parts:
             continue
@@ -46,11 +47,14 @@ def scaffold_files(name: str, version: str) -> dict[str, str]:
             rel = "." + rel
         text = path.read_text(encoding="utf-8")
         out[rel] = text.replace("@PROJECT_NAME@", name).replace("@LLMPOD_VERSION@", version)
+    out[REQUIREMENTS] = requirements_text(install)
+    if install.wheel is not None:
+        out[f"{INSTALL_DIR}/{install.wheel.name}"] = install.wheel.read_bytes()
     if "Pulumi.yaml" not in out:
         raise LlmpodError(
             code="broken_install",
             message=f"llmpod's project files are missing from {FILES_DIR}.",
-            suggestions=["reinstall: python -m pip install --force-reinstall llmpod"],
+            suggestions=["reinstall llmpod from its wheel or git URL (README: In your own repository)"],
         )
     return out
 
@@ -71,7 +75,7 @@ def _in_the_way(directory: Path, rel: str) -> str | None:
     return None
 
 
-def write_project(directory: Path, files: dict[str, str]) -> list[Path]:
+def write_project(directory: Path, files: dict[str, str | bytes]) -> list[Path]:
     """Write every file, or none: everything in the way is listed before anything is
     written, and a write that fails anyway (a read-only folder, a full disk) undoes
     the files and folders this call created."""
@@ -92,16 +96,16 @@ def write_project(directory: Path, files: dict[str, str]) -> list[Path]:
     written: list[Path] = []
     created_dirs: list[Path] = []
     try:
-        for rel, text in files.items():
+        for rel, content in files.items():
             target = directory / rel
             missing = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
             for folder in reversed(missing):
                 folder.mkdir()
                 created_dirs.append(folder)
             # "x": fail rather than overwrite if the file appeared since the check.
-            with open(target, "x", encoding="utf-8") as handle:
+            with open(target, "xb") as handle:
                 written.append(target)
-                handle.write(text)
+                handle.write(content.encode() if isinstance(content, str) else content)
     except OSError as exc:
         for path in reversed(written):
             path.unlink(missing_ok=True)

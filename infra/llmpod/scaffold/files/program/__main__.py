@@ -1,6 +1,6 @@
 """Pulumi entry point (Pulumi.yaml `main: program/`): llmpod's own program,
-reading this project's stack config. Install llmpod into the Python Pulumi uses
-(`pip install 'llmpod==@LLMPOD_VERSION@'`)."""
+reading this project's stack config. Install llmpod @LLMPOD_VERSION@ into the Python
+Pulumi uses as CI does: `python -m pip install -r .llmpod/requirements.txt`."""
 
 import runpy
 
