@@ -54,7 +54,9 @@ def scaffold_files(name: str, version: str, install: InstallSource) -> dict[str,
         raise LlmpodError(
             code="broken_install",
             message=f"llmpod's project files are missing from {FILES_DIR}.",
-            suggestions=["reinstall llmpod from its wheel or git URL (README: In your own repository)"],
+            suggestions=[
+                "reinstall llmpod from its wheel or git URL (README: In your own repository)"
+            ],
         )
     return out
 
