@@ -10,6 +10,7 @@ while llmpod itself comes only from the wheel.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -83,3 +84,114 @@ def test_promote_edits_the_projects_files_never_the_checkouts(
     assert f"wrote {project.resolve() / 'stacks' / 'Pulumi.production.yaml'}" in result.stderr
     assert "max_model_len: 8192" in (project / "stacks" / "Pulumi.production.yaml").read_text()
     assert (REPO / "stacks" / "Pulumi.production.yaml").read_bytes() == checkout_prod
+
+
+#: A user's own config.json (Llama 3.2 1B's published architecture fields), planned
+#: by path: no catalog entry and no Hub involved.
+OWN_CONFIG = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 2048,
+    "intermediate_size": 8192,
+    "num_attention_heads": 32,
+    "num_hidden_layers": 16,
+    "num_key_value_heads": 8,
+    "head_dim": 64,
+    "vocab_size": 128256,
+    "max_position_embeddings": 131072,
+    "tie_word_embeddings": True,
+    "torch_dtype": "bfloat16",
+    "rms_norm_eps": 1e-05,
+    "rope_theta": 500000.0,
+}
+
+
+def test_the_documented_flow_from_the_wheel_in_an_empty_directory(
+    installed_wheel: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Issue 20's "done when": init → plan of one's own config.json → render → image
+    context → promote, from the wheel, in an empty directory; and CI's install step
+    (`pip install -r .llmpod/requirements.txt`) run for real into a second venv."""
+    venv, env = installed_wheel
+    llmpod = str(venv / "bin" / "llmpod")
+    work = tmp_path / "empty"
+    work.mkdir()
+    init = _run([llmpod, "init", "my-llm"], work, env)
+    project = work / "my-llm"
+    assert "cd my-llm && llmpod render dev" in init.stdout
+    # Installed from a wheel file: init copied it, and CI installs that copy.
+    [wheel] = sorted((project / ".llmpod").glob("llmpod-*.whl"))
+    requirement = (project / ".llmpod" / "requirements.txt").read_text().splitlines()[-1]
+    assert requirement == f"./.llmpod/{wheel.name}"
+    ci_venv = tmp_path / "ci-venv"
+    _run(
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "venv",
+            "--system-site-packages",
+            "--without-pip",
+            str(ci_venv),
+        ],
+        tmp_path,
+        env,
+    )
+    _run(
+        [
+            str(ci_venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            "-r",
+            ".llmpod/requirements.txt",
+        ],
+        project,
+        env,
+    )
+    assert _run([str(ci_venv / "bin" / "llmpod"), "--version"], project, env).stdout.strip() == (
+        "llmpod 0.1.0"
+    )
+
+    (work / "config.json").write_text(json.dumps(OWN_CONFIG))
+    planned = _run(
+        [
+            llmpod,
+            "plan",
+            "--model",
+            "../config.json",
+            "--gpu",
+            "L4",
+            "--max-model-len",
+            "8192",
+            "--json",
+        ],
+        project,
+        env,
+    )
+    plan = json.loads(planned.stdout)
+    assert plan["feasible"] and plan["gpu"] == "L4" and plan["tensor_parallel_size"] == 1
+
+    _run([llmpod, "render", "dev"], project, env)
+    deployment = (project / "build" / "dev" / "chat" / "deployment-chat.yaml").read_text()
+    [rendered_image] = re.findall(r"^\s+image: (\S+)$", deployment, re.M)[:1]
+
+    context = _run([llmpod, "image", "context", "build/image", "dev"], project, env)
+    build = next(ln for ln in context.stdout.splitlines() if ln.startswith("  docker build"))
+    assert build.split() == ["docker", "build", "-t", rendered_image, "build/image"]
+    image_dir = project / "build" / "image"
+    assert (image_dir / "Dockerfile").is_file()
+    assert len(list((image_dir / "llmpod_image").glob("*.py"))) == 16
+    # The Dockerfile module from the wheel prints; it writes nothing beside site-packages.
+    before = sorted(p.name for p in project.iterdir())
+    printed = _run([str(venv / "bin" / "python"), "-m", "llmpod.image.dockerfile"], project, env)
+    assert printed.stdout == (image_dir / "Dockerfile").read_text()
+    assert sorted(p.name for p in project.iterdir()) == before
+
+    staging = project / "stacks" / "Pulumi.staging.yaml"
+    staging.write_text(staging.read_text().replace("max_model_len: 16384", "max_model_len: 8192"))
+    _run([llmpod, "promote", "staging", "production", "--yes"], project, env)
+    assert "max_model_len: 8192" in (project / "stacks" / "Pulumi.production.yaml").read_text()
+    _run([llmpod, "promote", "staging", "production", "--check"], project, env)
