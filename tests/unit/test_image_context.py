@@ -226,3 +226,37 @@ def test_services_on_different_images_need_service(
     assert code == 1 and "runs more than one image" in err and "--service" in err
     code, out, _ = _context(capsys, project, str(tmp_path / "b"), "staging", "--service", "other")
     assert code == 0 and "ghcr.io/llmpod/vllm:v0.31.0" in out
+
+
+def test_render_says_when_pods_would_pull_the_unpublished_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: manifests named ghcr.io/llmpod/vllm:v0.32.0 and nothing said it does not exist.
+    project = _init(tmp_path, capsys)
+    assert main(["-C", str(project), "render", "dev"]) == 0
+    err = capsys.readouterr().err
+    assert "note: chat pulls ghcr.io/llmpod/vllm, image.repository's default" in err
+    assert "`llmpod image context DIR dev`" in err
+    _edit_services(
+        project / "stacks" / "Pulumi.dev.yaml",
+        lambda services: [{**services[0], "image": {"repository": REGISTRY}}],
+    )
+    assert main(["-C", str(project), "render", "dev"]) == 0
+    assert "publishes no image" not in capsys.readouterr().err
+
+
+def test_a_previous_context_whose_package_is_a_link_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _init(tmp_path, capsys)
+    ctx = tmp_path / "ctx"
+    assert _context(capsys, project, str(ctx), "dev")[0] == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for module in (ctx / IMAGE_PACKAGE).iterdir():
+        module.unlink()
+    (ctx / IMAGE_PACKAGE).rmdir()
+    (ctx / IMAGE_PACKAGE).symlink_to(elsewhere)
+    code, _, err = _context(capsys, project, str(ctx), "dev")
+    assert code == 1 and f"its {IMAGE_PACKAGE} is a symbolic link" in err
+    assert list(elsewhere.iterdir()) == []

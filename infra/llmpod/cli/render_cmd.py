@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llmpod.cli.project_args import add_stacks_dir
+
+if TYPE_CHECKING:
+    from llmpod.spec.stack import StackSpec
 
 COMMAND = (
     "render",
@@ -66,11 +70,27 @@ def run(ns: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     for svc in result.services:
         print(svc.report())
+    _note_unpublished_image(result.spec, ns.stack)
     total = sum(s.cost_per_hour for s in result.services)
     print(f"{len(result.files) + 1} files in {out} (total ${total:.2f}/h)")
     for line in summary(violations, out / REPORT_FILE):
         print(line)
     return 3 if ns.strict and violations else 0
+
+
+def _note_unpublished_image(spec: StackSpec, stack: str) -> None:
+    """The rendered pods would pull an image nobody publishes: say how to make it."""
+    from llmpod.image.build_context import DEFAULT_REPOSITORY
+
+    names = [s.name for s in spec.services if s.image.repository == DEFAULT_REPOSITORY]
+    if names:
+        print(
+            f"note: {', '.join(names)} pull{'s' if len(names) == 1 else ''} "
+            f"{DEFAULT_REPOSITORY}, image.repository's default, where llmpod publishes no "
+            f"image: set image.repository to your registry and build it with `llmpod image "
+            f"context DIR {stack}`.",
+            file=sys.stderr,
+        )
 
 
 def _staging_services(stack_path: Path) -> list[str] | None:

@@ -141,6 +141,11 @@ def previous_files(directory: Path) -> list[str] | None:
         return None
     if not stat.S_ISREG(marker.st_mode):
         raise _refuse(directory, f"its {MARKER} is not a file", "pass a new or empty directory")
+    if (directory / IMAGE_PACKAGE).is_symlink():
+        # Writing through it would put files wherever it points.
+        raise _refuse(
+            directory, f"its {IMAGE_PACKAGE} is a symbolic link", "pass a new or empty directory"
+        )
     text = (directory / MARKER).read_text(encoding="utf-8", errors="replace")
     return [ln for ln in text.splitlines()[2:] if ln]
 
