@@ -58,11 +58,22 @@ def test_one_optimistic_row_fails_the_benchmark(bench: ModuleType) -> None:
     assert d["rows_over_1pct"] == 1 and d["rows_over_1pct_ids"] == ["bad"]
     assert d["max_over_prediction"] == pytest.approx(0.02)
     assert (d["over_predicted"], d["under_predicted"]) == (1, 40)
-    summary = {"share_within_3pct": 1.0, "false_fits": 0, **d}
+    summary = {"share_within_3pct": 1.0, "false_fits": 0, "false_does_not_fit": 0, **d}
     assert not bench.passes(summary)
-    summary_without = {"share_within_3pct": 1.0, "false_fits": 0}
+    summary_without = {"share_within_3pct": 1.0, "false_fits": 0, "false_does_not_fit": 0}
     summary_without.update(bench.direction_summary(rows[:-1]))
     assert bench.passes(summary_without)
+    # One "does not fit" where vLLM had a KV cache fails it too (issue 20, item 7).
+    assert not bench.passes({**summary_without, "false_does_not_fit": 1})
+
+
+def test_a_refused_plan_where_vllm_had_a_kv_cache_is_a_false_does_not_fit(
+    bench: ModuleType,
+) -> None:
+    row = {"feasible": False, "logged_tokens": None, "logged_kv_gib": 3.33}
+    assert bench.vllm_fit(row) is True
+    assert bench.vllm_fit({**row, "logged_kv_gib": -1.44}) is False  # vLLM refused
+    assert bench.vllm_fit({**row, "logged_kv_gib": None}) is None  # the row does not say
 
 
 def test_max_over_prediction_is_zero_when_every_row_is_conservative(bench: ModuleType) -> None:
