@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from llmpod import contract
 from llmpod.models.config import parse_model_config
 from llmpod.models.facts import ModelFacts
+from llmpod.models.hf_defaults import fill_defaults
 from llmpod.models.sources import RawModelConfig, load_model_config
 
 #: Where serving pods and instances mount the shared weights volume.
@@ -36,4 +37,11 @@ class ResolvedModel:
 
 def resolve_model(ref: str) -> ResolvedModel:
     raw = load_model_config(ref)
-    return ResolvedModel(parse_model_config(raw.config, name=raw.name, source=raw.source), raw)
+    # Catalog configs are stored with their defaults filled and checked against
+    # vLLM's logs (each entry's ``defaults_filled``); a user's own file is not.
+    config = raw.config
+    notes: tuple[str, ...] = ()
+    if raw.origin != "catalog":
+        config, notes = fill_defaults(raw.config, name=raw.name)
+    facts = parse_model_config(config, name=raw.name, source=raw.source)
+    return ResolvedModel(replace(facts, notes=facts.notes + notes), raw)

@@ -25,6 +25,9 @@ from llmpod.models import catalog
 
 Origin = Literal["catalog", "file", "hf", "s3"]
 CONFIG_FILENAME = "config.json"
+#: A config.json is a few KiB (the largest published ones, with long layer
+#: lists, are tens of KiB); anything past this is not one, and is not read.
+MAX_CONFIG_BYTES = 1 << 20
 # Hub repo ids: one "/" between an org and a name of [A-Za-z0-9._-] (huggingface_hub
 # validate_repo_id); the revision may be a branch, tag or commit and may contain "/".
 _HF_REF = re.compile(r"^hf://(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)(?:@(?P<rev>[^@\s]+))?$")
@@ -128,7 +131,8 @@ def _from_file(path: Path) -> RawModelConfig:
             ],
         )
     try:
-        raw = target.read_bytes()
+        with target.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise LlmpodError(
             code="model_config_missing",
@@ -202,6 +206,13 @@ def s3_config_key(prefix: str) -> str:
 
 def parse_config_json(raw: bytes, *, where: str) -> dict[str, Any]:
     """Decode config.json bytes; every defect becomes a ``model_config_invalid`` error."""
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise LlmpodError(
+            code="model_config_invalid",
+            message=f"{where} is larger than {MAX_CONFIG_BYTES >> 20} MiB: it cannot be a "
+            "config.json (those are a few KiB).",
+            suggestions=["pass the model's config.json, not a weights or archive file"],
+        )
     try:
         text = raw.decode("utf-8-sig")  # tolerate a BOM written by some Windows editors
     except UnicodeDecodeError as exc:

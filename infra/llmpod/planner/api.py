@@ -49,7 +49,7 @@ def make_plan(req: PlanRequest) -> Plan:
     validate_request(req)
     result = search(req)
     version = req.vllm_version
-    warnings = tuple(
+    warnings = req.model.notes + tuple(
         quantization_warnings(req.model, overridden=req.online_quantization is not None)
     )
     if result.best is not None:
