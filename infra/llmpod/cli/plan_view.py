@@ -118,6 +118,15 @@ def show(plan: Plan, out: TextIO) -> None:
     traffic = data["estimates"].get("workload")
     if traffic:
         rows.insert(-1, ("Traffic (sim.)", _traffic(traffic)))
+    if data.get("task"):  # a pooling model: no decode, paid per input token
+        rows = [r for r in rows if r[0] not in ("KV cache", "Decode (est.)", "Cost")] + [
+            ("Task", f"{data['task']} (vLLM's pooling runner; no text is generated)"),
+            (
+                "Cost",
+                f"${data['cost']['per_hour']:.2f}/h, "
+                f"${data['cost']['per_million_input_tokens']:.4f} per 1M input tokens (est.)",
+            ),
+        ]
     for k, v in rows:
         table.add_row(k, v)
     console.print(table)

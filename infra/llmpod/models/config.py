@@ -14,6 +14,7 @@ from typing import Any
 
 from llmpod.errors import LlmpodError
 from llmpod.models.facts import LayerKind, MLAFacts, ModelFacts, MoEFacts
+from llmpod.models.pooling import ENCODER_CLASSIFY, ENCODER_EMBED, pooling_task
 from llmpod.models.quant_config import parse_quantization_config
 
 _KV_HEAD_KEYS = (
@@ -54,6 +55,8 @@ _PLAIN_MLP = {
     "Starcoder2ForCausalLM",
     "GPTBigCodeForCausalLM",
     "OPTForCausalLM",
+    *ENCODER_EMBED,
+    *ENCODER_CLASSIFY,
 }
 
 
@@ -136,6 +139,7 @@ def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> M
     if dtype not in ("bfloat16", "float16", "float32"):
         dtype = "bfloat16"
 
+    task, encoder_only = pooling_task(arch)
     partial = float(text.get("partial_rotary_factor", 1.0))
     rotary = mla.qk_rope_head_dim if mla else int(head_dim * partial)
     return ModelFacts(
@@ -152,7 +156,7 @@ def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> M
         tie_word_embeddings=bool(
             raw.get("tie_word_embeddings", text.get("tie_word_embeddings", False))
         ),
-        max_model_len=derive_max_model_len(text),
+        max_model_len=_encoder_max_len(text) if encoder_only else derive_max_model_len(text),
         max_position_embeddings=int(_first(text, *_MAX_LEN_KEYS) or 0),
         dtype=dtype,  # type: ignore[arg-type]  # narrowed by the check above
         layer_kinds=kinds,
@@ -169,6 +173,8 @@ def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> M
         extra_params=_vision_params(raw.get("vision_config"), hidden),
         rotary_dim=rotary,
         mtp_layers=int(_first(text, "num_nextn_predict_layers") or 0),
+        pooling=task,
+        encoder_only=encoder_only,
         source=source,
     )
 
@@ -236,6 +242,22 @@ def derive_max_model_len(text: dict[str, Any]) -> int:
             derived = int(rope["original_max_position_embeddings"])
         elif rope_type not in _NO_ROPE_MULTIPLY and rope_type not in ("", "default"):
             derived = int(derived * float(rope["factor"]))
+    return derived
+
+
+def _encoder_max_len(text: dict[str, Any]) -> int:
+    """Positions a BERT-family encoder can embed.
+
+    RoBERTa-style models number positions from padding_idx + 1
+    (``create_position_ids_from_input_ids`` in vllm/model_executor/models/roberta.py,
+    0.32), so XLM-R's 514 position embeddings hold 512 tokens — the
+    ``model_max_length`` their tokenizer_config.json states, which vLLM applies to
+    pooling models with absolute positions (``get_and_verify_max_len``).
+    """
+    derived = derive_max_model_len(text)
+    if str(text.get("model_type", "")) in ("roberta", "xlm-roberta", "camembert"):
+        pad = text.get("pad_token_id")
+        derived -= (int(pad) if isinstance(pad, int) else 1) + 1
     return derived
 
 

@@ -108,6 +108,10 @@ class ModelFacts:
     #: GLM-4.5: ``num_nextn_predict_layers``), which ``--speculative-config
     #: {"method": "mtp"}`` loads as the draft.
     mtp_layers: int = 0
+    #: Served by vLLM's pooling runner (embeddings / scores), not generation.
+    pooling: Literal["embed", "classify"] | None = None
+    #: Bidirectional encoder (BERT family): vLLM allocates no KV cache for it.
+    encoder_only: bool = False
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 

@@ -30,6 +30,10 @@ class Settings:
     max_num_batched_tokens: int
     block_size: int
     profile: VersionProfile
+    #: An encoder-only pooling model: vLLM allocates no KV cache for it.
+    no_kv_cache: bool = False
+    #: "embed" / "classify" for a model vLLM serves with its pooling runner.
+    pooling_task: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class Evaluation:
 
     @property
     def kv_fits(self) -> bool:
+        if self.settings.no_kv_cache:
+            return True  # nothing to hold: vLLM allocates no KV cache (models/pooling.py)
         # One block is vLLM's reserved null block.
         return self.capacity.num_blocks - 1 >= self.capacity.blocks_per_request
 
@@ -70,6 +76,8 @@ class Evaluation:
     @property
     def concurrent_requests(self) -> int:
         """Full-context requests one replica runs at once (KV blocks and max_num_seqs)."""
+        if self.settings.no_kv_cache:
+            return self.settings.max_num_seqs
         return min(int(self.capacity.max_concurrency), self.settings.max_num_seqs)
 
 
@@ -100,6 +108,8 @@ def resolve_settings(req: PlanRequest, gpu: GpuSpec) -> Settings:
         max_num_batched_tokens=batched,
         block_size=kv.block_size_for(m, gpu.compute_capability, req.vllm.block_size),
         profile=profile,
+        no_kv_cache=m.encoder_only,
+        pooling_task=m.pooling,
     )
 
 
@@ -227,7 +237,7 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
         cap = kv.capacity(
             geo,
             m,
-            max(0.0, st.kv_cache_gib) * GIB,
+            0.0 if s.no_kv_cache else max(0.0, st.kv_cache_gib) * GIB,
             max_model_len=s.max_model_len,
             max_num_batched_tokens=s.max_num_batched_tokens,
         )
@@ -299,8 +309,10 @@ def _perf_inputs(
     expert_bytes = expert_params * qb / (ep if ep > 1 else tp)
     # Embeddings and LM head stay in the model dtype; decode gathers B rows of
     # the embedding table (negligible) but streams the whole LM head.
-    head_bytes = m.padded_vocab * h / tp * dtype_bytes
-    embedding = 0.0 if m.tie_word_embeddings else head_bytes
+    table = m.padded_vocab * h / tp * dtype_bytes
+    # A pooling model has no LM head; its embedding table is only gathered.
+    head_bytes = 0.0 if m.pooling else table
+    embedding = 0.0 if m.tie_word_embeddings and not m.pooling else table
     linear_bytes = max(0.0, weight_bytes_per_gpu - expert_bytes - head_bytes - embedding)
     math_bits = s.quant is not None and s.quant.activations in ("fp8", "int8")
     return perf.PerfInputs(
@@ -340,7 +352,7 @@ def _dense_params(m: ModelFacts) -> float:
         attn += m.num_attention_heads * a.v_head_dim * h
     else:
         attn = 2 * h * m.num_attention_heads * m.head_dim + 2 * h * m.num_kv_heads * m.head_dim
-    total = attn * m.num_layers + m.padded_vocab * h
+    total = attn * m.num_layers + (0 if m.pooling else m.padded_vocab * h)
     if m.moe is None:
         return total + m.num_layers * m.mlp_matrices * h * m.intermediate_size
     dense = len(m.moe.dense_layers) * 3 * h * m.intermediate_size

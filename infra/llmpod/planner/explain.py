@@ -21,6 +21,7 @@ def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
     return VllmArgs(
         model=req.model_path,
         served_model_name=req.served_model_name,
+        runner="pooling" if m.pooling else None,
         tensor_parallel_size=e.tp,
         pipeline_parallel_size=e.pp if e.pp > 1 else None,
         enable_expert_parallel=e.expert_parallel,

@@ -38,6 +38,8 @@ def kv_dtype_bytes(kv_cache_dtype: str, served_dtype_bytes: int) -> int:
 
 
 def page_bytes_per_layer(m: ModelFacts, tp: int, block: int, kv_bytes: int) -> int:
+    if m.encoder_only:
+        return 0  # EncoderOnlyAttention caches nothing (models/pooling.py)
     if m.mla is not None:
         return block * m.mla.cache_width * kv_bytes
     return 2 * block * kv_heads_per_gpu(m, tp) * m.head_dim * kv_bytes
@@ -107,6 +109,8 @@ def capacity(
     max_model_len: int,
     max_num_batched_tokens: int,
 ) -> KvCapacity:
+    if not g.bytes_per_block:
+        return KvCapacity(0, 0, 0.0, 0)
     blocks = max(0, int(kv_bytes_available // g.bytes_per_block))
     need = blocks_per_request(g, m, max_model_len, max_num_batched_tokens)
     concurrency = blocks / need if need else 0.0

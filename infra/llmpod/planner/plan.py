@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmpod.errors import LlmpodError
+from llmpod.planner import perf
 from llmpod.planner.estimates import Estimates
 from llmpod.planner.evaluate import Evaluation
 from llmpod.planner.weights import GIB
@@ -51,6 +52,7 @@ class Plan:
     def to_json(self) -> dict[str, Any]:
         """The CLI contract of DESIGN.md ("CLI contract"), plus context fields."""
         e = self.evaluation
+        pooling = e.settings.pooling_task if e else None
         out: dict[str, Any] = {
             "feasible": self.feasible,
             "model": self.model,
@@ -80,18 +82,34 @@ class Plan:
                 "source": e.gpu.price_source if e else None,
                 "as_of": e.gpu.price_as_of if e else None,
                 "per_million_output_tokens": self.cost_per_million_tokens(),
+                # A pooling model (embeddings, scores) generates nothing: it is
+                # paid per input token.
+                **({"per_million_input_tokens": self._input_cost()} if pooling else {}),
             },
+            **({"task": pooling} if pooling else {}),
             "reasons": list(self.reasons),
             "warnings": list(self.warnings),
             "errors": [err.as_json() for err in self.errors],
         }
         return out
 
+    def _input_cost(self) -> float | None:
+        """Per 1M input tokens of a pooling model: full max_num_batched_tokens prefill steps."""
+        e = self.evaluation
+        if not e or not self.feasible or not self.price_per_gpu_hour:
+            return None
+        step = e.settings.max_num_batched_tokens
+        per_hour_tokens = step / perf.prefill_s(e.perf, step) * 3600 * self.replicas
+        hourly = self.gpus_total * self.price_per_gpu_hour
+        return round(hourly / per_hour_tokens * 1e6, 4)
+
     def cost_per_million_tokens(self) -> float | None:
         """From the throughput estimate at the largest benchmark concurrency one replica holds."""
         e = self.evaluation
         if not e or not self.feasible or not self.price_per_gpu_hour or not self.estimates:
             return None
+        if e.settings.pooling_task:
+            return None  # nothing is generated
         tps = self.estimates["decode_tokens_per_s"]
         usable = [int(c) for c in tps if int(c) <= max(1, e.concurrent_requests)]
         if not usable:

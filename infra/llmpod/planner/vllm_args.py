@@ -30,6 +30,9 @@ class _PlannedFlags(BaseModel):
 
     model: str
     served_model_name: str | None = None
+    #: "pooling" for embedding / scoring models (vLLM 0.32 ``--runner``; it would
+    #: resolve "auto" the same way, said outright so the plan is explicit).
+    runner: str | None = None
     tensor_parallel_size: int = 1
     #: None when 1: vLLM's default, and single-stage plans stay short.
     pipeline_parallel_size: int | None = None

@@ -143,7 +143,8 @@ def stage_weights(
             raw += bias + router + 2 * m.hidden_size  # two norms
         if first:
             raw += embed + m.extra_params / tp
-        if last and (not m.tie_word_embeddings or pp > 1):
+        # A pooling model has no LM head: its last stage ends in a pooler.
+        if last and m.pooling is None and (not m.tie_word_embeddings or pp > 1):
             raw += embed
         if last:
             raw += m.hidden_size

@@ -1,0 +1,59 @@
+"""Embedding and reranking models are planned as vLLM serves them (issue 20, item 6).
+
+Facts from vLLM 0.32 (not from llmpod): XLMRobertaModel is in the registry's
+_EMBEDDING_MODELS and XLMRobertaForSequenceClassification in
+_SEQUENCE_CLASSIFICATION_MODELS, both served by ``--runner pooling``; their
+EncoderOnlyAttention has no KV-cache spec, so the engine allocates no KV cache.
+BAAI/bge-m3's fp32 pytorch_model.bin is 2.27 GB (≈ 568 M parameters).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from llmpod.cli.main import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "configs"
+BGE_M3 = FIXTURES / "bge-m3" / "config.json"
+
+
+def _plan(model: str, capsys: Any, *extra: str) -> dict[str, Any]:
+    assert main(["plan", "--model", model, "--gpu", "L4", "--json", *extra]) == 0
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return out
+
+
+def test_an_embedding_model_has_no_kv_cache_and_is_priced_per_input_token(capsys: Any) -> None:
+    plan = _plan(str(BGE_M3), capsys)
+    assert plan["feasible"] is True
+    assert plan["task"] == "embed"
+    assert plan["kv_cache_tokens"] == 0 and plan["kv_bytes_per_token_per_gpu"] == 0
+    args = plan["vllm_args"]
+    assert args[args.index("--runner") + 1] == "pooling"
+    # XLM-R numbers positions from pad_token_id + 1: 8194 embeddings hold 8192 tokens.
+    assert plan["max_model_len"] == 8192
+    assert plan["cost"]["per_million_output_tokens"] is None
+    assert plan["cost"]["per_million_input_tokens"] > 0
+    # 568 M parameters in bfloat16 (no LM head): 1.06 GiB; the fp32 file 2.27 GB.
+    assert abs(plan["per_gpu"]["weights_gib"] / (568e6 * 2 / 2**30) - 1) < 0.03
+    assert abs(plan["checkpoint_gib"] / (2.27e9 / 2**30) - 1) < 0.03
+
+
+def test_a_reranker_is_planned_as_a_classify_pooling_model(tmp_path: Path, capsys: Any) -> None:
+    config = json.loads(BGE_M3.read_text())
+    config["architectures"] = ["XLMRobertaForSequenceClassification"]
+    config["max_position_embeddings"] = 514
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    plan = _plan(str(tmp_path / "config.json"), capsys)
+    assert plan["task"] == "classify"
+    assert plan["max_model_len"] == 512
+    assert "--runner" in plan["vllm_args"]
+
+
+def test_a_chat_model_plan_has_no_task_and_no_runner(capsys: Any) -> None:
+    plan = _plan("llama-3.1-8b", capsys, "--max-model-len", "8192")
+    assert "task" not in plan and "--runner" not in plan["vllm_args"]
+    assert plan["cost"]["per_million_output_tokens"] is not None
+    assert "per_million_input_tokens" not in plan["cost"]
