@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,21 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
         env,
     )
     python = venv / "bin" / "python"
+    if sys.prefix != sys.base_prefix:
+        # The tests run in a venv: --system-site-packages lends the base
+        # interpreter's packages, not this venv's. List its site-packages after
+        # the new venv's own (a path in a .pth is appended, and the .pth files in
+        # it, such as the editable install's finder, are not run).
+        own = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            env=env,
+        ).stdout.strip()
+        lent = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+        (Path(own) / "test-environment.pth").write_text("".join(f"{p}\n" for p in lent))
     _run(
         [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
         root,

@@ -195,3 +195,40 @@ def test_the_documented_flow_from_the_wheel_in_an_empty_directory(
     _run([llmpod, "promote", "staging", "production", "--yes"], project, env)
     assert "max_model_len: 8192" in (project / "stacks" / "Pulumi.production.yaml").read_text()
     _run([llmpod, "promote", "staging", "production", "--check"], project, env)
+
+
+def test_installed_llmpod_plans_a_users_own_config_files(
+    installed_wheel: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """Issue 20: a Gemma-3 config.json as published (transformers' defaults fill
+    head_dim, layer pattern and context) and an embedding model (pooling runner)."""
+    venv, env = installed_wheel
+    llmpod = str(venv / "bin" / "llmpod")
+    fixtures = REPO / "tests" / "fixtures" / "configs"
+    gemma = json.loads(
+        _run(
+            [
+                llmpod,
+                "plan",
+                "--model",
+                str(fixtures / "gemma-3-12b-it"),
+                "--gpu",
+                "H100",
+                "--json",
+            ],
+            tmp_path,
+            env,
+        ).stdout
+    )
+    assert gemma["max_model_len"] == 131072
+    assert gemma["kv_bytes_per_token_per_gpu"] == 48 * 2 * 8 * 256 * 2  # head_dim 256
+    assert any("head_dim" in w for w in gemma["warnings"])
+    embed = json.loads(
+        _run(
+            [llmpod, "plan", "--model", str(fixtures / "bge-m3"), "--gpu", "L4", "--json"],
+            tmp_path,
+            env,
+        ).stdout
+    )
+    assert embed["task"] == "embed" and "--runner" in embed["vllm_args"]
+    assert embed["cost"]["per_million_input_tokens"] > 0
