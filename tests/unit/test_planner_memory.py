@@ -99,3 +99,27 @@ def test_awq_int4_group_scales_are_counted() -> None:
 
     # 4 bits + an fp16 scale and a 4-bit zero point per 128 weights.
     assert quant_bytes_per_param(m.quant, 2) == pytest.approx(0.5 + 2.5 / 128)
+
+
+@pytest.mark.parametrize(
+    ("version", "tp", "logged"),
+    [
+        ("0.11.0", 1, 7.38),  # LLMD-DOC-63: H100, max-num-batched-tokens 8192
+        ("0.19.0", 2, 2.87),  # LLMD-40
+    ],
+)
+def test_gpt_oss_activation_peak_matches_vllms_log(version: str, tp: int, logged: float) -> None:
+    """MXFP4 experts add no fused-MoE workspace over the sampler peak (issue 20, item 7)."""
+    from llmpod.planner import memory
+    from llmpod.planner.versions import profile_for
+
+    m = parse_model_config(find("openai/gpt-oss-20b").config, name="gpt-oss-20b")
+    peak = memory.activation_gib(
+        m,
+        tp=tp,
+        last_stage=True,
+        max_num_seqs=1024,
+        max_num_batched_tokens=8192,
+        profile=profile_for(version),
+    )
+    assert abs(peak - logged) < 0.1

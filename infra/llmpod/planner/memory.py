@@ -89,9 +89,14 @@ def activation_gib(
             + SAMPLER_HIDDEN_TENSORS * tokens * m.hidden_size * act_bytes
         ) / GIB
         peak = max(peak, sampler)
-    if m.moe is not None:
+    mxfp4_experts = m.quant is not None and m.quant.method == "mxfp4"
+    if m.moe is not None and not mxfp4_experts:
         # fused-MoE workspaces (tokens × top-k × [gate_up + act + down widths]);
         # fit: Qwen3-30B-A3B +0.46 GiB, DeepSeek-V2-Lite +0.40 GiB over the sampler peak.
+        # Not for MXFP4 experts (gpt-oss): their logged peaks are the sampler peak
+        # alone — gpt-oss-20b 7.38 GiB in v0.11 (LLMD-DOC-63, 7.40 predicted), 2.87
+        # at TP 2 in v0.19 (LLMD-40, 2.90) — and the workspace term put them
+        # 0.7 / 0.44 GiB over (issue 20, item 7: gpt-oss-120b's KV 2.50 vs 3.33 GiB).
         width = 3 * m.moe.expert_intermediate_size / tp + m.hidden_size
         peak += tokens * m.moe.experts_per_token * width * act_bytes / GIB
     return peak
