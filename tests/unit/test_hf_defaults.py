@@ -113,3 +113,23 @@ def test_a_huge_config_is_refused_without_reading_it_all(tmp_path: Path) -> None
         out.truncate(64 << 20)  # sparse: 64 MiB on paper, nothing on disk
     with pytest.raises(LlmpodError, match="larger than 1 MiB"):
         resolve_model(str(big))
+
+
+def test_an_absurd_layer_count_is_refused_before_transformers_sees_it() -> None:
+    """Gemma3TextConfig builds a layer_types list of num_hidden_layers entries."""
+    from llmpod.errors import LlmpodError
+
+    raw = json.loads(GEMMA3_12B.read_text())
+    raw["text_config"]["num_hidden_layers"] = 10**8
+    with pytest.raises(LlmpodError, match="num_hidden_layers=100000000"):
+        fill_defaults(raw, name="g")
+
+
+def test_a_text_config_that_is_not_an_object_is_a_clear_error(tmp_path: Path) -> None:
+    from llmpod.errors import LlmpodError
+
+    (tmp_path / "config.json").write_text(
+        json.dumps({"model_type": "gemma3", "text_config": "x", "architectures": ["A"]})
+    )
+    with pytest.raises(LlmpodError, match="text_config"):
+        resolve_model(str(tmp_path / "config.json"))

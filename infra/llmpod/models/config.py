@@ -35,6 +35,10 @@ _MAX_LEN_KEYS = (
     "max_seq_length",
     "seq_len",
 )
+#: Layer-count keys, and the most llmpod accepts: the deepest published models
+#: have a few hundred layers, and config classes build per-layer lists from it.
+LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers")
+MAX_LAYERS = 2048
 _EXPERT_KEYS = ("num_experts", "moe_num_experts", "n_routed_experts", "num_local_experts")
 # Rope types whose max_position_embeddings already include the extension.
 _NO_ROPE_MULTIPLY = {
@@ -91,6 +95,19 @@ def _require(cfg: dict[str, Any], name: str, *keys: str) -> int:
     return int(value)
 
 
+def check_layer_count(cfg: dict[str, Any], name: str) -> None:
+    """Refuse a layer count no real model has, before anything sizes lists by it."""
+    for key in LAYER_KEYS:
+        value = cfg.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_LAYERS:
+            raise LlmpodError(
+                code="model_config_invalid",
+                message=f"config.json of {name!r}: {key}={value} is more layers than any "
+                f"published model has; llmpod accepts at most {MAX_LAYERS:,}.",
+                suggestions=[f"fix {key} in config.json"],
+            )
+
+
 def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> ModelFacts:
     """Facts vLLM would use for this config (text model, plus vision weights)."""
     if not isinstance(raw, dict):
@@ -101,9 +118,17 @@ def parse_model_config(raw: dict[str, Any], *, name: str, source: str = "") -> M
         )
     arch = str((raw.get("architectures") or ["unknown"])[0])
     text = raw.get("text_config") or raw.get("llm_config") or raw
+    if not isinstance(text, dict):
+        raise LlmpodError(
+            code="model_config_invalid",
+            message=f"config.json of {name!r}: text_config is a JSON "
+            f"{type(text).__name__}, not an object.",
+            suggestions=["pass the model's config.json as published"],
+        )
     qc = raw.get("quantization_config") or text.get("quantization_config")
 
-    layers = _require(text, name, "num_hidden_layers", "n_layer", "num_layers")
+    layers = _require(text, name, *LAYER_KEYS)
+    check_layer_count(text, name)
     hidden = _require(text, name, "hidden_size", "d_model", "n_embd")
     heads = _require(text, name, "num_attention_heads", "n_head", "num_heads")
     kv_heads = int(_first(text, *_KV_HEAD_KEYS) or heads)

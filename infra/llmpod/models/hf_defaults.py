@@ -23,6 +23,7 @@ import os
 from typing import Any
 
 from llmpod.errors import shorten
+from llmpod.models.config import check_layer_count
 
 #: Nested configs transformers fills as well (the language model of a
 #: multimodal checkpoint and its vision tower).
@@ -38,6 +39,12 @@ def fill_defaults(raw: dict[str, Any], *, name: str) -> tuple[dict[str, Any], tu
     model_type = raw.get("model_type")
     if not isinstance(model_type, str) or not model_type:
         return raw, ()
+    # Config classes build per-layer lists (layer_types) from the layer count:
+    # bound it first, or a hostile file costs minutes and gigabytes.
+    check_layer_count(raw, name)
+    for key in _NESTED:
+        if isinstance(raw.get(key), dict):
+            check_layer_count(raw[key], name)
     config_class = _config_class(model_type)
     if config_class is None:
         custom = " (its auto_map names custom code)" if raw.get("auto_map") else ""
