@@ -90,6 +90,21 @@ def reasons_for(req: PlanRequest, chosen: Candidate, result: SearchResult) -> li
         f"so {e.capacity.max_concurrency:.2f} fit at full context.",
         _layout_reason(e, result),
     ]
+    if s.no_kv_cache:
+        # Replaces the memory split and KV lines: vLLM 0.32 neither profiles nor
+        # allocates a KV cache for an encoder-only model (models/pooling.py).
+        out[1:3] = [
+            f"{g.display}: {m.architecture} is an encoder-only {m.pooling} model, served by "
+            f"vLLM's pooling runner: no KV cache. Weights ({e.limiting.weights_gib:.2f} GiB), "
+            f"activation peak ({e.limiting.activation_gib:.2f}) and non-torch "
+            f"({e.limiting.non_torch_gib:.2f}) must fit in {e.limiting.requested_gib:.2f} GiB; "
+            f"{e.limiting.kv_cache_gib:.2f} GiB stay unused.",
+        ]
+    elif m.pooling:
+        out.append(
+            f"{m.architecture} is a {m.pooling} model served by vLLM's pooling runner: it "
+            "keeps a KV cache for the prompt but generates no tokens."
+        )
     if chosen.replicas > 1:
         out.append(
             f"{chosen.replicas} replicas: one replica runs {e.concurrent_requests} full-context "

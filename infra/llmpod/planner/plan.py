@@ -131,7 +131,8 @@ def _per_gpu(e: Evaluation) -> dict[str, float]:
         "activation_gib": round(s.activation_gib, 2),
         "non_torch_gib": round(s.non_torch_gib, 2),
         "cuda_graph_gib": round(s.cuda_graph_gib, 2),
-        "kv_cache_gib": round(s.kv_cache_gib, 2),
+        # An encoder-only model gets no KV cache: what is left stays unused.
+        "kv_cache_gib": 0.0 if e.settings.no_kv_cache else round(s.kv_cache_gib, 2),
     }
     # Only with LoRA or a proposer on, so other plans keep their exact shape.
     if s.lora_gib > 0:
