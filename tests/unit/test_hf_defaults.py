@@ -46,6 +46,7 @@ def test_published_gemma3_plans_with_transformers_defaults(no_network: None) -> 
     (warning,) = facts.notes
     for field in ("head_dim", "vocab_size", "max_position_embeddings", "layer_types"):
         assert field in warning
+    assert "sliding_window" not in warning  # the file sets it
     assert "Gemma3TextConfig" in warning
 
 
@@ -85,6 +86,25 @@ def test_a_complete_llama_config_raises_no_warning() -> None:
     filled, warnings = fill_defaults(raw, name="llama")
     assert warnings == ()
     assert filled["head_dim"] == 128  # transformers derives hidden/heads, as llmpod did
+
+
+def test_a_defaulted_sliding_window_is_named() -> None:
+    """transformers' MistralConfig defaults sliding_window to 4096 (Mistral-7B v0.1)."""
+    raw = {
+        "architectures": ["MistralForCausalLM"],
+        "model_type": "mistral",
+        "hidden_size": 4096,
+        "intermediate_size": 14336,
+        "num_attention_heads": 32,
+        "num_hidden_layers": 32,
+        "num_key_value_heads": 8,
+        "vocab_size": 32000,
+        "max_position_embeddings": 32768,
+    }
+    filled, (warning,) = fill_defaults(raw, name="mistral")
+    assert filled["sliding_window"] == 4096 and "sliding_window=4096" in warning
+    raw["sliding_window"] = None  # Mistral-7B v0.2 and later say so outright
+    assert fill_defaults(raw, name="mistral")[1] == ()
 
 
 def test_custom_code_is_not_run_and_the_file_is_read_as_written(tmp_path: Path) -> None:

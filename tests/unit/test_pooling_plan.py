@@ -32,6 +32,7 @@ def test_an_embedding_model_has_no_kv_cache_and_is_priced_per_input_token(capsys
     assert plan["feasible"] is True
     assert plan["task"] == "embed"
     assert plan["kv_cache_tokens"] == 0 and plan["kv_bytes_per_token_per_gpu"] == 0
+    assert plan["per_gpu"]["kv_cache_gib"] == 0.0
     args = plan["vllm_args"]
     assert args[args.index("--runner") + 1] == "pooling"
     # XLM-R numbers positions from pad_token_id + 1: 8194 embeddings hold 8192 tokens.

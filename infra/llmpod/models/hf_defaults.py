@@ -137,7 +137,8 @@ def _defaulted_warning(
     sliding = [t for t in layer_types or () if "sliding" in str(t) or "chunk" in str(t)]
     if sliding and "layer_types" not in given and "sliding_window_pattern" not in given:
         add("layer_types", f"layer_types: {len(sliding)} of {len(layer_types or ())} sliding")
-    if sliding and missing("sliding_window"):
+    # MistralConfig defaults to a 4096-token window: every layer then slides.
+    if missing("sliding_window"):
         add("sliding_window")
     if not defaulted:
         return ()
