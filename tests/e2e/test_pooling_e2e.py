@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,19 @@ def test_serves_embeddings_and_not_completions(server: EntrypointServer) -> None
     # What the old warmup sent: a pooling server has no completions route.
     code, _ = http(f"{server.vllm_url}/v1/completions", {"model": name, "prompt": "x"})
     assert code in (404, 400), code
+
+
+def test_verify_holds_the_pooling_server_to_its_plan(server: EntrypointServer) -> None:
+    """`llmpod verify` on the running server: the launched flags (--runner pooling
+    included) and max_model_len match; there is no KV cache to compare."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "llmpod.cli.main", "verify", "--plan", str(server.plan_path),
+         server.vllm_url, "--status-url", server.status_url, "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["differs"] == []
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["max_model_len"]["ok"] is True
+    assert checks["kv_cache_tokens"]["ok"] is None  # planned none, so nothing to hold it to
