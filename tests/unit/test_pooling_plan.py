@@ -106,3 +106,13 @@ def test_an_unknown_warmup_api_is_refused() -> None:
 
     with pytest.raises(PlanFileError, match=r"warmup\.api"):
         parse_plan(json.dumps({"vllm_args": ["/m"], "warmup": {"api": "chat"}}))
+
+
+def test_a_traffic_workload_is_refused_for_a_pooling_model(capsys: Any) -> None:
+    code = main(
+        ["plan", "--model", str(BGE_M3), "--gpu", "L4", "--input-len", "512",
+         "--output-len", "1", "--concurrency", "8"]
+    )  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "pooling runner" in err and "--input-len" in err

@@ -15,6 +15,21 @@ from llmpod.suggestion import Suggestion
 
 def validate_request(req: PlanRequest) -> None:
     m = req.model
+    if m.pooling and req.workload is not None:
+        # The traffic simulation (planner/simulate.py) schedules decode steps and
+        # KV blocks; a pooling model has neither, so its figures would be noise.
+        raise LlmpodError(
+            code="workload_not_for_pooling",
+            message=(
+                f"{m.name} is a {m.pooling} model served by vLLM's pooling runner: it "
+                f"generates no tokens, and the traffic simulation models generation "
+                f"({req.workload_text})."
+            ),
+            suggestions=[
+                "drop the workload (--input-len/--output-len/--concurrency/--rate, or the "
+                "spec's workload section) and size replicas with targets.concurrency"
+            ],
+        )
     if req.max_model_len is not None and req.max_model_len > m.max_model_len:
         raise LlmpodError(
             code="context_too_long",
