@@ -116,3 +116,17 @@ def test_a_traffic_workload_is_refused_for_a_pooling_model(capsys: Any) -> None:
     assert code == 1
     err = capsys.readouterr().err
     assert "pooling runner" in err and "--input-len" in err
+
+
+@pytest.mark.parametrize(("version", "flag"), [("0.10.0", "--task"), ("0.10.1", "--runner")])
+def test_the_pooling_flag_is_one_the_release_has(version: str, flag: str, capsys: Any) -> None:
+    """--runner arrived in 0.10.1; 0.10.0 names a pooling model with --task (its
+    choices, read from the release's wheel, include embed and score)."""
+    from llmpod.releases.facts import facts_for
+
+    args = _plan(str(BGE_M3), capsys, "--vllm-version", version)["vllm_args"]
+    assert flag in args and ({"--task", "--runner"} - {flag}).isdisjoint(args)
+    found = facts_for(version).flag_for(flag)
+    assert found is not None
+    choices = found[1].get("choices")
+    assert choices is None or args[args.index(flag) + 1] in choices

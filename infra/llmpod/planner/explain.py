@@ -12,6 +12,11 @@ from llmpod.planner.vllm_args import VllmArgs
 from llmpod.planner.weights import GIB
 from llmpod.spec.vllm_options import EngineFlags
 
+#: ``--runner`` arrived in vLLM 0.10.1; before it a pooling model was named by
+#: ``--task`` (the release facts, llmpod/releases/facts: --task 0.8.0-0.12.0).
+RUNNER_FLAG_SINCE = (0, 10, 1)
+_OLD_TASKS = {"embed": "embed", "classify": "score"}
+
 
 def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
     s = e.settings
@@ -21,7 +26,8 @@ def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
     return VllmArgs(
         model=req.model_path,
         served_model_name=req.served_model_name,
-        runner="pooling" if m.pooling else None,
+        runner="pooling" if m.pooling and s.profile.version >= RUNNER_FLAG_SINCE else None,
+        task=_OLD_TASKS[m.pooling] if m.pooling and s.profile.version < RUNNER_FLAG_SINCE else None,
         tensor_parallel_size=e.tp,
         pipeline_parallel_size=e.pp if e.pp > 1 else None,
         enable_expert_parallel=e.expert_parallel,

@@ -33,6 +33,8 @@ class _PlannedFlags(BaseModel):
     #: "pooling" for embedding / scoring models (vLLM 0.32 ``--runner``; it would
     #: resolve "auto" the same way, said outright so the plan is explicit).
     runner: str | None = None
+    #: What ``--runner pooling`` replaced (vLLM before 0.10.1): "embed" / "score".
+    task: str | None = None
     tensor_parallel_size: int = 1
     #: None when 1: vLLM's default, and single-stage plans stay short.
     pipeline_parallel_size: int | None = None
