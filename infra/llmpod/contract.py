@@ -4,7 +4,7 @@ Ports, paths, the user, and the drain/stop time budgets, defined once for the
 deploy side (Kubernetes manifests, AWS cloud-init and load balancer, templates,
 the policy pack, the Dockerfile). The image cannot import this module (its
 entrypoint is standard-library only and copied on its own), so it repeats the
-defaults in infra/llmpod/image/settings.py; tests/unit/test_runtime_contract.py pins
+defaults in infra/llmpod/image/runtime/settings.py; tests/unit/test_runtime_contract.py pins
 the two together.
 """
 

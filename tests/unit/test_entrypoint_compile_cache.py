@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from llmpod.image import compile_cache as cc
-from llmpod.image.settings import SettingsError, settings_from_env
+from llmpod.image.runtime import compile_cache as cc
+from llmpod.image.runtime.settings import SettingsError, settings_from_env
 
 
 def _compiled(local: Path, text: str = "graph") -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmpod.image.vllm_http import inflight_requests
+from llmpod.image.runtime.vllm_http import inflight_requests
 
 # Shape of vLLM 0.32's /metrics (V1 engine), trimmed: gauges carry model_name and
 # engine labels; HELP/TYPE lines precede them.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from llmpod.image.plan_file import (
+from llmpod.image.runtime.plan_file import (
     Plan,
     PlanFileError,
     WarmupConfig,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from llmpod.image.settings import SettingsError, settings_from_env
+from llmpod.image.runtime.settings import SettingsError, settings_from_env
 
 
 def test_defaults_suit_a_kubernetes_pod() -> None:

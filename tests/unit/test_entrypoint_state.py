@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from llmpod.image.state import LifecycleState, TransitionError
-from llmpod.image.status_server import StatusServer
+from llmpod.image.runtime.state import LifecycleState, TransitionError
+from llmpod.image.runtime.status_server import StatusServer
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

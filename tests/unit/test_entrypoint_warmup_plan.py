@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from llmpod.image.plan_file import WarmupConfig
-from llmpod.image.warmup_plan import (
+from llmpod.image.runtime.plan_file import WarmupConfig
+from llmpod.image.runtime.warmup_plan import (
     LABEL_SLACK_TOKENS,
     PromptSearch,
     completion_payload,

@@ -59,7 +59,7 @@ def test_every_runtime_module_is_copied_into_the_package() -> None:
     )
     assert copied == sorted(RUNTIME_MODULES)
     for module in RUNTIME_MODULES:
-        assert (REPO / "infra" / "llmpod" / "image" / module).is_file(), module
+        assert (REPO / "infra" / "llmpod" / "image" / "runtime" / module).is_file(), module
 
 
 def test_runs_the_entrypoint_as_a_numeric_non_root_user() -> None:

@@ -62,7 +62,7 @@ def test_plan_file_carries_the_planners_vllm_args_verbatim(shape: str) -> None:
     cm = next(o for o in build_manifests(sp) if o["metadata"]["name"].endswith("-plan"))
     payload = json.loads(cm["data"]["plan.json"])
     assert payload["vllm_args"] == list(sp.plan.vllm_args)
-    # The entrypoint adds --host/--port itself (infra/llmpod/image/plan_file.py).
+    # The entrypoint adds --host/--port itself (infra/llmpod/image/runtime/plan_file.py).
     assert "--port" not in payload["vllm_args"]
 
 

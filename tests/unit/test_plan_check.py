@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from llmpod.diagnose.snapshot import parse_exposition
-from llmpod.image.plan_check import (
+from llmpod.image.runtime.plan_check import (
     Expectation,
     RunningReportError,
     cache_config,

@@ -74,7 +74,7 @@ def _service_plan(model: str) -> Any:
 
 def test_the_plan_file_warms_a_pooling_model_up_on_its_own_route() -> None:
     from llmpod.backends.runtime import plan_file_payload, plan_file_text
-    from llmpod.image.plan_file import WARMUP_APIS, parse_plan
+    from llmpod.image.runtime.plan_file import WARMUP_APIS, parse_plan
 
     payload = plan_file_payload(_service_plan(str(BGE_M3)))
     plan = parse_plan(plan_file_text(payload))
@@ -85,7 +85,7 @@ def test_the_plan_file_warms_a_pooling_model_up_on_its_own_route() -> None:
 
 def test_a_chat_plan_file_keeps_completions_and_its_kv_figure() -> None:
     from llmpod.backends.runtime import plan_file_payload, plan_file_text
-    from llmpod.image.plan_file import parse_plan
+    from llmpod.image.runtime.plan_file import parse_plan
 
     plan = parse_plan(plan_file_text(plan_file_payload(_service_plan("Qwen/Qwen2.5-7B-Instruct"))))
     assert plan.warmup.api == "completions"
@@ -93,7 +93,7 @@ def test_a_chat_plan_file_keeps_completions_and_its_kv_figure() -> None:
 
 
 def test_warmup_request_bodies_per_api() -> None:
-    from llmpod.image.warmup_plan import request_for
+    from llmpod.image.runtime.warmup_plan import request_for
 
     assert request_for("embeddings", "m", "a b c d", 16) == {"model": "m", "input": "a b c d"}
     score = request_for("score", "m", "a b c d", 16)
@@ -102,7 +102,7 @@ def test_warmup_request_bodies_per_api() -> None:
 
 
 def test_an_unknown_warmup_api_is_refused() -> None:
-    from llmpod.image.plan_file import PlanFileError, parse_plan
+    from llmpod.image.runtime.plan_file import PlanFileError, parse_plan
 
     with pytest.raises(PlanFileError, match=r"warmup\.api"):
         parse_plan(json.dumps({"vllm_args": ["/m"], "warmup": {"api": "chat"}}))

@@ -9,7 +9,7 @@ from pathlib import Path
 from llmpod import contract
 from llmpod.deploy.stack import plan_stack
 from llmpod.environments.stack_files import load_stack
-from llmpod.image.settings import settings_from_env
+from llmpod.image.runtime.settings import settings_from_env
 
 ROOT = Path(__file__).resolve().parents[2]
 

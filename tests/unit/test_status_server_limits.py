@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from llmpod.image.state import LifecycleState
-from llmpod.image.status_server import StatusServer
+from llmpod.image.runtime.state import LifecycleState
+from llmpod.image.runtime.status_server import StatusServer
 
 CAP = 8
 EVENTUALLY_S = 60.0

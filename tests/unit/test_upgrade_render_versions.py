@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from llmpod.image.plan_file import DEPLOYMENT_FLAGS
+from llmpod.image.runtime.plan_file import DEPLOYMENT_FLAGS
 from llmpod.releases.facts import ReleaseFacts, facts_for
 from llmpod.render.api import render_stack
 

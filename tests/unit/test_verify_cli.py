@@ -294,7 +294,7 @@ def test_mounted_plan_file_and_stack_form_hold_the_server_to_the_same_figures() 
     """What the entrypoint checks (the mounted plan.json) is what `verify STACK` checks."""
     from llmpod.backends.runtime import plan_file_payload, plan_file_text
     from llmpod.environments.stack_files import load_stack
-    from llmpod.image.plan_file import parse_plan
+    from llmpod.image.runtime.plan_file import parse_plan
     from llmpod.planning.service import plan_service
     from llmpod.verify.planned import from_stack
 

@@ -6,7 +6,7 @@ usage: driver.py SCENARIOS.json LANE_INDEX GPU_INDEX PORT_BASE
 For each scenario of the lane, in order:
 1. write the plan file the entrypoint reads (the plan's vllm_args as launched: the
    planner's arguments plus ``--load-format dummy``, plus the deliberate change for a
-   misconfiguration case) and start ``python -m llmpod.image.entrypoint``;
+   misconfiguration case) and start ``python -m llmpod.image.runtime.entrypoint``;
 2. wait until /status says ready (or failed), then save one idle scrape of
    /metrics, /v1/models and /status (what ``llmpod verify`` reads);
 3. run each load with a /metrics recorder (``llmpod diagnose --save`` format) and
@@ -294,7 +294,7 @@ def run_scenario(lane: int, idx: int, sc: dict, gpu: str, port: int) -> None:
     t0 = time.time()
     with open(raw_log, "wb") as logf:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llmpod.image.entrypoint"],
+            [sys.executable, "-m", "llmpod.image.runtime.entrypoint"],
             cwd=APP,
             env=env,
             stdout=logf,

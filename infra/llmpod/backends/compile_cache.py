@@ -4,7 +4,7 @@ One directory per layout: vLLM version, model, revision, TP × PP, GPU type, and
 a hash of the exact vLLM arguments (dtype, quantization, max_num_seqs and the
 capture sizes it implies all change what torch.compile produces). A new image,
 revision or layout gets a new directory, so rollouts never mix caches; replicas
-of one layout share one. The entrypoint (infra/llmpod/image/compile_cache.py) copies a
+of one layout share one. The entrypoint (infra/llmpod/image/runtime/compile_cache.py) copies a
 published directory in before vLLM starts and publishes one atomically after the
 first replica of a layout has compiled.
 

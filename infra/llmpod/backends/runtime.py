@@ -1,7 +1,7 @@
 """What both backends hand the serving container: the plan file and time budgets.
 
 The plan file is the contract with the image's entrypoint
-(infra/llmpod/image/plan_file.py): ``vllm_args`` verbatim plus the warmup recipe.
+(infra/llmpod/image/runtime/plan_file.py): ``vllm_args`` verbatim plus the warmup recipe.
 Kubernetes mounts it from a ConfigMap; AWS instances get it from cloud-init.
 """
 
@@ -73,7 +73,7 @@ def plan_file_text(payload: Mapping[str, Any]) -> str:
     the entrypoint would refuse stops `llmpod render` / `pulumi preview` here
     instead of crash-looping the container.
     """
-    from llmpod.image.plan_file import PlanFileError, render_plan_document
+    from llmpod.image.runtime.plan_file import PlanFileError, render_plan_document
 
     try:
         return render_plan_document(

@@ -74,7 +74,7 @@ def run(ns: argparse.Namespace) -> int:
 
 
 def _verify(ns: argparse.Namespace) -> int:
-    from llmpod.image.plan_check import RunningReportError, compare
+    from llmpod.image.runtime.plan_check import RunningReportError, compare
     from llmpod.verify import planned, report, running
 
     stack, url = _targets(ns)

@@ -1,5 +1,6 @@
-"""The llmpod image: the vLLM container's entrypoint, probes, warmup and drain.
+"""The llmpod image: its build context and Dockerfile (this package) and the
+entrypoint that runs inside it (``llmpod.image.runtime``: probes, warmup, drain).
 
-Everything listed in ``runtime_files.RUNTIME_MODULES`` (this file included) is
-copied into the vLLM image and must stay standard-library only.
+``runtime`` is copied into the vLLM image as ``llmpod_image`` and must stay
+standard-library only; its package boundary is the list of what ships.
 """

@@ -93,7 +93,7 @@ def context_files(target: ImageTarget, *, base_digest: str | None = None) -> dic
         "Dockerfile": render_dockerfile(target.vllm_version, digest=base_digest).encode(),
         ".dockerignore": render_dockerignore().encode(),
     }
-    package = resources.files("llmpod.image")
+    package = resources.files("llmpod.image.runtime")
     for name in RUNTIME_MODULES:
         source = package.joinpath(name)
         if not source.is_file():

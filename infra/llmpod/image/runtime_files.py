@@ -1,4 +1,4 @@
-"""Which files of this package make up the entrypoint inside the image.
+"""Which files make up the entrypoint inside the image: the ``runtime`` package.
 
 Stdlib only. The vLLM image has no llmpod installed, so the entrypoint ships as
 plain source files copied into ``/opt/llmpod/llmpod_image/`` and is run with
@@ -14,27 +14,11 @@ from pathlib import Path
 #: Package name of the entrypoint inside the image (and in the e2e tests' staging dir).
 IMAGE_PACKAGE = "llmpod_image"
 
-#: Sorted; every module the entrypoint needs at runtime, and nothing else.
-RUNTIME_MODULES = (
-    "__init__.py",
-    "compile_cache.py",
-    "drain.py",
-    "entrypoint.py",
-    "jsonlog.py",
-    "plan_check.py",
-    "plan_file.py",
-    "ready_file.py",
-    "settings.py",
-    "state.py",
-    "status_server.py",
-    "stop_signals.py",
-    "supervisor.py",
-    "vllm_http.py",
-    "warmup.py",
-    "warmup_plan.py",
-)
+#: The package that ships: ``llmpod/image/runtime/``, every module in it.
+SOURCE_DIR = Path(__file__).resolve().parent / "runtime"
 
-SOURCE_DIR = Path(__file__).resolve().parent
+#: Sorted; every module of the runtime package (its directory is the list).
+RUNTIME_MODULES = tuple(sorted(p.name for p in SOURCE_DIR.glob("*.py")))
 
 
 def stage_runtime(dest: Path) -> Path:

@@ -9,7 +9,7 @@ same way the loader Job writes the weights volume; on storage whose CSI driver
 ignores fsGroup (some NFS provisioners) the claim's root must be writable by
 uid/gid 10001, as for the weights volume. What is inside and how concurrent
 first starts are kept apart: infra/llmpod/backends/compile_cache.py and
-infra/llmpod/image/compile_cache.py.
+infra/llmpod/image/runtime/compile_cache.py.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmpod.errors import LlmpodError
-from llmpod.image.plan_file import DEPLOYMENT_FLAGS
+from llmpod.image.runtime.plan_file import DEPLOYMENT_FLAGS
 from llmpod.planning.service import ServicePlan, plan_service
 from llmpod.releases.facts import facts_for, facts_near
 from llmpod.spec.service import ServingSpec

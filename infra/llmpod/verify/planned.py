@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from llmpod.errors import LlmpodError
-from llmpod.image.plan_check import Expectation
-from llmpod.image.plan_file import PlanFileError, parse_plan
+from llmpod.image.runtime.plan_check import Expectation
+from llmpod.image.runtime.plan_file import PlanFileError, parse_plan
 
 
 @dataclass(frozen=True)

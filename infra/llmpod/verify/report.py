@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import IO, Any
 
-from llmpod.image.plan_check import Check, outcome
+from llmpod.image.runtime.plan_check import Check, outcome
 
 
 def to_json(plan_label: str, server: str, checks: Sequence[Check]) -> dict[str, Any]:
