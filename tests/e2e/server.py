@@ -16,6 +16,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,29 @@ class EntrypointServer:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout_s)
+
+    @contextlib.contextmanager
+    def serving(self, *, clean_exit: bool = True) -> Iterator[EntrypointServer]:
+        """Started and ready inside the block; always stopped after it, vLLM's own
+        process group included. ``clean_exit``: the entrypoint must exit 0 on SIGTERM."""
+        self.start()
+        assert self.proc is not None
+        pgids = [self.proc.pid]
+        try:
+            self.wait_ready()
+            yield self
+        finally:
+            pid = None
+            if self.proc.poll() is None:
+                # A server that never got ready may not answer: cleanup goes on.
+                with contextlib.suppress(Exception):
+                    pid = self.status().get("vllm_pid")
+            if pid:
+                pgids.append(pid)
+            code = self.terminate()
+            self.kill_leftovers(pgids)
+            if clean_exit:
+                assert code == 0, self.log_text()[-4000:]
 
     def kill_leftovers(self, pgids: list[int]) -> None:
         """Last-resort cleanup so a failing test does not leave vLLM running."""

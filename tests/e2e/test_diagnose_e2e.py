@@ -86,18 +86,8 @@ def vllm_server(
         expected=expected,
         extra_env={"LLMPOD_DRAIN_PROPAGATION_S": "0"},
     )
-    srv.start()
-    assert srv.proc is not None
-    pgids = [srv.proc.pid]
-    try:
-        srv.wait_ready()
-        pid = srv.status().get("vllm_pid")
-        if pid:
-            pgids.append(pid)
+    with srv.serving(clean_exit=False):
         yield srv
-    finally:
-        srv.terminate()
-        srv.kill_leftovers(pgids)
 
 
 def served_model(url: str) -> str:

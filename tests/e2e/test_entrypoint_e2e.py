@@ -46,19 +46,8 @@ def server(
         warmup=WARMUP,
         extra_env={"LLMPOD_DRAIN_PROPAGATION_S": "0"},  # no endpoints to update here
     )
-    srv.start()
-    assert srv.proc is not None
-    try:
-        srv.wait_ready()
+    with srv.serving():
         yield srv
-    finally:
-        pgids = [srv.proc.pid]
-        pid = srv.status().get("vllm_pid") if srv.proc.poll() is None else None
-        if pid:
-            pgids.append(pid)
-        code = srv.terminate()
-        srv.kill_leftovers(pgids)
-        assert code == 0, srv.log_text()[-4000:]
 
 
 def test_not_ready_until_warmup_completed(server: EntrypointServer) -> None:

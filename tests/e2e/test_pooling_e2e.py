@@ -82,19 +82,8 @@ def server(
         },
         extra_env={"LLMPOD_DRAIN_PROPAGATION_S": "0"},
     )
-    srv.start()
-    assert srv.proc is not None
-    try:
-        srv.wait_ready()
+    with srv.serving():
         yield srv
-    finally:
-        pgids = [srv.proc.pid]
-        pid = srv.status().get("vllm_pid") if srv.proc.poll() is None else None
-        if pid:
-            pgids.append(pid)
-        code = srv.terminate()
-        srv.kill_leftovers(pgids)
-        assert code == 0, srv.log_text()[-4000:]
 
 
 def test_the_plan_is_a_pooling_plan(kind: str, plan: dict[str, Any]) -> None:
