@@ -10,9 +10,11 @@ the logs, never from the planner.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,23 +22,27 @@ from llmpod.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "benchmarks" / "h200" / "runs"
+
+
+def _benchmark() -> Any:
+    """benchmarks/planner_accuracy.py, which replays these runs too: one list of the
+    local configs and of the launch flags the plan CLI takes, not two."""
+    spec = importlib.util.spec_from_file_location(
+        "planner_accuracy_for_h200", ROOT / "benchmarks" / "planner_accuracy.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_ACC = _benchmark()
 #: Models the catalog lacks: the config.json the run's /models/<name> held.
-LOCAL_CONFIGS = {
-    "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4": ROOT
-    / "tests/fixtures/h200/configs/Meta-Llama-3.1-8B-Instruct-AWQ-INT4.config.json",
-}
+LOCAL_CONFIGS: dict[str, Path] = _ACC.H200_LOCAL_CONFIGS
 #: Flags of the launch argv that the plan CLI takes as they are.
-PLAN_FLAGS = (
-    "--tensor-parallel-size",
-    "--max-model-len",
-    "--gpu-memory-utilization",
-    "--max-num-seqs",
-    "--max-num-batched-tokens",
-    "--kv-cache-dtype",
-    "--quantization",
-)
-_KV_LINE = re.compile(r"GPU KV cache size: ([\d,]+) tokens")
-#: Launch flags that change memory but that the plan CLI does not take yet (LoRA and
+PLAN_FLAGS: tuple[str, ...] = _ACC.H200_PLAN_FLAGS
+_KV_LINE: re.Pattern[str] = _ACC._KV_LINE
+#: Launch flags that change memory but that this replay does not translate yet (LoRA and
 #: speculative decoding: issue 24; eager runs: issue 27). Runs launched with one are
 #: recordings for that future work (tests/unit/test_h200_recorded_kv_figures.py replays
 #: them); planning them without the flag would hold the planner to a launch it never saw.
