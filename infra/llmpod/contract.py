@@ -27,6 +27,10 @@ PLAN_FILE = f"{PLAN_DIR}/plan.json"
 #: Where the checkpoints are mounted, read-only; the planner's --model paths
 #: point below it.
 WEIGHTS_MOUNT = "/models"
+#: LoRA adapters the loader fetches, one directory per adapter name, beside the
+#: checkpoints. A leading '.' cannot collide with a checkpoint's directory: Hub
+#: org names and S3 bucket names start with a letter or digit.
+ADAPTERS_DIR = f"{WEIGHTS_MOUNT}/.llmpod-lora"
 
 #: The entrypoint's drain budget after SIGTERM (LLMPOD_DRAIN_TIMEOUT_S), of which
 #: the first LLMPOD_DRAIN_PROPAGATION_S keep serving while load balancers notice.

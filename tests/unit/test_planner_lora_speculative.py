@@ -224,11 +224,16 @@ def _spec(vllm: dict[str, Any]) -> ServingSpec:
     )
 
 
-def test_a_stack_with_a_draft_model_is_refused_until_the_loader_fetches_it() -> None:
-    spec = _spec({"speculative_method": "draft_model", "speculative_model": "llama-3.2-1b"})
-    with pytest.raises(LlmpodError, match=r"vllm\.speculative_model .* is not fetched") as err:
-        plan_service(spec, "dev")
-    assert err.value.exit_code == 1
+def test_a_stack_with_a_draft_model_plans_and_points_vllm_at_the_fetched_draft() -> None:
+    # Refused while the loader fetched the checkpoint only; the loader now fetches the
+    # draft into its catalog directory (tests/unit/test_lora_adapters_loader.py).
+    sp = plan_service(
+        _spec({"speculative_method": "draft_model", "speculative_model": "llama-3.2-1b"}), "dev"
+    )
+    args = list(sp.plan.vllm_args)
+    config = json.loads(args[args.index("--speculative-config") + 1])
+    assert config["model"] == "/models/meta-llama/Llama-3.2-1B-Instruct"
+    assert sp.draft is not None and sp.draft.raw.name == "meta-llama/Llama-3.2-1B-Instruct"
 
 
 def test_a_stack_serves_ngram_and_lora_with_the_planned_flags() -> None:

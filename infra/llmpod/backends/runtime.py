@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from llmpod.backends.fetches import extra_weights_gib
 from llmpod.errors import LlmpodError
 from llmpod.planning.service import ServicePlan
 
@@ -111,7 +112,8 @@ def startup_budget_s(sp: ServicePlan) -> int:
 
 
 def volume_size_gib(sp: ServicePlan) -> int:
-    """Weights volume: the checkpoint plus 20% (tokenizer, partial downloads), whole GiB."""
+    """Weights volume: the checkpoint, the draft and adapters the loader also fetches,
+    plus 20% (tokenizer, partial downloads), whole GiB."""
     if sp.spec.weights.size_gib:
         return math.ceil(sp.spec.weights.size_gib)
-    return max(10, math.ceil(sp.plan.weights_gib_total * 1.2))
+    return max(10, math.ceil((sp.plan.weights_gib_total + extra_weights_gib(sp)) * 1.2))

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from llmpod.backends.fetches import Fetch, extra_fetches
 from llmpod.backends.runtime import volume_size_gib
 from llmpod.errors import LlmpodError
 from llmpod.k8s import contract as c
@@ -68,7 +69,22 @@ def marker_path(sp: ServicePlan) -> str:
 
 
 def loader_job_name(sp: ServicePlan) -> str:
-    return names_for(sp).loader_job(marker_text(sp))
+    """Named by what it fetches (a Job's pod template cannot change): another revision
+    of the checkpoint, the draft or an adapter is a new Job."""
+    extras = "".join(f.marker_text for f in extra_fetches(sp))
+    return names_for(sp).loader_job(marker_text(sp) + extras)
+
+
+def _expected_marker(fetch: Fetch) -> str:
+    return f"{c.SCRIPTS_DIR}/weights-marker-{fetch.key}"
+
+
+def _script_name(fetch: Fetch) -> str:
+    return f"weights-loader-{fetch.key}.{'py' if fetch.scheme == 'hf' else 'sh'}"
+
+
+def _what(fetch: Fetch) -> str:
+    return "the speculative draft" if fetch.kind == "draft" else f"LoRA adapter {fetch.key[5:]}"
 
 
 #: ReadWriteMany classes of the managed clusters users deploy to, for the refusal's fix:
@@ -133,12 +149,21 @@ def scripts(sp: ServicePlan) -> dict[str, str]:
         "target_dir": sp.model.container_path,
         "expected_marker_path": f"{c.SCRIPTS_DIR}/weights-marker",
     }
+    extras = extra_fetches(sp)
     files = {
         "weights-marker": marker_text(sp),
         "weights-wait.sh": render(
             "weights-wait.sh.j2",
             loader_job=loader_job_name(sp),
             max_wait_rounds=MAX_WAIT_S // WAIT_INTERVAL_S,
+            extra_markers=[
+                {
+                    "what": _what(f),
+                    "marker_path": f.marker_path,
+                    "expected_marker_path": _expected_marker(f),
+                }
+                for f in extras
+            ],
             **common,
         ),
     }
@@ -152,6 +177,23 @@ def scripts(sp: ServicePlan) -> dict[str, str]:
         )
     else:
         files["weights-loader.sh"] = render("weights-loader-s3.sh.j2", source=src.uri, **common)
+    for f in extras:
+        files[f"weights-marker-{f.key}"] = f.marker_text
+        where = {
+            "marker_path": f.marker_path,
+            "target_dir": f.target_dir,
+            "expected_marker_path": _expected_marker(f),
+        }
+        if f.scheme == "hf":
+            files[_script_name(f)] = render(
+                "weights-loader-hf.py.j2",
+                repo_id=f.location,
+                revision=f.revision,
+                marker_text=f.marker_text,
+                **where,
+            )
+        else:
+            files[_script_name(f)] = render("weights-loader-s3.sh.j2", source=f.uri, **where)
     return files
 
 
@@ -195,8 +237,14 @@ def wait_init_container(sp: ServicePlan) -> dict[str, Any]:
 
 def _loader_container(sp: ServicePlan) -> dict[str, Any]:
     src = weights_source(sp)
+    script = "weights-loader.py" if src.scheme == "hf" else "weights-loader.sh"
+    return _fetch_container(sp, "loader", src.scheme, script)
+
+
+def _fetch_container(sp: ServicePlan, name: str, scheme: str, script: str) -> dict[str, Any]:
+    """A container that runs one loader script (the checkpoint's or an extra fetch's)."""
     env: list[dict[str, Any]] = [{"name": "HOME", "value": "/tmp"}]
-    if src.scheme == "hf":
+    if scheme == "hf":
         env += [
             {"name": "HF_HOME", "value": "/tmp/hf"},
             {"name": "HF_HUB_DISABLE_PROGRESS_BARS", "value": "1"},
@@ -216,15 +264,15 @@ def _loader_container(sp: ServicePlan) -> dict[str, Any]:
                     },
                 }
             )
-        image, command = sp.spec.image.reference, ["python3", f"{c.SCRIPTS_DIR}/weights-loader.py"]
+        image, command = sp.spec.image.reference, ["python3", f"{c.SCRIPTS_DIR}/{script}"]
     else:
-        image, command = c.AWS_CLI_IMAGE, ["/bin/sh", f"{c.SCRIPTS_DIR}/weights-loader.sh"]
+        image, command = c.AWS_CLI_IMAGE, ["/bin/sh", f"{c.SCRIPTS_DIR}/{script}"]
     return {
         "command": command,
         "env": sorted(env, key=lambda v: v["name"]),
         "image": image,
-        "imagePullPolicy": pull_policy(sp) if src.scheme == "hf" else "IfNotPresent",
-        "name": "loader",
+        "imagePullPolicy": pull_policy(sp) if scheme == "hf" else "IfNotPresent",
+        "name": name,
         "resources": {
             "limits": {"cpu": "4", "memory": "8Gi"},
             "requests": {"cpu": "1", "memory": "2Gi"},
@@ -240,9 +288,10 @@ def _loader_container(sp: ServicePlan) -> dict[str, Any]:
 
 def _loader_skips(sp: ServicePlan) -> dict[str, str]:
     skips = dict(image_skips(sp))
-    if weights_source(sp).scheme == "s3":
+    schemes = {weights_source(sp).scheme, *(f.scheme for f in extra_fetches(sp))}
+    if "s3" in schemes:
         skips["CKV_K8S_43"] = f"{c.AWS_CLI_IMAGE} is pinned by its release tag"
-    elif sp.spec.weights.hf_token_secret:
+    if "hf" in schemes and sp.spec.weights.hf_token_secret:
         skips["CKV_K8S_35"] = (
             "huggingface_hub reads the token only from HF_TOKEN; it lives "
             "in the short-lived loader pod, never in serving pods"
@@ -261,6 +310,21 @@ def loader_network_policy(sp: ServicePlan) -> dict[str, Any]:
             "podSelector": {"matchLabels": selector_labels(sp, "weights-loader")},
             "policyTypes": ["Ingress"],
         },
+    }
+
+
+def _fetch_init_containers(sp: ServicePlan) -> dict[str, Any]:
+    """The draft's and adapters' loaders, one after the other before the checkpoint's
+    (init containers run in order, so the pod asks for one loader's resources); a
+    failed one fails the pod, and the Job's retry skips what its markers say is done."""
+    fetches = extra_fetches(sp)
+    if not fetches:
+        return {}
+    return {
+        "initContainers": [
+            _fetch_container(sp, f"fetch-{i}", f.scheme, _script_name(f))
+            for i, f in enumerate(fetches, 1)
+        ]
     }
 
 
@@ -290,6 +354,7 @@ def loader_job(sp: ServicePlan) -> dict[str, Any]:
                 "spec": {
                     "automountServiceAccountToken": False,
                     "containers": [_loader_container(sp)],
+                    **_fetch_init_containers(sp),
                     "restartPolicy": "Never",
                     "securityContext": pod_security(),
                     "serviceAccountName": n.service_account,

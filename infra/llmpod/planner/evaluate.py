@@ -140,8 +140,8 @@ def lora_budget(req: PlanRequest) -> lora.LoraBudget | None:
     if not req.vllm.lora_enabled:
         return None
     return lora.LoraBudget(
-        max_loras=req.vllm.max_loras or lora.DEFAULT_MAX_LORAS,
-        max_lora_rank=req.vllm.max_lora_rank or lora.DEFAULT_MAX_LORA_RANK,
+        max_loras=req.vllm.lora_slots or lora.DEFAULT_MAX_LORAS,
+        max_lora_rank=req.vllm.lora_rank or lora.DEFAULT_MAX_LORA_RANK,
     )
 
 

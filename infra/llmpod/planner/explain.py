@@ -45,7 +45,8 @@ def vllm_args_for(req: PlanRequest, e: Evaluation) -> VllmArgs:
         enable_lora=budget is not None,
         max_loras=budget.max_loras if budget else None,
         max_lora_rank=budget.max_lora_rank if budget else None,
-        max_cpu_loras=req.vllm.max_cpu_loras,
+        max_cpu_loras=req.vllm.cpu_lora_slots,
+        lora_modules=lora_modules(req),
         speculative_config=speculative_config(req),
         revision=req.revision,
         # The options vLLM gets as the user gave them: every EngineFlags field.
@@ -154,6 +155,23 @@ def _layout_reason(e: Evaluation, result: SearchResult) -> str:
     if smaller:
         text += " Not possible: " + "; ".join(smaller[:4]) + "."
     return text
+
+
+def lora_modules(req: PlanRequest) -> tuple[str, ...] | None:
+    """--lora-modules values: one JSON object per adapter, sorted by name.
+
+    vLLM 0.26.0-0.32.0 (``LoRAParserAction``, entrypoints/openai/cli_args.py, later
+    entrypoints/launchers/cli_args.py) reads an item without ',' as ``name=path``
+    (split at the first '='), anything else as JSON. JSON is taken always: a path
+    with ',' or '=' would break the short form, and json.dumps escapes everything.
+    The flag is given once with every adapter after it: a second --lora-modules
+    replaces the first's list (the action assigns, it does not append)."""
+    if not req.adapter_paths:
+        return None
+    return tuple(
+        json.dumps({"name": name, "path": path}, sort_keys=True, separators=(",", ":"))
+        for name, path in sorted(req.adapter_paths)
+    )
 
 
 def speculative_config(req: PlanRequest) -> str | None:

@@ -49,6 +49,9 @@ class PlanRequest:
     draft: ModelFacts | None = None
     #: Where the draft's files are in the container (its --speculative-config "model").
     draft_path: str | None = None
+    #: (name, directory in the container) of each of ``vllm.adapters``, sorted by
+    #: name: what --lora-modules serves.
+    adapter_paths: tuple[tuple[str, str], ...] = ()
     max_model_len: int | None = None
     kv_cache_dtype: str = "auto"
     dtype: str = "auto"

@@ -54,6 +54,9 @@ class _PlannedFlags(BaseModel):
     max_loras: int | None = None
     max_lora_rank: int | None = None
     max_cpu_loras: int | None = None
+    #: One JSON object per adapter (planner/explain.py ``lora_modules``), all after
+    #: one --lora-modules flag (vLLM's nargs="+").
+    lora_modules: tuple[str, ...] | None = None
     #: vLLM's --speculative-config: one JSON object (sorted keys, no spaces).
     speculative_config: str | None = None
 
@@ -87,6 +90,8 @@ def _flag(name: str, annotation: Any, value: object) -> list[str]:
     if _is_optional_bool(annotation):
         # BooleanOptionalAction (vLLM: Optional[bool] fields): off must be said.
         return [flag] if value else ["--no-" + flag[2:]]
+    if isinstance(value, tuple):
+        return [flag, *map(_fmt, value)]  # nargs="+": every value after one flag
     return [flag, _fmt(value)]
 
 

@@ -11,8 +11,10 @@ explanation instead of creating pods that would crash-loop on OOM.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+from llmpod import contract
 from llmpod.errors import LlmpodError
 from llmpod.gpus.catalog import find_gpu
 from llmpod.models.resolve import ResolvedModel, resolve_model
@@ -41,16 +43,47 @@ class ServicePlan:
     #: Mark every object ``pulumi.com/skipAwait`` (StackSpec.skip_await): for control
     #: planes with no nodes, where nothing ever becomes ready.
     skip_await: bool = False
+    #: ``vllm.speculative_model`` resolved (the loader fetches it); None without one.
+    draft: ResolvedModel | None = None
 
     @property
     def name(self) -> str:
         return self.spec.name
 
 
-def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
+def adapter_dir(source: str, name: str) -> str:
+    """Where an adapter's files are in the container: a fetched one (hf://, s3://) in
+    its own directory on the weights volume, a local one where it is."""
+    if source.startswith(("hf://", "s3://")):
+        return f"{contract.ADAPTERS_DIR}/{name}"
+    return os.path.abspath(source)
+
+
+def _adapter_paths(spec: ServingSpec, model: ResolvedModel) -> tuple[tuple[str, str], ...]:
+    for adapter in spec.vllm.adapters:
+        if adapter.name == model.served_name:
+            # vLLM 0.32 (serve/engine/serving.py ``_maybe_get_adapters``) looks a
+            # request's model up among the adapters first: the base model would be
+            # unreachable under its own name.
+            raise LlmpodError(
+                code="invalid_spec",
+                message=(
+                    f"service {spec.name!r}: adapter name {adapter.name!r} is the base "
+                    "model's served name; requests to that name would all go to the "
+                    "adapter."
+                ),
+                suggestions=["rename the adapter in vllm.adapters (e.g. add a -lora suffix)"],
+            )
+    return tuple(sorted((a.name, adapter_dir(a.source, a.name)) for a in spec.vllm.adapters))
+
+
+def request_for(
+    spec: ServingSpec, model: ResolvedModel, draft: ResolvedModel | None = None
+) -> PlanRequest:
     t = spec.targets
     ref = spec.vllm.speculative_model
-    draft = resolve_model(ref) if ref else None
+    if draft is None and ref:
+        draft = resolve_model(ref)
     return PlanRequest(
         model=model.facts,
         gpus=tuple(find_gpu(g) for g in spec.gpus.types),
@@ -59,6 +92,7 @@ def request_for(spec: ServingSpec, model: ResolvedModel) -> PlanRequest:
         vllm=spec.vllm,
         draft=draft.facts if draft else None,
         draft_path=draft.container_path if draft else None,
+        adapter_paths=_adapter_paths(spec, model),
         max_model_len=spec.max_model_len,
         kv_cache_dtype=spec.kv_cache_dtype,
         dtype=spec.dtype,
@@ -108,28 +142,14 @@ def _workload(w: WorkloadSpec | None) -> Workload | None:
 
 
 def plan_service(spec: ServingSpec, environment: str, *, skip_await: bool = False) -> ServicePlan:
-    if spec.vllm.speculative_model is not None:
-        # `llmpod plan` sizes it; a stack must not render pods that would wait for
-        # files the weights loader never fetches.
-        raise LlmpodError(
-            code="draft_not_fetched",
-            message=(
-                f"service {spec.name!r}: vllm.speculative_model "
-                f"({spec.vllm.speculative_model!r}) is not fetched onto the weights volume: "
-                "the loader fills it with the service's model only."
-            ),
-            suggestions=[
-                "use vllm.speculative_method: ngram (no extra files), or mtp for a model "
-                "with its own multi-token-prediction layers",
-                "`llmpod plan --speculative-method draft_model --speculative-model M` "
-                "still sizes a draft model",
-            ],
-        )
     model = resolve_model(spec.model)
-    plan = make_plan(request_for(spec, model))
+    ref = spec.vllm.speculative_model
+    # Resolved once: the plan sizes it and the weights loader fetches it.
+    draft = resolve_model(ref) if ref else None
+    plan = make_plan(request_for(spec, model, draft))
     if plan.feasible and plan.evaluation is not None and plan.estimates is not None:
         return ServicePlan(
-            spec, model, plan, environment, plan.evaluation, plan.estimates, skip_await
+            spec, model, plan, environment, plan.evaluation, plan.estimates, skip_await, draft
         )
     err = plan.errors[0]
     # A stack file is edited, not a command line: ways out as spec keys.

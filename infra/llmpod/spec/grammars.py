@@ -347,6 +347,40 @@ def model_ref_problem(value: str) -> str | None:
     return local_path_problem(value)
 
 
+def adapter_source_problem(value: str) -> str | None:
+    """A LoRA adapter's files: hf://org/name[@revision], s3://bucket/prefix, or a
+    directory on this machine. No catalog names (the catalog holds base models), so a
+    local directory must be spelled as a path: absolute, or starting with ./ or ../."""
+    if not value:
+        return "it is empty"
+    if value.startswith(("hf://", "s3://")):
+        return weights_source_problem(value)
+    if "://" in value:
+        return "its scheme is not hf:// or s3://"
+    if not value.startswith(("/", "./", "../")):
+        return "it is neither hf://, s3:// nor a path starting with '/', './' or '../'"
+    return local_path_problem(value)
+
+
+#: vLLM registers a LoRA adapter under its name as a model of the OpenAI API
+#: (``/v1/models``, a request's ``model``), it is a token of --lora-modules, and
+#: llmpod uses it as the adapter's directory on the weights volume: so no '/', no
+#: leading '.', nothing a shell, YAML or URL path would need to quote.
+_ADAPTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+def adapter_name_problem(value: str) -> str | None:
+    if len(value) > 63:
+        return f"it is {len(value)} characters long (at most 63)"
+    if not _ADAPTER_NAME.fullmatch(value):
+        return _control(value) or (
+            "it must start with a letter or digit"
+            if value and re.fullmatch(r"[A-Za-z0-9._-]+", value)
+            else _first_bad(value, "-A-Za-z0-9._")
+        )
+    return None
+
+
 def url_problem(value: str) -> str | None:
     """An http(s) URL with a host name and nothing to quote (it lands in YAML and
     in KEDA's trigger metadata)."""
@@ -490,6 +524,24 @@ WeightsSource = Annotated[
         "without wildcards, '..' or control characters)",
         weights_source_problem,
         "e.g. 's3://llmpod-models/meta-llama/Llama-3.1-8B-Instruct'",
+    ),
+]
+AdapterSource = Annotated[
+    str,
+    _typed(
+        "hf://org/name[@revision], s3://bucket/prefix or a directory path (starting with "
+        "'/', './' or '../')",
+        adapter_source_problem,
+        "e.g. 'hf://org/sql-lora@0123abc' or './adapters/sql'",
+    ),
+]
+AdapterName = Annotated[
+    str,
+    _typed(
+        "a LoRA adapter name (letters, digits, '.', '_' and '-', starting with a letter or "
+        "digit, at most 63 characters)",
+        adapter_name_problem,
+        "e.g. 'sql-lora'",
     ),
 ]
 HttpUrl = Annotated[

@@ -21,7 +21,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from llmpod.spec.base import NOT_BOOL, SpecModel
-from llmpod.spec.grammars import ModelRef
+from llmpod.spec.grammars import AdapterName, AdapterSource, ModelRef
 
 Positive = Annotated[int, NOT_BOOL, Field(ge=1)]
 #: vLLM 0.32 ``--dtype`` values llmpod plans for ("half"/"bf16" are CLI aliases).
@@ -44,6 +44,42 @@ def _known_lora_rank(value: int) -> int:
 
 
 LoraRank = Annotated[int, NOT_BOOL, Field(ge=1), AfterValidator(_known_lora_rank)]
+#: max_loras when adapters are listed and max_loras is not: one slot per adapter, at
+#: most this many. vLLM's own default is 1 slot (vllm/config/lora.py, 0.26.0 and
+#: 0.32.0): requests for a second adapter then wait until the batch holding the
+#: first drains. Every slot is a GPU buffer at max_lora_rank over every layer
+#: (planner/lora.py), reserved whether used or not, so the default stops at four
+#: concurrent adapters; more is one max_loras away, and the planner prices it.
+DEFAULT_MAX_LORAS_CAP = 4
+
+
+class LoraAdapter(SpecModel):
+    """A LoRA adapter served beside the base model, fetched once onto the weights
+    volume by the loader (hf:// and s3:// sources) and named in --lora-modules."""
+
+    name: AdapterName
+    """The adapter's model name in the OpenAI API (a request's "model") and its
+    directory on the weights volume."""
+    source: AdapterSource
+    """hf://org/name[@revision] (pin a commit for reproducible serving; unpinned
+    means the branch main at fetch time), s3://bucket/prefix, or a local directory
+    (local runs only: a cluster cannot read this machine's files)."""
+    rank: LoraRank
+    """The adapter's rank ("r" in its adapter_config.json): 1, 8, 16, 32, 64, 128,
+    256, 320 or 512. vLLM refuses an adapter above max_lora_rank."""
+
+    @classmethod
+    def from_flag(cls, text: str) -> dict[str, object]:
+        """``NAME=SOURCE:RANK`` (the `llmpod plan --adapter` form) as the spec's mapping.
+
+        The rank is the text after the last ':' (a source has ':' only in its scheme)."""
+        name, eq, rest = text.partition("=")
+        source, colon, rank = rest.rpartition(":")
+        if not eq or not colon or not rank.isdigit() or not source:
+            raise ValueError(
+                f"{text[:80]!r} is not NAME=SOURCE:RANK, e.g. sql=hf://org/sql-lora@abc123:16"
+            )
+        return {"name": name, "source": source, "rank": int(rank)}
 
 
 class EngineFlags(SpecModel):
@@ -86,7 +122,17 @@ class VllmOptions(EngineFlags):
     """Highest rank of an adapter to serve (1, 8, 16, 32, 64, 128, 256, 320 or 512);
     default with LoRA on: vLLM's 16."""
     max_cpu_loras: Positive | None = None
-    """Adapters kept in host memory for quick swaps; at least max_loras (vLLM's default)."""
+    """Adapters kept in host memory for quick swaps; at least max_loras (vLLM's default);
+    with adapters listed, default: all of them."""
+    adapters: list[LoraAdapter] = Field(default_factory=list)
+    """LoRA adapters to serve, each under its own model name (NAME=SOURCE:RANK on the
+    command line, repeatable). Turns LoRA on; max_loras defaults to one slot per
+    adapter up to 4 and max_lora_rank to the highest rank listed."""
+    allow_runtime_lora_updating: bool = False
+    """Let clients load and unload adapters at runtime (/v1/load_lora_adapter; vLLM's
+    VLLM_ALLOW_RUNTIME_LORA_UPDATING). Off by default: any client that reaches the
+    server can then make it read files or download weights of its choosing, and the
+    planner's memory budget no longer bounds what is loaded."""
     speculative_method: SpeculativeMethod | None = None
     """Speculative decoding: ngram (proposals from the prompt, no GPU memory),
     draft_model, eagle, eagle3 (a draft or head named by speculative_model) or mtp
@@ -99,12 +145,59 @@ class VllmOptions(EngineFlags):
 
     @property
     def lora_enabled(self) -> bool:
-        return self.max_loras is not None or self.max_lora_rank is not None
+        return self.max_loras is not None or self.max_lora_rank is not None or bool(self.adapters)
+
+    @property
+    def lora_slots(self) -> int | None:
+        """max_loras, else one slot per listed adapter (capped), else None (vLLM's)."""
+        if self.max_loras is not None or not self.adapters:
+            return self.max_loras
+        return min(len(self.adapters), DEFAULT_MAX_LORAS_CAP)
+
+    @property
+    def lora_rank(self) -> int | None:
+        """max_lora_rank, else the highest listed adapter's rank, else None (vLLM's)."""
+        if self.max_lora_rank is not None or not self.adapters:
+            return self.max_lora_rank
+        return max(a.rank for a in self.adapters)
+
+    @property
+    def cpu_lora_slots(self) -> int | None:
+        """max_cpu_loras, else every listed adapter when they outnumber the GPU slots
+        (vLLM's default, max_loras, would evict and re-read them from disk)."""
+        if self.max_cpu_loras is not None:
+            return self.max_cpu_loras
+        slots = self.lora_slots or 1
+        return len(self.adapters) if len(self.adapters) > slots else None
+
+    def _adapters_agree(self) -> None:
+        seen: set[str] = set()
+        for adapter in self.adapters:
+            if adapter.name in seen:
+                raise ValueError(
+                    f"adapters: the name {adapter.name!r} is listed twice; vLLM serves one "
+                    "adapter per name: rename or remove one"
+                )
+            seen.add(adapter.name)
+        top = max(self.adapters, key=lambda a: a.rank, default=None)
+        if top is not None and self.max_lora_rank is not None and self.max_lora_rank < top.rank:
+            raise ValueError(
+                f"max_lora_rank ({self.max_lora_rank}) is below the rank of adapter "
+                f"{top.name!r} ({top.rank}), which vLLM would refuse to load: set "
+                f"max_lora_rank to at least {top.rank}, or leave it out (it defaults to "
+                "the highest adapter rank)"
+            )
+        if self.allow_runtime_lora_updating and not self.lora_enabled:
+            raise ValueError(
+                "allow_runtime_lora_updating needs LoRA on: list adapters or set max_loras "
+                "(the GPU slots runtime-loaded adapters use)"
+            )
 
     @model_validator(mode="after")
     def _feature_fields_agree(self) -> VllmOptions:
+        self._adapters_agree()
         if self.max_cpu_loras is not None:
-            slots = self.max_loras or 1
+            slots = self.lora_slots or 1
             if self.max_cpu_loras < slots:
                 raise ValueError(
                     f"max_cpu_loras ({self.max_cpu_loras}) is below max_loras ({slots}); "
