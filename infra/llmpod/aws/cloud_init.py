@@ -72,6 +72,17 @@ def lustre_mount(dns_name: str, mount_name: str) -> WeightsMount:
 
 
 @dataclass(frozen=True)
+class ExtraFetch:
+    """One more S3 prefix the loader copies, into its own directory, with its marker."""
+
+    #: Marker name under the state directory: unique per service.
+    key: str
+    s3_url: str
+    #: Directory relative to the weights root.
+    target_dir: str
+
+
+@dataclass(frozen=True)
 class UserDataInputs:
     service: str
     environment: str
@@ -86,6 +97,10 @@ class UserDataInputs:
     startup_timeout_s: int
     #: Directory name of this layout's compile cache (infra/llmpod/backends/compile_cache.py).
     compile_cache_key: str
+    #: Environment vLLM reads besides its flags (backends/runtime.py ``vllm_env``).
+    vllm_env: tuple[tuple[str, str], ...] = ()
+    #: The draft and LoRA adapters to copy beside the checkpoint (backends/fetches.py).
+    extra_fetches: tuple[ExtraFetch, ...] = ()
 
 
 def _docker_base(inputs: UserDataInputs, slot: Slot) -> list[str]:
@@ -97,6 +112,7 @@ def _docker_base(inputs: UserDataInputs, slot: Slot) -> list[str]:
         "LLMPOD_STARTUP_TIMEOUT_S": str(inputs.startup_timeout_s),
         "LLMPOD_STATUS_PORT": str(slot.status_port),
         "LLMPOD_VLLM_PORT": str(slot.vllm_port),
+        **dict(inputs.vllm_env),
     }
     args = [
         "--gpus",
@@ -199,6 +215,7 @@ def render_user_data(inputs: UserDataInputs, role: Role, mount: WeightsMount) ->
                 region=inputs.region,
                 s3_url=s3_url,
                 model_dir=inputs.model_dir,
+                extras=inputs.extra_fetches,
             ),
         ),
         _file(

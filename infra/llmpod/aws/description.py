@@ -12,11 +12,17 @@ from dataclasses import dataclass
 
 from llmpod import contract
 from llmpod.aws import policies
-from llmpod.aws.cloud_init import UserDataInputs
+from llmpod.aws.cloud_init import ExtraFetch, UserDataInputs
 from llmpod.aws.instances import InstanceLayout, service_layout
-from llmpod.aws.target import AwsTarget, aws_target
+from llmpod.aws.target import AwsTarget, aws_target, split_s3
 from llmpod.backends.compile_cache import compile_cache_key
-from llmpod.backends.runtime import plan_file_payload, startup_budget_s, volume_size_gib
+from llmpod.backends.fetches import extra_fetches
+from llmpod.backends.runtime import (
+    plan_file_payload,
+    startup_budget_s,
+    vllm_env,
+    volume_size_gib,
+)
 from llmpod.errors import LlmpodError
 from llmpod.models.resolve import WEIGHTS_MOUNT
 from llmpod.planning.service import ServicePlan
@@ -100,6 +106,30 @@ def _model_dir(sp: ServicePlan) -> str:
     return path.removeprefix(prefix)
 
 
+def _extra_fetches(sp: ServicePlan) -> tuple[ExtraFetch, ...]:
+    """The draft and adapters as S3 copies: the AWS loader reads S3 only, through an
+    instance role limited to the prefixes named here."""
+    out = []
+    for f in extra_fetches(sp):
+        what = "vllm.speculative_model" if f.kind == "draft" else "vllm.adapters"
+        bucket, prefix = split_s3(f.uri)
+        if f.scheme != "s3" or not prefix:
+            raise LlmpodError(
+                code="aws_invalid_target",
+                message=(
+                    f"service {sp.name!r}: {what} source {f.uri!r} is not an "
+                    "s3://bucket/prefix URL; the AWS backend fills its shared file system "
+                    "from S3 only, through an instance role limited to those prefixes."
+                ),
+                suggestions=[
+                    "copy it to S3 once (e.g. `aws s3 sync`) and name s3://bucket/prefix",
+                ],
+            )
+        target = f.target_dir.removeprefix(WEIGHTS_MOUNT + "/")
+        out.append(ExtraFetch(key=f.key, s3_url=f"s3://{bucket}/{prefix}/", target_dir=target))
+    return tuple(out)
+
+
 def grace_period_s(sp: ServicePlan) -> int:
     """ASG health-check grace: fill the volume once, boot, pull, load, warm up.
 
@@ -115,6 +145,7 @@ def describe_service(sp: ServicePlan) -> AwsServiceDescription:
     target = aws_target(sp)
     image_id = (sp.spec.aws.ami_id if sp.spec.aws else None) or DEFAULT_IMAGE_ID
     layout = service_layout(sp)
+    extras = _extra_fetches(sp)
     tags = {"environment": sp.environment, "managed-by": MANAGED_BY, "service": sp.name}
     inputs = UserDataInputs(
         service=sp.name,
@@ -128,6 +159,8 @@ def describe_service(sp: ServicePlan) -> AwsServiceDescription:
         model_dir=_model_dir(sp),
         startup_timeout_s=startup_budget_s(sp),
         compile_cache_key=compile_cache_key(sp),
+        vllm_env=tuple(sorted(vllm_env(sp).items())),
+        extra_fetches=extras,
     )
     return AwsServiceDescription(
         name=sp.name,
@@ -150,7 +183,10 @@ def describe_service(sp: ServicePlan) -> AwsServiceDescription:
         deregistration_delay_s=DEREGISTRATION_DELAY_S,
         assume_role_policy=policies.assume_role_policy(),
         role_policy=policies.weights_read_policy(
-            target.bucket, target.prefix, find_ray_head=layout.multi_instance
+            target.bucket,
+            target.prefix,
+            find_ray_head=layout.multi_instance,
+            extra=[split_s3(f.s3_url) for f in extras],
         ),
         lustre_capacity_gib=LUSTRE_STEP_GIB * math.ceil(volume_size_gib(sp) / LUSTRE_STEP_GIB),
         user_data=inputs,

@@ -12,6 +12,7 @@ actions, so that one statement is on "*" and is read-only.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from llmpod.errors import LlmpodError
@@ -59,7 +60,15 @@ def _checked_parts(bucket: str, prefix: str) -> None:
             )
 
 
-def weights_read_policy(bucket: str, prefix: str, *, find_ray_head: bool) -> str:
+def weights_read_policy(
+    bucket: str,
+    prefix: str,
+    *,
+    find_ray_head: bool,
+    extra: Sequence[tuple[str, str]] = (),
+) -> str:
+    """Read the checkpoint's prefix, and each (bucket, prefix) of ``extra`` (the
+    draft's and the adapters'), and nothing else."""
     _checked_parts(bucket, prefix)
     statements: list[dict[str, Any]] = [
         {
@@ -78,6 +87,23 @@ def weights_read_policy(bucket: str, prefix: str, *, find_ray_head: bool) -> str
             "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*",
         },
     ]
+    for i, (extra_bucket, extra_prefix) in enumerate(extra, 1):
+        _checked_parts(extra_bucket, extra_prefix)
+        statements += [
+            {
+                "Sid": f"ListExtraPrefix{i}",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{extra_bucket}",
+                "Condition": {"StringLike": {"s3:prefix": [extra_prefix, f"{extra_prefix}/*"]}},
+            },
+            {
+                "Sid": f"ReadExtraObjects{i}",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{extra_bucket}/{extra_prefix}/*",
+            },
+        ]
     if find_ray_head:
         statements.append(
             {

@@ -111,6 +111,17 @@ def startup_budget_s(sp: ServicePlan) -> int:
     return int(max(MIN_STARTUP_S, math.ceil(budget / STARTUP_PERIOD_S) * STARTUP_PERIOD_S))
 
 
+def vllm_env(sp: ServicePlan) -> dict[str, str]:
+    """Environment vLLM reads besides its flags, the same on every backend.
+
+    VLLM_ALLOW_RUNTIME_LORA_UPDATING (vllm/envs.py, 0.26.0-0.32.0: "1" or "true",
+    any case) opens /v1/load_lora_adapter and /v1/unload_lora_adapter to every
+    client: set only when the spec's vllm.allow_runtime_lora_updating says so."""
+    if sp.spec.vllm.allow_runtime_lora_updating:
+        return {"VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True"}
+    return {}
+
+
 def volume_size_gib(sp: ServicePlan) -> int:
     """Weights volume: the checkpoint, the draft and adapters the loader also fetches,
     plus 20% (tokenizer, partial downloads), whole GiB."""

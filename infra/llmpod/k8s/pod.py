@@ -13,6 +13,7 @@ from llmpod.backends.runtime import (
     plan_file_payload,
     plan_file_text,
     startup_budget_s,
+    vllm_env,
 )
 from llmpod.k8s import contract as c
 from llmpod.k8s.compile_cache import compile_cache_env, compile_cache_mount, compile_cache_volume
@@ -113,6 +114,7 @@ def serving_env(sp: ServicePlan) -> list[dict[str, Any]]:
         "LLMPOD_VLLM_PORT": str(c.VLLM_PORT),
         "LLMPOD_VLLM_STOP_TIMEOUT_S": str(c.VLLM_STOP_TIMEOUT_S),
         **compile_cache_env(sp),
+        **vllm_env(sp),
     }
     return [{"name": k, "value": v} for k, v in sorted(env.items())]
 
