@@ -279,6 +279,16 @@ FIELDS = [
     Field("aws", "weights.source", "s3://llmpod-models/{}"),
     Field("aws", "weights.source", "s3://{}/models"),
     Field("aws", "weights.source", "s3://llmpod-models/meta-llama/{}"),
+    # LoRA adapters (issue 24): the name reaches --lora-modules, /v1/models, a
+    # directory and marker names; the source the loader scripts and the IAM policy.
+    Field("k8s", "vllm.adapters.0.name", replan=True),
+    Field("k8s", "vllm.adapters.0.source", "hf://org/{}", replan=True),
+    Field("k8s", "vllm.adapters.0.source", "hf://o/m@{}", replan=True),
+    Field("k8s", "vllm.adapters.0.source", "s3://llmpod-models/{}", replan=True),
+    Field("k8s", "vllm.adapters.0.source", "./{}", replan=True),
+    Field("aws", "vllm.adapters.0.name", replan=True),
+    Field("aws", "vllm.adapters.0.source", "s3://llmpod-models/{}", replan=True),
+    Field("aws", "vllm.adapters.0.source", "s3://{}/loras"),
 ]
 
 
@@ -304,6 +314,9 @@ def _case_doc(f: Field, payload: str, model_dir: Path) -> dict[str, Any]:
     doc = copy.deepcopy(K8S_SERVICE if f.base == "k8s" else AWS_SERVICE)
     if f.path.startswith("kubernetes.allowed_namespaces"):
         doc.setdefault("kubernetes", {})["allowed_namespaces"] = ["ingress"]
+    if f.path.startswith("vllm.adapters"):
+        source = "hf://org/sql-lora@abc123" if f.base == "k8s" else "s3://llmpod-models/loras/sql"
+        doc["vllm"] = {"adapters": [{"name": "sql", "source": source, "rank": 16}]}
     if f.path.startswith("aws.") and f.path.split(".")[1] in ("subnet_ids", "allowed_cidrs"):
         pass
     value = f.wrap.format(payload)
