@@ -21,6 +21,8 @@ from ruamel.yaml import YAML
 from llmpod.aws.cloud_init import efs_mount, render_user_data
 from llmpod.aws.description import describe_service
 from llmpod.cli.main import main
+from llmpod.environments.stack_yaml import read_stack_text
+from llmpod.environments.stacks import load_spec
 from llmpod.errors import LlmpodError
 from llmpod.image.runtime.plan_check import (
     Expectation,
@@ -266,6 +268,34 @@ def test_the_loader_job_fetches_draft_and_adapters_into_their_own_directories() 
     spec = deployment["spec"]["template"]["spec"]
     mounts = [m for c in spec["containers"] for m in c["volumeMounts"] if m["name"] == "weights"]
     assert mounts and all(m["readOnly"] for m in mounts)
+
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "stacks" / "Pulumi.lora.yaml"
+
+
+def test_the_fixture_stack_renders_loader_and_argv_for_adapters_and_draft() -> None:
+    stack = load_spec(read_stack_text(FIXTURE), role="stack")
+    sp = plan_service(stack.services[0], stack.environment)
+    objects = build_manifests(sp)
+    inits = _job(objects)["spec"]["template"]["spec"]["initContainers"]
+    assert [c["command"][-1].rsplit("/", 1)[1] for c in inits] == [
+        "weights-loader-draft.py",
+        "weights-loader-lora-sql.py",
+        "weights-loader-lora-support.sh",
+    ]
+    args = _args(sp)
+    i = args.index("--lora-modules")
+    assert [json.loads(a)["path"] for a in args[i + 1 : i + 3]] == [
+        "/models/.llmpod-lora/sql",
+        "/models/.llmpod-lora/support",
+    ]
+    assert args[args.index("--max-loras") + 1] == "2"
+    assert args[args.index("--max-lora-rank") + 1] == "32"
+    spec_config = json.loads(args[args.index("--speculative-config") + 1])
+    assert spec_config["num_speculative_tokens"] == 4
+    # The plan file the pods mount carries the same arguments.
+    plan_map = next(o for o in objects if o["kind"] == "ConfigMap" and "plan.json" in o["data"])
+    assert json.loads(plan_map["data"]["plan.json"])["vllm_args"] == args
 
 
 def test_the_job_name_follows_every_fetched_revision() -> None:
