@@ -161,8 +161,9 @@ def lora_modules(req: PlanRequest) -> tuple[str, ...] | None:
     """--lora-modules values: one JSON object per adapter, sorted by name.
 
     vLLM 0.26.0-0.32.0 (``LoRAParserAction``, entrypoints/openai/cli_args.py, later
-    entrypoints/launchers/cli_args.py) reads an item without ',' as ``name=path``
-    (split at the first '='), anything else as JSON. JSON is taken always: a path
+    entrypoints/launchers/cli_args.py) reads an item with '=' and no ',' as
+    ``name=path`` (0.32.0 splits at the first '='; earlier releases split at every
+    '=' and fail on a second), anything else as JSON. JSON is taken always: a path
     with ',' or '=' would break the short form, and json.dumps escapes everything.
     The flag is given once with every adapter after it: a second --lora-modules
     replaces the first's list (the action assigns, it does not append)."""
