@@ -14,10 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from llmpod.environments.stack_yaml import read_stack_text
+from llmpod.environments.stacks import load_spec
+from llmpod.k8s.manifests import build_manifests
+from llmpod.planning.service import plan_service
 from llmpod.render.api import render_stack
 from llmpod.render.writer import write_tree
+from llmpod.yamlio.writer import dump_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+LORA_FIXTURE = ROOT / "tests" / "fixtures" / "stacks" / "Pulumi.lora.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +49,14 @@ def test_checkov_finds_nothing_unexplained(tmp_path: Path, checkov: str) -> None
             if not p.endswith(".json") and not p.endswith("/user-data.yaml")
         }
         write_tree(tmp_path / stack, files)
+    # The fixture stack with LoRA adapters and a draft (issue 24): its loader Job has
+    # init containers of both schemes, hf:// and s3://.
+    lora = load_spec(read_stack_text(LORA_FIXTURE), role="stack")
+    objects = build_manifests(plan_service(lora.services[0], lora.environment))
+    write_tree(
+        tmp_path / "lora",
+        {f"{i:02d}-{o['kind']}.yaml": dump_yaml(o) for i, o in enumerate(objects)},
+    )
     # --skip-download and BC_SKIP_MAPPING: checkov otherwise fetches policy
     # metadata from its vendor's API; the checks themselves are all local.
     proc = subprocess.run(

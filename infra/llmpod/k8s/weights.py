@@ -291,6 +291,10 @@ def _loader_skips(sp: ServicePlan) -> dict[str, str]:
     schemes = {weights_source(sp).scheme, *(f.scheme for f in extra_fetches(sp))}
     if "s3" in schemes:
         skips["CKV_K8S_43"] = f"{c.AWS_CLI_IMAGE} is pinned by its release tag"
+        skips["CKV_K8S_15"] = (
+            f"{c.AWS_CLI_IMAGE} is a release tag AWS never re-pushes; IfNotPresent "
+            "spares a registry round trip on every Job retry"
+        )
     if "hf" in schemes and sp.spec.weights.hf_token_secret:
         skips["CKV_K8S_35"] = (
             "huggingface_hub reads the token only from HF_TOKEN; it lives "
