@@ -470,3 +470,11 @@ def test_verify_finds_launched_lora_flags_that_differ_from_the_plan() -> None:
     assert bad["launched:--max-loras"].note and "re-plan" in bad["launched:--max-loras"].note
     same = compare(Expectation(vllm_args=PLANNED), METRICS, None, ["vllm", "serve", *PLANNED])
     assert not [c for c in same if c.ok is False]
+
+
+def test_the_fixture_stacks_objects_validate_against_kubernetes_schemas() -> None:
+    from llmpod.k8s.validate import validate_object
+
+    stack = load_spec(read_stack_text(FIXTURE), role="stack")
+    for obj in build_manifests(plan_service(stack.services[0], stack.environment)):
+        validate_object(obj)  # raises ManifestInvalid naming the object and path
