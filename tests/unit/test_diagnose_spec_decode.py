@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from llmpod.diagnose.analyze import snapshots
+import io
+
+from llmpod.diagnose.analyze import analyze, snapshots
+from llmpod.diagnose.render import write_text
 from llmpod.diagnose.scrape import RawScrape
 from llmpod.diagnose.window import window_stats
 
@@ -45,3 +48,12 @@ def test_acceptance_is_accepted_over_proposed_in_the_window() -> None:
 def test_no_spec_decode_counters_no_acceptance() -> None:
     stats = window_stats(snapshots([_scrape(0, 10, ""), _scrape(10, 20, "")]))
     assert stats.spec_acceptance is None
+
+
+def test_the_report_names_the_spec_key_that_plans_with_the_measured_rate() -> None:
+    first = _scrape(0, 10, SPEC.format(drafted=400, accepted=100))
+    last = _scrape(10, 500, SPEC.format(drafted=1400, accepted=800))
+    out = io.StringIO()
+    write_text(analyze([first, last], source="x"), out)
+    assert "70% of proposed draft tokens accepted" in out.getvalue()
+    assert "vllm.speculative_acceptance_rate: 0.70" in out.getvalue()

@@ -149,7 +149,8 @@ def write_text(r: Report, out: IO[str]) -> None:
         out.write(f"  (older vLLM metric names used: {', '.join(old)})\n")
     if w.spec_acceptance is not None:
         out.write(
-            f"  speculative decoding: {w.spec_acceptance:.0%} of proposed draft tokens accepted\n"
+            f"  speculative decoding: {w.spec_acceptance:.0%} of proposed draft tokens accepted "
+            f"(plan with it: vllm.speculative_acceptance_rate: {w.spec_acceptance:.2f})\n"
         )
     if not r.changes:
         out.write("\nNo change recommended.\n")

@@ -13,6 +13,7 @@ from llmpod.planner.calibration import calibration_for
 from llmpod.planner.cudagraph_rules import model_runner
 from llmpod.planner.layout import stage_layer_ranges
 from llmpod.planner.request import PlanRequest
+from llmpod.planner.speculation import speculation_for
 from llmpod.planner.versions import VersionProfile, profile_for
 from llmpod.planner.weights import GIB, checkpoint_bytes, quant_bytes_per_param, stage_weights
 
@@ -274,6 +275,7 @@ def evaluate(req: PlanRequest, gpu: GpuSpec, tp: int, pp: int, ep: bool) -> Eval
             weights[0].bytes_per_gpu * pp,
             whole.bytes_per_token,
             caps[limiting].tokens,
+            proposer,
         ),
         # On disk the checkpoint keeps its own format, whatever vLLM does at load;
         # a --quantization that declares how an unconfigured checkpoint is stored
@@ -294,6 +296,7 @@ def _perf_inputs(
     weight_bytes_per_gpu: float,
     kv_bytes_per_token: int,
     kv_tokens: int,
+    proposer: speculative.ProposerMemory,
 ) -> perf.PerfInputs:
     m = req.model
     h = m.hidden_size
@@ -333,6 +336,12 @@ def _perf_inputs(
         kv_token_capacity=kv_tokens,
         cross_node=tp * pp > gpu.max_gpus_per_node,
         calibration=calibration_for(s.profile.version, kernels.generation(gpu)),
+        speculation=speculation_for(
+            req.vllm.speculative_method,
+            req.vllm.num_speculative_tokens,
+            req.vllm.speculative_acceptance_rate,
+            proposer,
+        ),
     )
 
 

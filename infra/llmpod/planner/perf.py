@@ -36,6 +36,7 @@ from llmpod.models.facts import ModelFacts
 from llmpod.planner.calibration import Calibration
 from llmpod.planner.estimates import PerfEstimates
 from llmpod.planner.kernels import KernelClass
+from llmpod.planner.speculation import Speculation
 
 # The constants (per-step, per-layer, per-logit and per-request overheads,
 # all-reduce latencies, pipeline hops and the kernel efficiencies) are data:
@@ -69,6 +70,35 @@ class PerfInputs:
     cross_node: bool
     #: The cost model's constants for this vLLM version and GPU generation.
     calibration: Calibration
+    #: Speculative decoding's proposals, acceptance and proposer; None without it.
+    speculation: Speculation | None = None
+
+
+def tokens_per_step(p: PerfInputs) -> float:
+    """Expected tokens a decoding request gains per step (1 without speculation)."""
+    return 1.0 if p.speculation is None else p.speculation.tokens_per_step
+
+
+def verified_per_step(p: PerfInputs) -> int:
+    """Tokens the target computes per decoding request per step (1 + proposals)."""
+    return 1 if p.speculation is None else p.speculation.verified_per_step
+
+
+def proposer_s(p: PerfInputs, sequences: int, context_tokens: int) -> float:
+    """The proposer's k passes over ``sequences`` decoding requests, one after another.
+
+    Each pass streams the draft's (or head's) weights and the KV its layers cached for
+    ``context_tokens``, plus a launch gap per layer; it runs on the last stage only.
+    n-gram proposals come from the CPU and cost no GPU time.
+    """
+    spec = p.speculation
+    if spec is None or sequences == 0 or spec.proposer.is_empty:
+        return 0.0
+    prop = spec.proposer
+    per_pass = (prop.weights_bytes + context_tokens * prop.kv_bytes_per_token) / _bandwidth(
+        p, "dense"
+    ) + prop.layers * p.calibration.per_layer_overhead_s
+    return spec.proposals * per_pass
 
 
 def expert_fraction(m: ModelFacts, batch_tokens: int) -> float:
@@ -152,9 +182,11 @@ def _weights_s(p: PerfInputs, tokens: int) -> float:
 
 
 def stage_step_s(p: PerfInputs, batch: int, context: int) -> float:
-    """One decode step of one pipeline stage for ``batch`` sequences."""
+    """One decode step of one pipeline stage for ``batch`` sequences (each verifying
+    its proposals too, with speculative decoding: the KV is read once for all)."""
     kv_s = batch * context * p.kv_bytes_per_token_per_gpu / p.pp / _bandwidth(p, "dense")
-    return _weights_s(p, batch) + kv_s + _allreduce_s(p, batch) + _fixed_per_step_s(p, batch)
+    tokens = batch * verified_per_step(p)
+    return _weights_s(p, tokens) + kv_s + _allreduce_s(p, tokens) + _fixed_per_step_s(p, batch)
 
 
 def mixed_step_s(
@@ -164,6 +196,7 @@ def mixed_step_s(
     new_tokens: int,
     decode_context_tokens: int,
     prefill_attention_pairs: float,
+    proposing: int = 0,
 ) -> float:
     """One scheduler step of vLLM's continuous batching, of one pipeline stage's GPUs.
 
@@ -172,7 +205,8 @@ def mixed_step_s(
     sequences read, and ``prefill_attention_pairs`` the query × key pairs of the
     prefill chunks (a chunk of c tokens after o cached ones: c · (o + c/2)). The
     terms are the ones ``stage_step_s`` and ``prefill_s`` use for their fixed
-    shapes, so the benchmark scenario and a simulated step agree.
+    shapes, so the benchmark scenario and a simulated step agree. ``proposing``
+    decoding requests also run the speculative proposer (``proposer_s``).
     """
     m = p.model
     kv_s = decode_context_tokens * p.kv_bytes_per_token_per_gpu / p.pp / _bandwidth(p, "dense")
@@ -185,20 +219,27 @@ def mixed_step_s(
         + _allreduce_s(p, new_tokens)
         + _fixed_per_step_s(p, sequences)
     )
+    draft = proposer_s(p, proposing, decode_context_tokens)
     if p.pp == 1:
-        return stage
+        return stage + draft
     hops = _hops_s(p)
-    return p.pp * stage + hops
+    return p.pp * stage + hops + draft
 
 
 def decode_step_s(p: PerfInputs, batch: int, context: int) -> float:
+    draft = proposer_s(p, batch, batch * context)
     if p.pp == 1:
-        return stage_step_s(p, batch, context)
+        return stage_step_s(p, batch, context) + draft
     hops = _hops_s(p)
     if batch < p.pp:  # nothing to overlap: stages run back to back
-        return p.pp * stage_step_s(p, batch, context) + hops
+        return p.pp * stage_step_s(p, batch, context) + hops + draft
     micro = math.ceil(batch / p.pp)
-    return p.pp * stage_step_s(p, micro, context) + hops / p.pp
+    return p.pp * stage_step_s(p, micro, context) + hops / p.pp + draft
+
+
+def inter_token_s(p: PerfInputs, batch: int, context: int) -> float:
+    """Time between a request's tokens: a decode step over the tokens it yields."""
+    return decode_step_s(p, batch, context) / tokens_per_step(p)
 
 
 def prefill_s(p: PerfInputs, tokens: int) -> float:
@@ -231,7 +272,7 @@ def benchmark_tokens_per_s(p: PerfInputs, concurrency: int) -> float:
         prefill_s(p, min(p.max_num_batched_tokens, prefill_tokens - i * p.max_num_batched_tokens))
         for i in range(chunks)
     )
-    decode = OUTPUT * decode_step_s(p, batch, PROMPT + OUTPUT // 2)
+    decode = OUTPUT * inter_token_s(p, batch, PROMPT + OUTPUT // 2)
     wave_s = prefill + decode + p.calibration.request_overhead_s
     return concurrency * OUTPUT / (waves * wave_s)
 
@@ -242,11 +283,13 @@ def estimates(p: PerfInputs) -> PerfEstimates:
             str(c): round(benchmark_tokens_per_s(p, c), 1) for c in CONCURRENCIES
         },
         "ttft_s_512": round(ttft_s(p), 4),
-        "inter_token_latency_s": round(decode_step_s(p, 1, PROMPT + OUTPUT // 2), 5),
+        "inter_token_latency_s": round(inter_token_s(p, 1, PROMPT + OUTPUT // 2), 5),
         "method": (
             "estimate, not a measurement: per kernel class (dense, fp8, int8, int4, "
             "fused MoE) max(bytes / achievable HBM bandwidth, FLOPs / achievable peak) "
-            "+ all-reduce + step, layer and MoE-routing overheads; " + _calibration_text(p)
+            "+ all-reduce + step, layer and MoE-routing overheads; "
+            + _calibration_text(p)
+            + ("" if p.speculation is None else "; " + p.speculation.describe())
         ),
     }
 

@@ -16,7 +16,9 @@ tokens in / 300 out will see. The rules modelled are those of
   the waiting queue and recomputes from scratch: V1's recompute preemption);
 - a waiting request's prompt starts after its prefix-cache hit (whole blocks);
 - a request's first token comes at the end of the step that finishes its
-  prompt, one more per step after that.
+  prompt, one more per step after that — or, with speculative decoding, 1 + k
+  tokens scheduled per decoding request (the last sampled token and k
+  proposals, verified together) and 1 + r·k kept on average (planner/speculation.py).
 
 Each step costs ``perf.mixed_step_s`` for what it computed; a request's time to
 first token also pays the server's per-request overhead (HTTP, tokenisation).
@@ -61,6 +63,9 @@ class _Request:
     preempted: int = 0
     #: Blocks released by the last preemption (read once by the scheduler loop).
     freed: int = 0
+    #: Expected tokens gained so far minus those counted (speculative decoding
+    #: yields 1 + r·k a step on average; whole tokens are handed out as they add up).
+    carry: float = 0.0
 
     #: Tokens whose KV the request needs: its prompt and what it generated
     #: (after a preemption V1 recomputes all of them). Kept up to date by the loop.
@@ -187,6 +192,8 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     closed = w.kind == "closed"
     horizon = w.duration_s if w.kind != "burst" else math.inf
     overhead = p.calibration.request_overhead_s
+    verified = perf.verified_per_step(p)
+    gained = perf.tokens_per_step(p)
 
     def blocks_for(tokens: int) -> int:
         return -(-tokens // block)
@@ -208,7 +215,8 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         i = 0
         while i < len(running) and budget > 0:
             req = running[i]
-            new = min(req.length - req.computed, budget)
+            is_decode = req.generated > 0 and req.length - req.computed == 1
+            new = min(verified if is_decode else req.length - req.computed, budget)
             need = blocks_for(req.computed + new) - req.blocks
             while need > free_blocks and running[-1] is not req:
                 victim = running.pop()
@@ -248,11 +256,13 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             break
         new_tokens = 0
         decode_ctx = 0
+        decoding = 0
         pairs = 0.0
         for r, n in scheduled:
             new_tokens += n
             if r.generated and r.length - r.computed == 1:
                 decode_ctx += r.computed
+                decoding += 1
             else:
                 pairs += n * (r.computed + n / 2)
         step = perf.mixed_step_s(
@@ -261,19 +271,30 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             new_tokens=new_tokens,
             decode_context_tokens=decode_ctx,
             prefill_attention_pairs=pairs,
+            proposing=decoding,
         )
         now += step
         out.steps += 1
         out.peak_kv_blocks = max(out.peak_kv_blocks, sched.kv_blocks - free_blocks)
         finished: list[_Request] = []
         for req, n in scheduled:
-            req.computed += n
-            if req.computed < req.length:
-                continue  # more prompt chunks to go
-            req.generated += 1
-            req.length += 1
+            if req.generated and req.length - req.computed == 1:
+                # A decode (with its proposals): keep 1 + what was accepted,
+                # never past the request's output length.
+                req.carry += gained
+                tokens = min(max(1, int(req.carry)), req.output - req.generated)
+                req.carry -= tokens
+                # Every kept token but the newest now has its KV.
+                req.computed = req.length - 1 + tokens
+            else:
+                req.computed += n
+                if req.computed < req.length:
+                    continue  # more prompt chunks to go
+                tokens = 1
+            req.generated += tokens
+            req.length += tokens
             if now <= horizon:
-                out.output_tokens_in_window += 1
+                out.output_tokens_in_window += tokens
             if req.first_token_at is None:
                 req.first_token_at = now
                 out.ttft_s.append(now - req.arrival + overhead)

@@ -95,7 +95,7 @@ def _share(w: Workload, replicas: int, alone_e2e_s: float) -> Workload:
 
 
 def _alone_e2e_s(p: PerfInputs, w: Workload) -> float:
-    itl = perf.decode_step_s(p, 1, w.prompt_tokens + w.output_tokens // 2)
+    itl = perf.inter_token_s(p, 1, w.prompt_tokens + w.output_tokens // 2)
     return perf.ttft_s(p, w.prompt_tokens) + w.output_tokens * itl
 
 

@@ -146,6 +146,10 @@ class VllmOptions(EngineFlags):
     speculative_model: ModelRef | None = None
     """The draft model or EAGLE head: a catalog name, hf://org/name[@revision],
     s3://bucket/prefix or a path to its config.json."""
+    speculative_acceptance_rate: Annotated[float, NOT_BOOL, Field(ge=0, le=1)] | None = None
+    """Share of proposed tokens the model keeps, as vLLM counts it (accepted ÷ drafted;
+    `llmpod diagnose` reports it from a running server). Only the throughput and
+    latency estimates use it; default: a low figure per method (planner/speculation.py)."""
 
     @property
     def lora_enabled(self) -> bool:
@@ -209,7 +213,11 @@ class VllmOptions(EngineFlags):
                 )
         method = self.speculative_method
         if method is None:
-            for name in ("num_speculative_tokens", "speculative_model"):
+            for name in (
+                "num_speculative_tokens",
+                "speculative_model",
+                "speculative_acceptance_rate",
+            ):
                 if getattr(self, name) is not None:
                     raise ValueError(
                         f"{name} is set but speculative_method is not; set speculative_method "
