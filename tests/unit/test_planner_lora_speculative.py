@@ -10,6 +10,7 @@ logits_processor}.py), for Llama-3.1-8B's published config: hidden 4096, MLP
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from llmpod.cli.main import main
 from llmpod.errors import LlmpodError
 from llmpod.models.resolve import resolve_model
-from llmpod.planner.lora import LoraBudget, lora_bytes_per_gpu
+from llmpod.planner.lora import LoraBudget, check_lora_supported, lora_bytes_per_gpu
 from llmpod.planner.speculative import proposer_memory
 from llmpod.planning.service import plan_service
 from llmpod.spec.service import ServingSpec
@@ -75,7 +76,9 @@ def test_lora_buffers_split_by_tensor_parallel_as_vllm_splits_them() -> None:
         budget=LoraBudget(max_loras=1, max_lora_rank=16),
         dtype_bytes=2,
     )
-    assert got == 2 * _llama_8b_slot_elements(2, embed=True, head=True)
+    # Above TP 1 the logits wrapper also keeps sharded_to_full_mapping_gpu: one
+    # int64 per padded vocabulary entry (128256 is already a multiple of 64).
+    assert got == 2 * _llama_8b_slot_elements(2, embed=True, head=True) + VOCAB * 8
 
 
 def test_pipeline_stages_hold_only_their_layers_embedding_and_head() -> None:
@@ -85,6 +88,54 @@ def test_pipeline_stages_hold_only_their_layers_embedding_and_head() -> None:
     last = lora_bytes_per_gpu(_llama(), range(16, 32), first_stage=False, last_stage=True, **kw)
     assert first == 2 * 2 * _llama_8b_slot_elements(1, embed=True, head=False, layers=16)
     assert last == 2 * 2 * _llama_8b_slot_elements(1, embed=False, head=True, layers=16)
+
+
+def _facts(name: str) -> Any:
+    return resolve_model(name).facts
+
+
+def _slot(model: str, tp: int = 1) -> float:
+    return lora_bytes_per_gpu(
+        _facts(model),
+        range(2),
+        tp=tp,
+        first_stage=True,
+        last_stage=True,
+        budget=LoraBudget(max_loras=1, max_lora_rank=8),
+        dtype_bytes=1,
+    )
+
+
+def test_classes_without_embedding_modules_get_no_embedding_or_head_buffers() -> None:
+    # vLLM 0.32's Qwen2ForCausalLM (like Mistral and Gemma 2) lists no
+    # embedding_modules, so only its linear layers are wrapped: two layers of
+    # Qwen2.5-7B (hidden 3584, 28 q / 4 kv heads of 128, MLP 18944) at rank 8.
+    h, q, kv, mlp, r = 3584, 28 * 128, 4 * 128, 18944, 8
+    per_layer = 3 * r * h + (q + 2 * kv) * r + r * q + h * r + 2 * r * h + 2 * mlp * r
+    per_layer += r * mlp + h * r
+    assert _slot("Qwen/Qwen2.5-7B-Instruct") == 2 * per_layer
+
+
+def test_phi3_packs_qkv_and_gate_up_as_one_slice_each() -> None:
+    # Phi3ForCausalLM maps qkv_proj → [qkv_proj] and gate_up_proj → [gate_up_proj]:
+    # one A of rank × hidden each, not three and two. phi-4: hidden 5120, 40 q /
+    # 10 kv heads of 128, MLP 17920, vocabulary 100352, embedding and head wrapped.
+    h, q, kv, mlp, vocab, r = 5120, 40 * 128, 10 * 128, 17920, 100352, 8
+    per_layer = r * h + (q + 2 * kv) * r + r * q + h * r + r * h + 2 * mlp * r + r * mlp + h * r
+    assert _slot("microsoft/phi-4") == 2 * per_layer + 2 * (vocab * r + h * r)
+
+
+def test_lora_refused_where_vllm_refuses_it() -> None:
+    facts = _facts("llama-3.1-8b")
+    no_lora = replace(facts, architecture="BloomForCausalLM")
+    with pytest.raises(LlmpodError, match="supports_lora") as err:
+        check_lora_supported(no_lora)
+    assert err.value.code == "lora_unsupported"
+    with pytest.raises(LlmpodError, match="258048"):
+        check_lora_supported(replace(facts, vocab_size=258049))
+    check_lora_supported(facts)
+    # Gemma 2's class wraps no LM head, so its vocabulary is no obstacle.
+    check_lora_supported(replace(_facts("google/gemma-2-9b-it"), vocab_size=262208))
 
 
 def _plan(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:

@@ -140,6 +140,7 @@ def lora_budget(req: PlanRequest) -> lora.LoraBudget | None:
     """The slots and rank vLLM reserves, with vLLM's defaults for what is not given."""
     if not req.vllm.lora_enabled:
         return None
+    lora.check_lora_supported(req.model)
     return lora.LoraBudget(
         max_loras=req.vllm.lora_slots or lora.DEFAULT_MAX_LORAS,
         max_lora_rank=req.vllm.lora_rank or lora.DEFAULT_MAX_LORA_RANK,

