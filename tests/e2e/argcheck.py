@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 
 
 def expected_values(args: list[str]) -> dict[str, object]:
@@ -48,3 +50,19 @@ def matches(parsed: object, expected: object) -> bool:
         wanted = expected if isinstance(expected, list) else [expected]
         return [str(p) for p in parsed] == wanted
     return str(parsed) == expected
+
+
+def non_default_args(log: str) -> dict[str, object]:
+    """vLLM's "non-default args" line: literals as values, anything else as its source."""
+    match = re.search(r"non-default args: (\{.*\})", log)
+    assert match, "vLLM did not log its non-default args"
+    tree = ast.parse(match.group(1), mode="eval").body
+    assert isinstance(tree, ast.Dict)
+    out: dict[str, object] = {}
+    for key, value in zip(tree.keys, tree.values, strict=True):
+        assert key is not None
+        try:  # lora_modules holds LoRAModulePath(...) objects, not literals
+            out[ast.literal_eval(key)] = ast.literal_eval(value)
+        except ValueError:
+            out[ast.literal_eval(key)] = ast.unparse(value)
+    return out

@@ -7,16 +7,15 @@ from the base model's. One server for the whole module (~40 s on CPU).
 
 from __future__ import annotations
 
-import ast
 import json
 import os
-import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from .argcheck import non_default_args
 from .conftest import MAX_MODEL_LEN, OFFLINE_ENV, run_planner
 from .server import EntrypointServer, http
 
@@ -99,22 +98,6 @@ def server(
     )
     with srv.serving():
         yield srv
-
-
-def non_default_args(log: str) -> dict[str, object]:
-    """vLLM's "non-default args" line: literals as values, anything else as its source."""
-    match = re.search(r"non-default args: (\{.*\})", log)
-    assert match, "vLLM did not log its non-default args"
-    tree = ast.parse(match.group(1), mode="eval").body
-    assert isinstance(tree, ast.Dict)
-    out: dict[str, object] = {}
-    for key, value in zip(tree.keys, tree.values, strict=True):
-        assert key is not None
-        try:  # lora_modules holds LoRAModulePath(...) objects, not literals
-            out[ast.literal_eval(key)] = ast.literal_eval(value)
-        except ValueError:
-            out[ast.literal_eval(key)] = ast.unparse(value)
-    return out
 
 
 def _base_name(args: list[str]) -> str:
