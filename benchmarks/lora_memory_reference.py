@@ -11,8 +11,10 @@ the facts llmpod parses from the same config.json.
 Models: the catalog's real config.json files with ``num_hidden_layers`` cut to
 a few layers (every layer of a model has the same LoRA shapes, and the
 embedding and LM head stay full size), plus the tiny Llama the e2e tests serve.
-Settings: max_loras 1/4/8 × max_lora_rank 8/16/64 on Llama-3.1-8B at TP 1 and 2;
-the other architectures at 4 slots of rank 16, TP 1 and 2. TP 2 runs as two CPU
+Settings: max_loras 1/4/8 × max_lora_rank 8/16/64 on Llama-3.1-8B and the tiny
+Llama at TP 1 and 2; the other architectures at 4 slots of rank 16, TP 1 and 2.
+Fused-MoE models are measured with FusedMoEWithLoRA's GPU-kernel check skipped
+(the CPU build refuses it; the refusal is kept as rows of its own). TP 2 runs as two CPU
 processes joined by gloo, as vLLM's CPU backend runs it.
 """
 
@@ -41,6 +43,10 @@ MAKE_TINY_MODEL = ROOT / "tests" / "e2e" / "make_tiny_model.py"
 #: build LoRA for fused-MoE layers ("Old-style modular kernel not supported"),
 #: so DeepSeek-V2-Lite also appears with its kept layers made dense, which checks
 #: its MLA attention (Qwen3-MoE has no such switch: vLLM then finds no MoE layer).
+#: The same MoE models again, with only FusedMoEWithLoRA's GPU-kernel check skipped
+#: (benchmarks/vllm_lora_buffers.py says how): vLLM's own create_lora_weights
+#: then sizes the expert buffers.
+MOE_CHECK_SKIPPED = "{}, MoE kernel check skipped"
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
     "meta-llama/Llama-3.1-8B-Instruct": ("meta-llama/Llama-3.1-8B-Instruct", {}),
     "meta-llama/Llama-3.2-1B-Instruct": ("meta-llama/Llama-3.2-1B-Instruct", {}),
@@ -56,6 +62,15 @@ MODELS: dict[str, tuple[str, dict[str, Any]]] = {
     "deepseek-ai/DeepSeek-V2-Lite-Chat, layers dense": (
         "deepseek-ai/DeepSeek-V2-Lite-Chat",
         {"first_k_dense_replace": 2},
+    ),
+    MOE_CHECK_SKIPPED.format("Qwen/Qwen3-30B-A3B"): ("Qwen/Qwen3-30B-A3B", {}),
+    MOE_CHECK_SKIPPED.format("mistralai/Mixtral-8x7B-Instruct-v0.1"): (
+        "mistralai/Mixtral-8x7B-Instruct-v0.1",
+        {},
+    ),
+    MOE_CHECK_SKIPPED.format("deepseek-ai/DeepSeek-V2-Lite-Chat"): (
+        "deepseek-ai/DeepSeek-V2-Lite-Chat",
+        {},
     ),
 }
 LAYERS = 2
@@ -127,6 +142,7 @@ def vllm_bytes(
                 "model": str(dirs[c.model]),
                 "max_loras": c.max_loras,
                 "max_lora_rank": c.max_lora_rank,
+                "skip_moe_kernel_check": c.model.endswith(MOE_CHECK_SKIPPED.format("")),
             }
             for c in batch
         ],
@@ -219,6 +235,12 @@ the bytes are every tensor its LoRA layers (`vllm/lora/layers/*.py`
 `lora_bytes_per_gpu` on the facts it parses from the same config.json. Models:
 the catalog's configs cut to {layers} layers (embedding and LM head full size).
 TP 2 is two CPU processes joined by gloo. Error = (llmpod - vLLM) / vLLM.
+
+The CPU build refuses LoRA on fused-MoE layers ("Old-style modular kernel not
+supported": `FusedMoEWithLoRA.__init__` wants the GPU's modular MoE kernel);
+rows marked "MoE kernel check skipped" replace that constructor's kernel setup
+only (see `benchmarks/vllm_lora_buffers.py`), so vLLM's own
+`create_lora_weights` sizes the expert buffers.
 """
 
 

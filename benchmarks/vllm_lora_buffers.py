@@ -20,6 +20,17 @@ its ``create_lora_weights`` (``lora/layers/*.py``). The model is built on the
 a real-size architecture costs no memory. The bytes counted are every tensor a
 LoRA wrapper holds itself (not its base layer's weights), views left out.
 
+Fused-MoE layers: ``FusedMoEWithLoRA.__init__`` (``vllm/lora/layers/fused_moe.py``)
+first checks that the GPU MoE kernel it will run supports LoRA, and the CPU
+build's kernel is not the modular kind, so it raises "Old-style modular kernel
+not supported" before any buffer exists. A case with ``"skip_moe_kernel_check":
+true`` replaces only that constructor with one that sets the attributes the
+sizing reads (the layer, its MoE config, its TP rank and size, its device, its
+number of w1/w3 slices) and skips the kernel check, and ``set_mapping`` with
+the base class's (the original also hands the kernel its LoRA context); the
+buffers are then made by vLLM's own ``create_lora_weights``, called by its own
+model manager.
+
 Tensor parallelism: with ``tp`` > 1 the script starts ``tp`` processes joined by
 a gloo group on loopback, as vLLM's CPU backend does; rank 0 reports.
 """
@@ -54,6 +65,25 @@ def _lora_bytes(model: Any) -> int:
     return total
 
 
+def _moe_init_without_kernel_check(self: Any, base_layer: Any) -> None:
+    """What FusedMoEWithLoRA.__init__ sets up for sizing, without the GPU kernel check."""
+    from vllm.lora.layers.base import BaseLayerWithLoRA
+    from vllm.lora.layers.utils import _get_lora_device
+
+    BaseLayerWithLoRA.__init__(self)
+    self.base_layer = base_layer
+    self.moe_config = base_layer.moe_config
+    self._shared_experts = base_layer._shared_experts
+    parallel = self.moe_config.moe_parallel_config
+    self.tp_size, self.tp_rank = parallel.tp_size, parallel.tp_rank
+    self.device = _get_lora_device(base_layer)
+    self._enable_aux_cuda_stream = False
+    self._lora_stream, self._events = None, None
+    self._w13_slices = 2 if self.moe_config.is_act_and_mul else 1
+    self.enable_moe_shared_loras = False
+    self.n_slices = self.local_num_experts * (self._w13_slices + 1)
+
+
 def _measure(case: dict[str, Any], tp: int) -> dict[str, Any]:
     import torch
     from vllm.config import set_current_vllm_config
@@ -74,11 +104,23 @@ def _measure(case: dict[str, Any], tp: int) -> dict[str, Any]:
     )
     config = args.create_engine_config()
     meta = torch.device("meta")
-    with set_current_vllm_config(config):
-        with meta:
-            model = initialize_model(vllm_config=config)
-        manager = LRUCacheWorkerLoRAManager(config, meta, model.embedding_modules)
-        wrapped = manager.create_lora_manager(model, config)
+    from vllm.lora.layers.base import BaseLayerWithLoRA
+    from vllm.lora.layers.fused_moe import FusedMoEWithLoRA
+
+    checked_init, checked_mapping = FusedMoEWithLoRA.__init__, FusedMoEWithLoRA.set_mapping
+    if case.get("skip_moe_kernel_check"):
+        # set_mapping hands the kernel its LoRA context: no kernel, only the mapping.
+        FusedMoEWithLoRA.__init__ = _moe_init_without_kernel_check  # type: ignore[method-assign]
+        FusedMoEWithLoRA.set_mapping = BaseLayerWithLoRA.set_mapping  # type: ignore[method-assign]
+    try:
+        with set_current_vllm_config(config):
+            with meta:
+                model = initialize_model(vllm_config=config)
+            manager = LRUCacheWorkerLoRAManager(config, meta, model.embedding_modules)
+            wrapped = manager.create_lora_manager(model, config)
+    finally:
+        FusedMoEWithLoRA.__init__ = checked_init  # type: ignore[method-assign]
+        FusedMoEWithLoRA.set_mapping = checked_mapping  # type: ignore[method-assign]
     assert config.lora_config is not None
     return {
         "bytes": _lora_bytes(wrapped),

@@ -125,6 +125,30 @@ def test_phi3_packs_qkv_and_gate_up_as_one_slice_each() -> None:
     assert _slot("microsoft/phi-4") == 2 * per_layer + 2 * (vocab * r + h * r)
 
 
+def test_fused_moe_layers_add_their_expert_buffers_and_adapter_flags() -> None:
+    # Mixtral-8x7B, two layers, 4 slots of rank 16: hidden 4096, 32 q / 8 kv heads
+    # of 128, 8 experts of 14336, vocabulary 32000, embedding and head wrapped.
+    # FusedMoEWithLoRA keeps w1/w3 A (rank × hidden) and B (14336 × rank) and
+    # w2 A (rank × 14336), B (hidden × rank) per expert, plus adapter_enabled:
+    # max_loras + 1 int32 flags per layer. The router is a replicated linear.
+    h, q, kv, experts, inter, vocab, r = 4096, 4096, 1024, 8, 14336, 32000, 16
+    layer = 3 * r * h + (q + 2 * kv) * r + r * q + h * r
+    layer += experts * (2 * (r * h + inter * r) + (r * inter + h * r)) + r * h + experts * r
+    slot = 2 * layer + 2 * (vocab * r + h * r)
+    got = lora_bytes_per_gpu(
+        _facts("mistralai/Mixtral-8x7B-Instruct-v0.1"),
+        range(2),
+        tp=1,
+        first_stage=True,
+        last_stage=True,
+        budget=LoraBudget(max_loras=4, max_lora_rank=r),
+        dtype_bytes=2,
+    )
+    # 130,353,192: also what vLLM 0.32's own manager allocated for this config
+    # (benchmarks/lora_memory_reference.md).
+    assert got == slot * 4 * 2 + 2 * 4 * (4 + 1)
+
+
 def test_lora_refused_where_vllm_refuses_it() -> None:
     facts = _facts("llama-3.1-8b")
     no_lora = replace(facts, architecture="BloomForCausalLM")

