@@ -1,8 +1,10 @@
-"""A LoRA adapter served by the real vLLM (CPU build) with the planner's LoRA flags (issue 24).
+"""A LoRA adapter served by the real vLLM (CPU build) with the planner's argv (issue 24).
 
 The tiny Llama gets a tiny rank-8 adapter, generated offline (make_tiny_lora.py)
 with a non-zero B, so requests to the adapter's name must come out differently
-from the base model's. One server for the whole module (~40 s on CPU).
+from the base model's. The whole argv is the plan's: ``llmpod plan --adapter
+NAME=PATH:RANK`` renders the LoRA budget and ``--lora-modules``. One server for
+the whole module (~40 s on CPU).
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ def tiny_lora(
 
 
 @pytest.fixture(scope="module")
-def lora_plan_args(tiny_model: Path) -> list[str]:
+def lora_plan_args(tiny_model: Path, tiny_lora: Path) -> list[str]:
+    """The planner's argv for the tiny Llama serving the adapter: LoRA budget and
+    --lora-modules both rendered from ``--adapter NAME=SOURCE:RANK``."""
     plan = run_planner(
         [
             "--model",
@@ -57,28 +61,12 @@ def lora_plan_args(tiny_model: Path) -> list[str]:
             "--max-model-len",
             str(MAX_MODEL_LEN),
             "--enforce-eager",
-            "--max-loras",
-            "1",
-            "--max-lora-rank",
-            str(RANK),
+            "--adapter",
+            f"{ADAPTER}={tiny_lora}:{RANK}",
         ]
     )
     args: list[str] = plan["vllm_args"]
     return args
-
-
-def serve_args(plan_args: list[str], adapters: dict[str, Path]) -> list[str]:
-    """The server's argv: the plan's, plus the adapters it serves.
-
-    The planner renders the LoRA budget (--enable-lora --max-loras
-    --max-lora-rank) but not yet the adapters themselves: the ``adapters:`` spec
-    list that renders ``--lora-modules`` is being added separately. This is the
-    one place the test appends ``--lora-modules NAME=PATH``; once the plan
-    carries it, the integrator drops the append and passes the adapters to the
-    planner instead.
-    """
-    modules = [f"{name}={path}" for name, path in sorted(adapters.items())]
-    return [*plan_args, "--lora-modules", *modules]
 
 
 @pytest.fixture(scope="module")
@@ -87,13 +75,12 @@ def server(
     vllm_python: Path,
     vllm_bin: Path,
     lora_plan_args: list[str],
-    tiny_lora: Path,
 ) -> Iterator[EntrypointServer]:
     srv = EntrypointServer(
         run_dir=tmp_path_factory.mktemp("lora-server"),
         python=vllm_python,
         vllm_bin=vllm_bin,
-        vllm_args=serve_args(lora_plan_args, {ADAPTER: tiny_lora}),
+        vllm_args=lora_plan_args,
         extra_env={"LLMPOD_DRAIN_PROPAGATION_S": "0"},
     )
     with srv.serving():
