@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,3 +167,14 @@ def test_an_unknown_adapter_name_is_refused(server: EntrypointServer) -> None:
         {"model": "no-such-adapter", "prompt": PROMPT, "max_tokens": 2},
     )
     assert code == 404, (code, body)
+
+
+def test_the_entrypoints_plan_check_finds_the_adapter_on_the_base(
+    server: EntrypointServer, lora_plan_args: list[str]
+) -> None:
+    deadline = time.monotonic() + 60
+    while (status := server.status())["plan_check"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    checks = {c["name"]: c for c in status["plan_check"]["checks"]}
+    adapter = checks[f"adapter:{ADAPTER}"]
+    assert (adapter["ok"], adapter["running"]) == (True, _base_name(lora_plan_args)), adapter
