@@ -16,9 +16,11 @@ the LoRA model manager goes by (vLLM 0.32.0, ``vllm/lora/model_manager.py``
 - ``packed_modules_mapping``: a fused projection gets one (A, B) pair per name
   it packs, so ``qkv_proj: [qkv_proj]`` (Phi-3) is one slice, not three.
 
-Architectures whose module does not import in the CPU build go to ``UNREAD``:
-the planner gives them the Llama layout with embedding and LM head buffers
-(the larger figure) and refuses nothing.
+Architectures whose module does not import in the CPU build go to ``UNREAD``,
+multimodal wrappers to ``MULTIMODAL``: the manager collects ``embedding_modules``
+from every submodule, so a wrapper's buffers follow its inner language model's
+class, which the config picks at load. The planner gives both the Llama layout
+with embedding and LM head buffers (the larger figure) and refuses no vocabulary.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def _facts() -> dict[str, set[str]]:
     sets: dict[str, set[str]] = {
         "UNREAD": set(),
         "NO_LORA": set(),
+        "MULTIMODAL": set(),
         "WRAPS_EMBEDDING": set(),
         "WRAPS_LM_HEAD": set(),
         "ONE_SLICE_QKV": set(),
@@ -51,6 +54,8 @@ def _facts() -> dict[str, set[str]]:
         if not getattr(cls, "supports_lora", False):
             sets["NO_LORA"].add(arch)
             continue
+        if getattr(cls, "supports_multimodal", False):
+            sets["MULTIMODAL"].add(arch)
         embedding = getattr(cls, "embedding_modules", None) or {}
         if "embed_tokens" in embedding:
             sets["WRAPS_EMBEDDING"].add(arch)
@@ -68,6 +73,7 @@ def _facts() -> dict[str, set[str]]:
 DOCS = {
     "UNREAD": "Registered, but their module does not import in the CPU build: layout assumed.",
     "NO_LORA": "Classes without ``supports_lora``: vLLM refuses ``--enable-lora`` for them.",
+    "MULTIMODAL": "Wrappers whose language model is another class: layout assumed.",
     "WRAPS_EMBEDDING": "``embed_tokens`` in ``embedding_modules``: the embedding has buffers.",
     "WRAPS_LM_HEAD": "``lm_head`` in ``embedding_modules``: the logits processor has buffers.",
     "ONE_SLICE_QKV": "The fused q/k/v projection is one LoRA slice (packed under its own name).",

