@@ -30,11 +30,14 @@ import csv
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "infra"))
+
+from frontend_fit import fit as fit_frontend  # noqa: E402
 
 from llmpod.diagnose.analyze import snapshots  # noqa: E402
 from llmpod.diagnose.recording import load as load_recording  # noqa: E402
@@ -70,6 +73,13 @@ def _plan(model: str, *, max_num_seqs: int = 1024, max_num_batched_tokens: int =
     plan = make_plan(req)
     assert plan.evaluation is not None, plan.errors
     return plan.evaluation
+
+
+def _held_out(perf: Any, recording: str) -> Any:
+    """The cost model with API-server costs fitted without this recording's counters."""
+    cal = perf.calibration
+    costs = replace(cal.frontend, **fit_frontend(recording), source=f"fitted without {recording}")
+    return replace(perf, calibration=replace(cal, frontend=costs))
 
 
 def _scheduler(e: Any) -> Scheduler:
@@ -115,7 +125,7 @@ def recordings() -> list[dict[str, Any]]:
         if ttft is None:
             continue
         started = time.perf_counter()
-        est = simulate(e.perf, _scheduler(e), _workload(load, client))
+        est = simulate(_held_out(e.perf, path.parent.name), _scheduler(e), _workload(load, client))
         took = time.perf_counter() - started
         real_itl = (
             (latency - ttft) / (load["max_tokens"] - 1)
@@ -159,7 +169,7 @@ def replays() -> list[dict[str, Any]]:
             continue  # nothing finished in the window: nothing to plan from
         stats = window_stats(series)
         est = simulate(
-            e.perf,
+            _held_out(e.perf, path.parent.name),
             _scheduler(e),
             Workload(
                 kind="closed",

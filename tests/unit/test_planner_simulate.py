@@ -9,6 +9,7 @@ function the simulation calls, so a wrong rule — not a wrong constant — fail
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from llmpod.gpus.catalog import find_gpu
 from llmpod.models.resolve import resolve_model
 from llmpod.planner import perf
 from llmpod.planner.api import make_plan
+from llmpod.planner.calibration import FrontEndCosts
 from llmpod.planner.request import PlanRequest
 from llmpod.planner.simulate import Scheduler, Workload, simulate
 
@@ -52,7 +54,12 @@ def test_one_request_pays_one_prefill_then_one_decode_step_per_token(llama: Any)
         decode_context_tokens=0,
         prefill_attention_pairs=512 * 256,
     )
-    assert est.ttft_p50_s == pytest.approx(prefill + llama.calibration.request_overhead_s)
+    # The API server takes the request in and streams the token; the measured
+    # per-request overhead already holds that work when nothing else is running.
+    api = llama.calibration.frontend
+    unloaded = api.request_s + api.prompt_token_s * 512 + api.step_s + api.token_s
+    overhead = max(llama.calibration.request_overhead_s, unloaded)
+    assert est.ttft_p50_s == pytest.approx(prefill + overhead)
     decodes = [
         perf.mixed_step_s(
             llama, sequences=1, new_tokens=1, decode_context_tokens=ctx, prefill_attention_pairs=0
@@ -73,8 +80,10 @@ def test_a_prompt_longer_than_the_token_budget_is_chunked(llama: Any) -> None:
 
 
 def test_max_num_seqs_serialises_requests(llama: Any) -> None:
-    one_at_a_time = simulate(llama, roomy(max_num_seqs=1), Workload("burst", 128, 64, requests=4))
-    together = simulate(llama, roomy(), Workload("burst", 128, 64, requests=4))
+    # An API server that takes no time: all four reach the scheduler at once.
+    free = with_api_server(llama)
+    one_at_a_time = simulate(free, roomy(max_num_seqs=1), Workload("burst", 128, 64, requests=4))
+    together = simulate(free, roomy(), Workload("burst", 128, 64, requests=4))
     # Four requests one after another take four times the steps of one.
     assert one_at_a_time.steps == 4 * 64
     assert together.steps == 64
@@ -116,3 +125,43 @@ def test_a_light_open_load_sees_the_unloaded_latency(llama: Any) -> None:
 def test_the_same_workload_gives_the_same_numbers(llama: Any) -> None:
     w = Workload("closed", prompt_tokens=700, output_tokens=90, clients=40, duration_s=15.0)
     assert simulate(llama, roomy(), w) == simulate(llama, roomy(), w)
+
+
+def with_api_server(perf_inputs: Any, **costs: Any) -> Any:
+    cal = perf_inputs.calibration
+    return replace(perf_inputs, calibration=replace(cal, frontend=FrontEndCosts(**costs)))
+
+
+def test_a_slow_api_server_caps_the_token_rate_the_clients_see(llama: Any) -> None:
+    # 1 ms of API-server CPU a token: 64 streams cannot get more than 1,000 tokens/s,
+    # however fast the GPU makes them (a free server is the GPU-bound reference).
+    w = Workload("closed", prompt_tokens=128, output_tokens=256, clients=64, duration_s=20.0)
+    free = simulate(with_api_server(llama), roomy(), w)
+    slow = simulate(with_api_server(llama, token_s=1e-3, merged_token_s=1e-3), roomy(), w)
+    assert free.output_tokens_per_s > 2_000
+    assert slow.output_tokens_per_s <= 1_000 * 1.001
+    assert slow.output_tokens_per_s > 0.9 * 1_000
+    assert slow.itl_p50_s is not None and slow.itl_p50_s >= 64 * 1e-3 * 0.99
+
+
+def test_a_backlog_of_small_steps_streams_merged_chunks(llama: Any) -> None:
+    # vLLM yields to the HTTP tasks only between slices of `chunk` outputs: behind on
+    # steps of at most `chunk` sequences, a token costs `merged_token_s`; with more
+    # sequences than that in a step it never merges.
+    w = Workload("closed", prompt_tokens=128, output_tokens=256, clients=64, duration_s=20.0)
+    costs = {"token_s": 1e-3, "merged_token_s": 2.5e-4}
+    merges = simulate(with_api_server(llama, **costs, chunk=128), roomy(), w)
+    never = simulate(with_api_server(llama, **costs, chunk=32), roomy(), w)
+    assert never.output_tokens_per_s <= 1_000 * 1.001
+    assert merges.output_tokens_per_s > 3 * never.output_tokens_per_s
+
+
+def test_intake_delays_the_first_token_of_a_burst(llama: Any) -> None:
+    # 100 requests at once, 10 ms each to take in, one after another: the 95th
+    # reaches the scheduler 0.95 s after they were sent.
+    w = Workload("burst", prompt_tokens=64, output_tokens=2, requests=100)
+    quick = simulate(with_api_server(llama), roomy(), w)
+    slow = simulate(with_api_server(llama, request_s=0.01), roomy(), w)
+    assert quick.ttft_p95_s is not None and slow.ttft_p95_s is not None
+    assert quick.ttft_p95_s < 0.2
+    assert slow.ttft_p95_s >= 0.95

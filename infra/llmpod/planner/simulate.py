@@ -32,6 +32,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from llmpod.planner import perf
+from llmpod.planner.calibration import FrontEndCosts
 from llmpod.planner.perf import PerfInputs
 from llmpod.planner.workload import Workload
 
@@ -48,6 +49,42 @@ class Scheduler:
     max_num_batched_tokens: int
     kv_blocks: int
     block_size: int
+
+
+@dataclass
+class _ApiServer:
+    """vLLM's API server as one first-come-first-served CPU: its asyncio loop.
+
+    Every request is received and every token streamed by one Python process
+    (vLLM 0.26.0 ``vllm/v1/engine/async_llm.py``: ``add_request`` and the
+    ``_run_output_handler`` loop, lines 637-707); the engine core does not wait
+    for it, so when it falls behind, tokens the GPU made reach the client late —
+    and a closed-loop user's next request leaves late. The output handler
+    yields to the HTTP tasks only between slices of ``chunk`` outputs (lines
+    667-683) and ``asyncio.Queue.get`` on a non-empty queue does not yield, so a
+    backlog of small steps is drained in one go and each client gets one SSE
+    chunk for several tokens (``merged_token_s``); steps of more than ``chunk``
+    sequences, or a loop that keeps up, cost ``token_s`` a token.
+    """
+
+    costs: FrontEndCosts
+    free_at: float = 0.0
+
+    def receive(self, sent: float, prompt_tokens: int) -> float:
+        """When a request sent at ``sent`` reaches the engine's waiting queue."""
+        c = self.costs
+        self.free_at = max(self.free_at, sent) + c.request_s + c.prompt_token_s * prompt_tokens
+        return self.free_at
+
+    def stream(self, step_end: float, tokens: int) -> float:
+        """When the clients have the ``tokens`` a step that ended at ``step_end`` made."""
+        if tokens == 0:
+            return step_end
+        c = self.costs
+        merged = self.free_at > step_end and tokens <= c.chunk
+        per_token = c.merged_token_s if merged else c.token_s
+        self.free_at = max(self.free_at, step_end) + c.step_s + per_token * tokens
+        return self.free_at
 
 
 @dataclass
@@ -191,21 +228,38 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     now = 0.0
     closed = w.kind == "closed"
     horizon = w.duration_s if w.kind != "burst" else math.inf
-    overhead = p.calibration.request_overhead_s
     verified = perf.verified_per_step(p)
     gained = perf.tokens_per_step(p)
+    costs = p.calibration.frontend
+    server = _ApiServer(costs)
+    # The measured per-request overhead (a lone request's TTFT minus its prefill)
+    # already holds the API server's own work at no load: add only the rest.
+    unloaded = costs.request_s + costs.prompt_token_s * w.prompt_tokens
+    unloaded += costs.step_s + costs.token_s
+    overhead = max(0.0, p.calibration.request_overhead_s - unloaded)
+    #: Requests the API server is still taking in: (ready at, request).
+    intake: deque[tuple[float, _Request]] = deque()
+
+    def next_event() -> float | None:
+        """The next time a request is sent or reaches the waiting queue."""
+        times = ([pending[0]] if pending else []) + ([intake[0][0]] if intake else [])
+        return min(times) if times else None
 
     def blocks_for(tokens: int) -> int:
         return -(-tokens // block)
 
     while out.steps < MAX_STEPS:
         while pending and pending[0] <= now:
-            t = pending.popleft()
-            waiting.append(_Request(t, w.prompt_tokens, w.output_tokens, cached))
+            sent = pending.popleft()
+            ready = server.receive(sent, w.prompt_tokens)
+            intake.append((ready, _Request(sent, w.prompt_tokens, w.output_tokens, cached)))
+        while intake and intake[0][0] <= now:
+            waiting.append(intake.popleft()[1])
         if not running and not waiting:
-            if not pending:
+            upcoming = next_event()
+            if upcoming is None:
                 break
-            now = pending[0]
+            now = max(now, upcoming)
             continue
         if now >= horizon:
             break
@@ -250,8 +304,9 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             budget -= new
         if not scheduled:
             # Nothing fits: only a finishing request or a new arrival changes that.
-            if pending:
-                now = max(now, pending[0])
+            upcoming = next_event()
+            if upcoming is not None:
+                now = max(now, upcoming)
                 continue
             break
         new_tokens = 0
@@ -277,6 +332,8 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         out.steps += 1
         out.peak_kv_blocks = max(out.peak_kv_blocks, sched.kv_blocks - free_blocks)
         finished: list[_Request] = []
+        # What the clients see: this step's tokens once the API server streamed them.
+        seen = server.stream(now, sum(r.computed + n >= r.length for r, n in scheduled))
         for req, n in scheduled:
             if req.generated and req.length - req.computed == 1:
                 # A decode (with its proposals): keep 1 + what was accepted,
@@ -293,25 +350,27 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 tokens = 1
             req.generated += tokens
             req.length += tokens
-            if now <= horizon:
+            if seen <= horizon:
                 out.output_tokens_in_window += tokens
             if req.first_token_at is None:
-                req.first_token_at = now
-                out.ttft_s.append(now - req.arrival + overhead)
+                req.first_token_at = seen
+                out.ttft_s.append(seen - req.arrival + overhead)
             if req.generated >= req.output:
                 finished.append(req)
         for req in finished:
             running.remove(req)
             free_blocks += req.blocks
             req.blocks = 0
-            if now <= horizon:
+            if seen <= horizon:
                 out.completed += 1
-            out.e2e_s.append(now - req.arrival + overhead)
+            out.e2e_s.append(seen - req.arrival + overhead)
             if req.output > 1 and req.first_token_at is not None:
-                out.itl_s.append((now - req.first_token_at) / (req.output - 1))
-            if closed and now < horizon:
-                pending.append(now + overhead)
+                out.itl_s.append((seen - req.first_token_at) / (req.output - 1))
+            if closed and seen < horizon:
+                pending.append(seen + overhead)
     else:
         out.truncated = True
-    out.window_s = min(now, horizon) if math.isfinite(horizon) else now
+    # A load with a duration is measured over that duration, as its clients do
+    # (the engine may have stopped early: the rest waits on the API server).
+    out.window_s = horizon if math.isfinite(horizon) else max(now, server.free_at)
     return out

@@ -31,6 +31,28 @@ class Efficiency:
 
 
 @dataclass(frozen=True)
+class FrontEndCosts:
+    """CPU seconds vLLM's API server process spends, on its one asyncio loop.
+
+    The process receives every request and streams every token
+    (vllm/v1/engine/async_llm.py ``_run_output_handler``, 0.26.0); while it is
+    busy, tokens the GPU already produced reach clients late. ``merged_token_s``
+    is a token's cost when the loop drains a backlog of steps of at most
+    ``chunk`` sequences without yielding, so that one SSE chunk carries several
+    tokens; otherwise every token is its own chunk (``token_s``).
+    """
+
+    step_s: float = 0.0
+    token_s: float = 0.0
+    merged_token_s: float = 0.0
+    request_s: float = 0.0
+    prompt_token_s: float = 0.0
+    #: VLLM_V1_OUTPUT_PROC_CHUNK_SIZE (vllm/envs.py): outputs handled between yields.
+    chunk: int = 128
+    source: str = "not measured: no API-server costs modelled"
+
+
+@dataclass(frozen=True)
 class Calibration:
     key: str
     generation: Generation
@@ -50,6 +72,7 @@ class Calibration:
     pp_hop_intra_node_s: float
     carried_from: str | None = None
     notes: Mapping[str, str] = field(default_factory=dict)
+    frontend: FrontEndCosts = FrontEndCosts()
 
     @property
     def method_text(self) -> str:
@@ -97,6 +120,21 @@ def _build(raw: Mapping[str, Any], by_key: Mapping[str, Mapping[str, Any]]) -> C
         pp_hop_intra_node_s=float(merged["pp_hop_intra_node_s"]),
         carried_from=base,
         notes=MappingProxyType(dict(merged.get("notes", {}))),
+        frontend=_frontend(merged.get("frontend")),
+    )
+
+
+def _frontend(raw: Mapping[str, Any] | None) -> FrontEndCosts:
+    if raw is None:
+        return FrontEndCosts()
+    return FrontEndCosts(
+        step_s=float(raw["step_s"]),
+        token_s=float(raw["token_s"]),
+        merged_token_s=float(raw["merged_token_s"]),
+        request_s=float(raw["request_s"]),
+        prompt_token_s=float(raw["prompt_token_s"]),
+        chunk=int(raw["chunk"]),
+        source=str(raw["source"]),
     )
 
 
