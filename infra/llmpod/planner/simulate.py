@@ -177,7 +177,7 @@ def _arrivals(w: Workload) -> list[float]:
             return []
         n = max(1, int(w.duration_s * w.rate_per_s))
         return [i / w.rate_per_s for i in range(n)]
-    if w.ramp_s > 0:
+    if w.ramp_s:
         return [i * w.ramp_s / w.clients for i in range(w.clients)]
     return [0.0] * w.clients
 

@@ -86,9 +86,10 @@ def _share(w: Workload, replicas: int, alone_e2e_s: float) -> Workload:
     window = min(MAX_WINDOW_S, max(MIN_WINDOW_S, REQUESTS_PER_USER * alone_e2e_s))
     if w.kind == "closed":
         users = math.ceil(w.clients / replicas)
-        # Real users do not all press enter at the same instant: their first
-        # requests spread over one request's time.
-        return replace(w, clients=users, duration_s=window, ramp_s=alone_e2e_s)
+        # Real users do not all press enter at the same instant: unless the load
+        # says how they start, their first requests spread over one request's time.
+        ramp = alone_e2e_s if w.ramp_s is None else w.ramp_s
+        return replace(w, clients=users, duration_s=window, ramp_s=ramp)
     rate = w.rate_per_s / replicas
     window = min(MAX_WINDOW_S, max(window, REQUESTS_PER_USER * 25 / rate))
     return replace(w, rate_per_s=rate, duration_s=window)

@@ -25,5 +25,7 @@ class Workload:
     duration_s: float = 60.0
     #: Share of prompt tokens found in the prefix cache (system prompts, history).
     prefix_hit: float = 0.0
-    #: Closed loops: the users' first requests spread evenly over this many seconds.
-    ramp_s: float = 0.0
+    #: Closed loops: the users' first requests spread evenly over this many seconds;
+    #: 0 = all at once (a benchmark client's barrier). None: the sizing picks one
+    #: request's time (chat users do not press enter together), the simulation 0.
+    ramp_s: float | None = None
