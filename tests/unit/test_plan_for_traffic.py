@@ -4,6 +4,7 @@ meet latency targets at that load, the cheapest layout that does, or why none do
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,24 @@ def test_unreachable_targets_exit_2_naming_the_miss_and_the_replicas_that_would_
     assert code == 2
     assert "meets the targets on no layout" in err and "TTFT p95" in err and "> 1000 ms" in err
     assert "--max-replicas" in err
+
+
+def test_unreachable_targets_rank_ways_out_beyond_replicas_by_cost(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["plan", *QWEN32, *CHAT, "--concurrency", "500", "--ttft-p95-ms", "1000", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 2
+    tips = [s["text"] for e in doc["errors"] for s in e["suggested_changes"]]
+    labels = [t.split(":", 1)[0] for t in tips]
+    # Each way out was planned again and meets the targets; cheapest first, and
+    # relaxing the targets (no cost: the closest layout as it is) last.
+    assert {"another GPU", "fp8 weights", "more replicas"} <= set(labels)
+    assert labels[-1] == "relax the latency targets (at 4 replicas"
+    prices = [re.search(r"\$([\d,.]+)/h", t) for t in tips[:-1]]
+    costs = [float(m[1].replace(",", "")) for m in prices if m is not None]
+    assert len(costs) == len(tips) - 1
+    assert costs == sorted(costs)
 
 
 def test_a_request_rate_is_a_load_too(capsys: pytest.CaptureFixture[str]) -> None:

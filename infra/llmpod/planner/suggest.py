@@ -175,24 +175,92 @@ def suggestions(req: PlanRequest, closest: Candidate | None) -> tuple[list[str],
 REPLICA_HEADROOM = 16
 
 
-def _traffic_suggestions(req: PlanRequest, closest: Candidate) -> list[Suggestion]:
-    """Ways out when every layout fits the model but misses the workload's targets:
-    the replica count that meets them on the closest layout, then what that layout
-    achieves at the current ceiling (the targets it could keep)."""
+def _layout(c: Candidate) -> tuple[object, ...]:
+    e = c.evaluation
+    return (e.gpu.key, e.tp, e.pp, c.replicas, round(c.cost, 2))
+
+
+def _traffic_variants(req: PlanRequest) -> list[tuple[Suggestion, PlanRequest]]:
+    """Other layouts for the same traffic, within the same replica ceiling: another
+    GPU of the same vendor, fp8 weights, an fp8 KV cache, a context no longer than
+    the workload needs (a smaller layout may then hold the model)."""
     w = req.workload
     assert w is not None
-    tips: list[Suggestion] = []
+    out: list[tuple[Suggestion, PlanRequest]] = []
+    vendors = {x.vendor for x in req.gpus}
+    for g in all_gpus():
+        if g.vendor in vendors and g.vendor != "cpu" and g not in req.gpus:
+            out.append(
+                (
+                    Suggestion("gpu", g.key, "", "another GPU"),
+                    replace(req, gpus=(g,), tp=None, pp=None),
+                )
+            )
+    if req.model.quant is None and req.online_quantization is None:
+        out.append(
+            (
+                Suggestion("quantization", "fp8", "(or an fp8/AWQ checkpoint)", "fp8 weights"),
+                replace(req, online_quantization=ONLINE["fp8"], tp=None, pp=None),
+            )
+        )
+    if req.kv_cache_dtype == "auto":
+        out.append(
+            (
+                Suggestion("kv_cache_dtype", "fp8", "", "an fp8 KV cache"),
+                replace(req, kv_cache_dtype="fp8", tp=None, pp=None),
+            )
+        )
+    # Twice the longest request, as a power of two: room for the tail of the lengths.
+    needed = 1 << max(0, 2 * (w.prompt_tokens + w.output_tokens) - 1).bit_length()
+    if req.max_model_len is None or needed < req.max_model_len:
+        out.append(
+            (
+                Suggestion("max_model_len", needed, "", "a shorter context"),
+                replace(req, max_model_len=needed, tp=None, pp=None),
+            )
+        )
+    return out
+
+
+def _traffic_suggestions(req: PlanRequest, closest: Candidate) -> list[Suggestion]:
+    """Ways out when every layout fits the model but misses the workload's targets,
+    each checked by planning again and ranked by what it costs an hour: more
+    replicas on the layouts asked for, another GPU, fp8 weights or KV cache, a
+    shorter context; then what the closest layout achieves at the current
+    ceiling (the targets it could keep)."""
+    w = req.workload
+    assert w is not None
+    ranked: list[tuple[float, Suggestion]] = []
     ceiling = req.max_replicas * REPLICA_HEADROOM
     found = search(replace(req, max_replicas=ceiling)).best
     if found is not None:
-        tips.append(
-            Suggestion(
-                "max_replicas",
-                found.replicas,
-                f"→ {_describe(found)}, ${found.cost:,.2f}/h, meet the targets",
-                "more replicas",
+        ranked.append(
+            (
+                found.cost,
+                Suggestion(
+                    "max_replicas",
+                    found.replicas,
+                    f"→ {_describe(found)}, ${found.cost:,.2f}/h, meet the targets",
+                    "more replicas",
+                ),
             )
         )
+    same = None if found is None else _layout(found)
+    for tip, variant in _traffic_variants(req):
+        best = search(replace(variant, max_replicas=ceiling)).best
+        if best is not None and _layout(best) != same:  # else it is "more replicas" again
+            also = (
+                f" (with --max-replicas {best.replicas})"
+                if best.replicas > req.max_replicas
+                else ""
+            )
+            text = f"{tip.text} → {_describe(best)}, ${best.cost:,.2f}/h, meet the targets{also}"
+            ranked.append((best.cost, replace(tip, text=text.strip())))
+    # One way out per setting: the cheapest (e.g. the cheapest other GPU).
+    tips: list[Suggestion] = []
+    for _, tip in sorted(ranked, key=lambda ct: ct[0]):
+        if all(t.field != tip.field for t in tips):
+            tips.append(tip)
     got = closest.estimates.get("workload", {})
     ttft = got.get("ttft_ms", {}) if isinstance(got, dict) else {}
     itl = got.get("itl_ms", {}) if isinstance(got, dict) else {}
