@@ -184,6 +184,28 @@ def model_of(r: Row) -> str:
     return words[words.index("--model") + 1]
 
 
+def fit_without(
+    rows: list[Row], model: str, inputs: dict[str, perf.PerfInputs] | None = None
+) -> tuple[Calibration, set[str]]:
+    """The constants fitted on every model's fit rows but ``model``'s, and the
+    kernel classes those rows covered (the others keep the roofline PRIOR)."""
+    if inputs is None:
+        inputs = {args: perf_inputs(args) for args in sorted({r.plan_args for r in rows})}
+    shipped = next(iter(inputs.values())).calibration
+    train = [r for r in rows if model_of(r) != model]
+    covered = {kernel_class(inputs[r.plan_args]) for r in train if r.fit}
+    efficiency = {
+        cls: (eff if cls in covered else PRIOR) for cls, eff in shipped.efficiency.items()
+    }
+    start = replace(
+        shipped,
+        efficiency=MappingProxyType(efficiency),
+        moe_layer_s=shipped.moe_layer_s if "moe" in covered else 0.0,
+    )
+    calibration, _ = fit(train, start=start)
+    return calibration, covered
+
+
 def leave_one_model_out(rows: list[Row]) -> list[dict[str, object]]:
     """Fit without each model's rows, score that model's rows with that fit.
 
@@ -192,20 +214,9 @@ def leave_one_model_out(rows: list[Row]) -> list[dict[str, object]]:
     held-out model's own data into its score.
     """
     inputs = {args: perf_inputs(args) for args in sorted({r.plan_args for r in rows})}
-    shipped = next(iter(inputs.values())).calibration
     out: list[dict[str, object]] = []
     for model in sorted({model_of(r) for r in rows}):
-        train = [r for r in rows if model_of(r) != model]
-        covered = {kernel_class(inputs[r.plan_args]) for r in train if r.fit}
-        efficiency = {
-            cls: (eff if cls in covered else PRIOR) for cls, eff in shipped.efficiency.items()
-        }
-        start = replace(
-            shipped,
-            efficiency=MappingProxyType(efficiency),
-            moe_layer_s=shipped.moe_layer_s if "moe" in covered else 0.0,
-        )
-        calibration, _ = fit(train, start=start)
+        calibration, covered = fit_without(rows, model, inputs)
         for r in rows:
             if model_of(r) != model:
                 continue
