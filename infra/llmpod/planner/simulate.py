@@ -20,9 +20,17 @@ tokens in / 300 out will see. The rules modelled are those of
   tokens scheduled per decoding request (the last sampled token and k
   proposals, verified together) and 1 + r·k kept on average (planner/speculation.py).
 
-Each step costs ``perf.mixed_step_s`` for what it computed; a request's time to
-first token also pays the server's per-request overhead (HTTP, tokenisation).
-Everything is deterministic: the same workload gives the same numbers.
+Each step costs ``perf.mixed_step_s`` for what it computed. What a client sees
+also goes through vLLM's API server, one Python process on one asyncio loop
+(``_ApiServer`` below): it takes every request in and streams every token, and
+the engine does not wait for it. On the H200 recordings it is what caps a
+saturated server: at 256 users it sits at 100% CPU streaming ~8,000 tokens/s
+while the engine's own inter-token histogram says the GPU could give each
+stream a token every 20 ms, not the 36 ms the clients saw. Its costs are
+``calibration.frontend`` (fitted on the server's CPU counters,
+benchmarks/frontend_fit.py); the measured per-request overhead covers the rest of
+a lone request's latency. Everything is deterministic: the same workload gives
+the same numbers.
 """
 
 from __future__ import annotations
@@ -209,7 +217,15 @@ def _cached_tokens(w: Workload, block: int) -> int:
 
 
 def _preempt(req: _Request, waiting: deque[_Request], out: Outcome) -> None:
-    """V1's recompute preemption: free the blocks, back to the front of the queue."""
+    """V1's recompute preemption: free the blocks, back to the front of the queue.
+
+    vLLM 0.26.0 ``vllm/v1/core/sched/scheduler.py``: the newest running request is
+    popped (line 601, FCFS policy) and ``_preempt_request`` (lines 1212-1234) frees
+    its blocks, sets ``num_computed_tokens = 0`` and prepends it to the waiting
+    queue, so its prompt and every token it generated are computed again. Freed
+    blocks keep their prefix-cache hashes until evicted; with the cache full they
+    are evicted first, so no hit is counted here (the recompute is charged in full).
+    """
     req.freed = req.blocks
     req.blocks = req.computed = 0
     req.preempted += 1
