@@ -61,7 +61,9 @@ class TrafficFit:
             "method": (
                 "simulation of vLLM's V1 scheduler (token budget, chunked prefill, "
                 "max_num_seqs, KV blocks and recompute preemption, prefix-cache hits) "
-                "over the per-step cost model; one replica's share of the load"
+                "over the per-step cost model, and of vLLM's API server (one asyncio loop "
+                "taking requests in and streaming every token, CPU costs fitted on the "
+                "H200 recordings); one replica's share of the load"
             ),
         }
 
