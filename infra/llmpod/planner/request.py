@@ -66,6 +66,9 @@ class PlanRequest:
     targets: Targets = field(default_factory=Targets)
     #: The traffic to size for (planner/simulate.py); None: worst-case sizing only.
     workload: Workload | None = None
+    #: Ways out only (planner/suggest.py): size a layout for the workload only up to
+    #: the replicas that keep it cheaper than this ($/h); None: no such bound.
+    cost_cap_per_hour: float | None = None
     price_per_gpu_hour: dict[str, float] = field(default_factory=dict)
     #: Sustained read bandwidth of the weights volume (MiB/s), for the startup
     #: estimate; the spec's weights.load_bandwidth_mb_s (same default).

@@ -202,6 +202,7 @@ def _size_for_traffic(
     sized: list[tuple[int, Candidate]] = []
     missed: list[tuple[float, Candidate]] = []
     best_key: tuple[object, ...] | None = None
+    best_cost = math.inf
     #: (GPU, PP, EP) → the largest TP that missed even at max_replicas: a smaller
     #: TP of the same shape is slower per replica and misses too.
     missed_tp: dict[tuple[str, int, bool], int] = {}
@@ -212,13 +213,22 @@ def _size_for_traffic(
         shape = (e.gpu.key, e.pp, e.expert_parallel)
         if e.tp <= missed_tp.get(shape, 0):
             continue
+        limit = req.max_replicas
+        per_replica = e.gpus_per_replica * cand.price
+        if req.cost_cap_per_hour is not None and per_replica > 0:
+            # Strictly cheaper than the cap — and than the best sized so far: a way
+            # out needs only the cheapest — or not worth sizing at all.
+            cap = min(req.cost_cap_per_hour, best_cost)
+            limit = min(limit, math.ceil(cap / per_replica) - 1)
+            if limit < cand.replicas:
+                continue
         fit = traffic.size_replicas(
             req,
             e.perf,
             traffic.scheduler_of(e),
             req.workload,
             start=cand.replicas,
-            limit=req.max_replicas,
+            limit=limit,
         )
         est = cand.estimates.copy()
         est["workload"] = fit.as_json(req.workload)
@@ -232,7 +242,8 @@ def _size_for_traffic(
                 if fit.replicas >= req.max_replicas
                 else ""
             )
-            missed_tp[shape] = max(missed_tp.get(shape, 0), e.tp)
+            if limit == req.max_replicas:  # a capped limit says nothing of smaller TPs
+                missed_tp[shape] = max(missed_tp.get(shape, 0), e.tp)
             missed.append(
                 (
                     fit.severity,
@@ -252,6 +263,7 @@ def _size_for_traffic(
         key = done.rank(pref)
         if best_key is None or key < best_key:
             best_key = key
+            best_cost = done.cost
         sized.append((pref, done))
     # The layout that came nearest to the targets explains the failure best.
     return sized, [c for _, c in sorted(missed, key=lambda sc: sc[0])][:1]

@@ -328,6 +328,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         new_tokens = 0
         decode_ctx = 0
         decoding = 0
+        prompts_done = 0  # prefills that end in this step (their first token)
         pairs = 0.0
         for r, n in scheduled:
             new_tokens += n
@@ -336,6 +337,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 decoding += 1
             else:
                 pairs += n * (r.computed + n / 2)
+                prompts_done += r.computed + n >= r.length
         step = perf.mixed_step_s(
             p,
             sequences=len(scheduled),
@@ -349,7 +351,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         out.peak_kv_blocks = max(out.peak_kv_blocks, sched.kv_blocks - free_blocks)
         finished: list[_Request] = []
         # What the clients see: this step's tokens once the API server streamed them.
-        seen = server.stream(now, sum(r.computed + n >= r.length for r, n in scheduled))
+        seen = server.stream(now, decoding + prompts_done)
         for req, n in scheduled:
             if req.generated and req.length - req.computed == 1:
                 # A decode (with its proposals): keep 1 + what was accepted,

@@ -188,14 +188,18 @@ def _traffic_variants(req: PlanRequest) -> list[tuple[Suggestion, PlanRequest]]:
     assert w is not None
     out: list[tuple[Suggestion, PlanRequest]] = []
     vendors = {x.vendor for x in req.gpus}
-    for g in all_gpus():
-        if g.vendor in vendors and g.vendor != "cpu" and g not in req.gpus:
-            out.append(
-                (
-                    Suggestion("gpu", g.key, "", "another GPU"),
-                    replace(req, gpus=(g,), tp=None, pp=None),
-                )
+    others = tuple(
+        g for g in all_gpus() if g.vendor in vendors and g.vendor != "cpu" and g not in req.gpus
+    )
+    if others:
+        # One search over all of them finds the cheapest that meets the targets;
+        # the suggestion's value is the GPU it found.
+        out.append(
+            (
+                Suggestion("gpu", None, "", "another GPU"),
+                replace(req, gpus=others, tp=None, pp=None),
             )
+        )
     if req.model.quant is None and req.online_quantization is None:
         out.append(
             (
@@ -225,9 +229,9 @@ def _traffic_variants(req: PlanRequest) -> list[tuple[Suggestion, PlanRequest]]:
 def _traffic_suggestions(req: PlanRequest, closest: Candidate) -> list[Suggestion]:
     """Ways out when every layout fits the model but misses the workload's targets,
     each checked by planning again and ranked by what it costs an hour: more
-    replicas on the layouts asked for, another GPU, fp8 weights or KV cache, a
-    shorter context; then what the closest layout achieves at the current
-    ceiling (the targets it could keep)."""
+    replicas on the layouts asked for, then — where cheaper than that — another
+    GPU, fp8 weights or KV cache, a shorter context; last, what the closest layout
+    achieves at the current ceiling (the targets it could keep)."""
     w = req.workload
     assert w is not None
     ranked: list[tuple[float, Suggestion]] = []
@@ -246,8 +250,10 @@ def _traffic_suggestions(req: PlanRequest, closest: Candidate) -> list[Suggestio
             )
         )
     same = None if found is None else _layout(found)
+    # Another way out is worth showing only when it costs less than more replicas.
+    cap = None if found is None else found.cost
     for tip, variant in _traffic_variants(req):
-        best = search(replace(variant, max_replicas=ceiling)).best
+        best = search(replace(variant, max_replicas=ceiling, cost_cap_per_hour=cap)).best
         if best is not None and _layout(best) != same:  # else it is "more replicas" again
             also = (
                 f" (with --max-replicas {best.replicas})"
@@ -255,7 +261,8 @@ def _traffic_suggestions(req: PlanRequest, closest: Candidate) -> list[Suggestio
                 else ""
             )
             text = f"{tip.text} → {_describe(best)}, ${best.cost:,.2f}/h, meet the targets{also}"
-            ranked.append((best.cost, replace(tip, text=text.strip())))
+            value = best.evaluation.gpu.key if tip.field == "gpu" else tip.value
+            ranked.append((best.cost, replace(tip, value=value, text=text.strip())))
     # One way out per setting: the cheapest (e.g. the cheapest other GPU).
     tips: list[Suggestion] = []
     for _, tip in sorted(ranked, key=lambda ct: ct[0]):
