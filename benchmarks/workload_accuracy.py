@@ -39,6 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "infra"))
 
+from frontend_fit import SIMULATED_TERMS  # noqa: E402
 from frontend_fit import TERMS as FRONTEND_TERMS  # noqa: E402
 from frontend_fit import fit as fit_frontend  # noqa: E402
 from throughput_accuracy import DEFAULT_CSV, FITTED_CONSTANTS, fit_without, load_rows  # noqa: E402
@@ -95,7 +96,8 @@ def _held_out(perf: Any, recording: str, *, lomo: bool = True) -> Any:
     shipped ones, fitted with its batch rows), API-server costs fitted without this
     recording's CPU counters (leave-one-recording-out)."""
     cal = _without_recorded_model() if lomo else perf.calibration
-    costs = replace(cal.frontend, **fit_frontend(recording), source=f"fitted without {recording}")
+    fitted = {k: v for k, v in fit_frontend(recording).items() if k in SIMULATED_TERMS}
+    costs = replace(cal.frontend, **fitted, source=f"fitted without {recording}")
     return replace(perf, calibration=replace(cal, frontend=costs))
 
 

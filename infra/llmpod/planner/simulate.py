@@ -59,43 +59,103 @@ class Scheduler:
     block_size: int
 
 
+#: A client sees ``tokens`` of a request at ``seen`` (one SSE chunk).
+Delivery = tuple[float, "_Request", int]
+
+
 @dataclass
 class _ApiServer:
-    """vLLM's API server as one first-come-first-served CPU: its asyncio loop.
+    """vLLM's API server: one asyncio loop, one CPU, first come first served.
 
-    Every request is received and every token streamed by one Python process
-    (vLLM 0.26.0 ``vllm/v1/engine/async_llm.py``: ``add_request`` and the
-    ``_run_output_handler`` loop, lines 637-707); the engine core does not wait
-    for it, so when it falls behind, tokens the GPU made reach the client late —
-    and a closed-loop user's next request leaves late. The output handler
-    yields to the HTTP tasks only between slices of ``chunk`` outputs (lines
-    667-683) and ``asyncio.Queue.get`` on a non-empty queue does not yield, so a
-    backlog of small steps is drained in one go and each client gets one SSE
-    chunk for several tokens (``merged_token_s``); steps of more than ``chunk``
-    sequences, or a loop that keeps up, cost ``token_s`` a token.
+    Every request is received and every token streamed by one Python process;
+    the engine core does not wait for it, so when it falls behind, tokens the GPU
+    made reach the client late — and a closed-loop user's next request leaves
+    late. What it does per engine step (vLLM 0.26.0):
+
+    - the output handler (``vllm/v1/engine/async_llm.py`` ``_run_output_handler``,
+      lines 637-707) takes the step's outputs off the queue and runs
+      ``OutputProcessor.process_outputs`` on them (``output_processor.py`` 586-):
+      ``step_s`` plus ``output_s`` an output, always;
+      each output is put in its request's ``RequestOutputCollector``, which
+      *merges* it with what the request's task has not taken yet (lines 62-72);
+    - it yields to other tasks only between slices of ``chunk`` outputs
+      (async_llm.py 671-683: ``await asyncio.sleep(0)`` only if more follow) and
+      when the queue is empty (``asyncio.Queue.get`` on a non-empty queue returns
+      without yielding);
+    - when it yields, every request task with something in its collector wakes
+      (``q.get_nowait() or await q.get()``, async_llm.py 579) and the serving
+      generator writes one SSE chunk for all of it
+      (``entrypoints/openai/completion/serving.py`` 309-442): ``chunk_s`` a request.
+
+    So behind on steps of at most ``chunk`` outputs the loop drains step after
+    step without yielding, and the next chunk of each stream carries all their
+    tokens: the per-token delivery cost falls as the backlog grows. With R
+    streams, steps of τ and a handler cost h = step_s + output_s·R < τ, a drain
+    cycle settles at T = chunk_s·R / (1 − h/τ): the backlog limits itself instead
+    of growing without bound. Steps of more than ``chunk`` outputs yield inside
+    each step, so their chunks never merge across steps.
+
+    A request's own work (``request_s``) is taken in before it reaches the
+    scheduler (``intake_share`` of it) and the rest after its last chunk.
     """
 
     costs: FrontEndCosts
+    #: When the loop is next free (handler, deliveries and intake on one timeline).
     free_at: float = 0.0
+    #: When the output handler finished the last step it took.
+    handled_at: float = 0.0
+    #: Tokens waiting in each request's collector, in the order they were put.
+    waiting: dict[_Request, int] = field(default_factory=dict)
 
     def receive(self, sent: float, prompt_tokens: int) -> float:
         """When a request sent at ``sent`` reaches the engine's waiting queue."""
         c = self.costs
-        self.free_at = max(self.free_at, sent) + c.request_s + c.prompt_token_s * prompt_tokens
+        self.free_at = max(self.free_at, sent) + c.intake_s + c.prompt_token_s * prompt_tokens
         return self.free_at
 
-    def stream(self, step_end: float, tokens: int) -> float:
-        """When the clients have the ``tokens`` a step that ended at ``step_end`` made."""
-        if tokens == 0:
-            return step_end
+    def drain(self) -> list[Delivery]:
+        """The loop yields: each request with tokens in its collector gets one chunk."""
+        if not self.waiting:
+            return []
+        t = max(self.free_at, self.handled_at)
+        chunk_s = self.costs.chunk_s
+        # The rest of a request's work comes when its stream ends (last chunk,
+        # usage, closing the response).
+        closing_s = self.costs.request_s - self.costs.intake_s
+        out: list[Delivery] = []
+        for req, tokens in self.waiting.items():
+            t += chunk_s
+            out.append((t, req, tokens))
+            if req.generated >= req.output:
+                t += closing_s
+        self.waiting.clear()
+        self.free_at = t
+        return out
+
+    def stream(self, step_end: float, outputs: list[tuple[_Request, int]]) -> list[Delivery]:
+        """Take a step that ended at ``step_end``; return the chunks clients got meanwhile."""
+        delivered: list[Delivery] = []
+        if self.handled_at <= step_end:
+            # The queue was empty when the handler finished the last step: it yielded.
+            delivered = self.drain()
+        if not outputs:
+            return delivered
         c = self.costs
-        merged = self.free_at > step_end and tokens <= c.chunk
-        per_token = c.merged_token_s if merged else c.token_s
-        self.free_at = max(self.free_at, step_end) + c.step_s + per_token * tokens
-        return self.free_at
+        self.free_at = max(self.free_at, step_end) + c.step_s
+        size = c.chunk
+        for start in range(0, len(outputs), size):
+            part = outputs[start : start + size]
+            self.free_at += c.output_s * len(part)
+            for req, tokens in part:
+                self.waiting[req] = self.waiting.get(req, 0) + tokens
+            if start + size < len(outputs):
+                self.handled_at = self.free_at
+                delivered += self.drain()
+        self.handled_at = self.free_at
+        return delivered
 
 
-@dataclass
+@dataclass(eq=False)
 class _Request:
     arrival: float
     prompt: int
@@ -105,6 +165,8 @@ class _Request:
     generated: int = 0
     blocks: int = 0
     first_token_at: float | None = None
+    #: Tokens the client has been sent (the engine may be ahead: ``generated``).
+    delivered: int = 0
     preempted: int = 0
     #: Blocks released by the last preemption (read once by the scheduler loop).
     freed: int = 0
@@ -250,11 +312,30 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     server = _ApiServer(costs)
     # The measured per-request overhead (a lone request's TTFT minus its prefill)
     # already holds the API server's own work at no load: add only the rest.
-    unloaded = costs.request_s + costs.prompt_token_s * w.prompt_tokens
-    unloaded += costs.step_s + costs.token_s
+    unloaded = costs.intake_s + costs.prompt_token_s * w.prompt_tokens
+    unloaded += costs.step_s + costs.output_s + costs.chunk_s
     overhead = max(0.0, p.calibration.request_overhead_s - unloaded)
     #: Requests the API server is still taking in: (ready at, request).
     intake: deque[tuple[float, _Request]] = deque()
+
+    def deliver(chunks: list[Delivery]) -> None:
+        """Record what clients saw: first tokens, tokens in the window, finishes."""
+        for seen, req, tokens in chunks:
+            if seen <= horizon:
+                out.output_tokens_in_window += tokens
+            if req.first_token_at is None:
+                req.first_token_at = seen
+                out.ttft_s.append(seen - req.arrival + overhead)
+            req.delivered += tokens
+            if req.delivered < req.output:
+                continue
+            if seen <= horizon:
+                out.completed += 1
+            out.e2e_s.append(seen - req.arrival + overhead)
+            if req.output > 1:
+                out.itl_s.append((seen - req.first_token_at) / (req.output - 1))
+            if closed and seen < horizon:
+                pending.append(seen + overhead)
 
     def next_event() -> float | None:
         """The next time a request is sent or reaches the waiting queue."""
@@ -272,6 +353,8 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         while intake and intake[0][0] <= now:
             waiting.append(intake.popleft()[1])
         if not running and not waiting:
+            # The engine is idle: the loop has yielded and streamed what it held.
+            deliver(server.drain())
             upcoming = next_event()
             if upcoming is None:
                 break
@@ -320,6 +403,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             budget -= new
         if not scheduled:
             # Nothing fits: only a finishing request or a new arrival changes that.
+            deliver(server.drain())
             upcoming = next_event()
             if upcoming is not None:
                 now = max(now, upcoming)
@@ -350,8 +434,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         out.steps += 1
         out.peak_kv_blocks = max(out.peak_kv_blocks, sched.kv_blocks - free_blocks)
         finished: list[_Request] = []
-        # What the clients see: this step's tokens once the API server streamed them.
-        seen = server.stream(now, decoding + prompts_done)
+        outputs: list[tuple[_Request, int]] = []
         for req, n in scheduled:
             if req.generated and req.length - req.computed == 1:
                 # A decode (with its proposals): keep 1 + what was accepted,
@@ -368,26 +451,18 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 tokens = 1
             req.generated += tokens
             req.length += tokens
-            if seen <= horizon:
-                out.output_tokens_in_window += tokens
-            if req.first_token_at is None:
-                req.first_token_at = seen
-                out.ttft_s.append(seen - req.arrival + overhead)
+            outputs.append((req, tokens))
             if req.generated >= req.output:
                 finished.append(req)
         for req in finished:
             running.remove(req)
             free_blocks += req.blocks
             req.blocks = 0
-            if seen <= horizon:
-                out.completed += 1
-            out.e2e_s.append(seen - req.arrival + overhead)
-            if req.output > 1 and req.first_token_at is not None:
-                out.itl_s.append((seen - req.first_token_at) / (req.output - 1))
-            if closed and seen < horizon:
-                pending.append(seen + overhead)
+        # What the clients see: the chunks the API server wrote while this step ran.
+        deliver(server.stream(now, outputs))
     else:
         out.truncated = True
+    deliver(server.drain())
     # A load with a duration is measured over that duration, as its clients do
     # (the engine may have stopped early: the rest waits on the API server).
     out.window_s = horizon if math.isfinite(horizon) else max(now, server.free_at)

@@ -34,22 +34,43 @@ class Efficiency:
 class FrontEndCosts:
     """CPU seconds vLLM's API server process spends, on its one asyncio loop.
 
-    The process receives every request and streams every token
-    (vllm/v1/engine/async_llm.py ``_run_output_handler``, 0.26.0); while it is
-    busy, tokens the GPU already produced reach clients late. ``merged_token_s``
-    is a token's cost when the loop drains a backlog of steps of at most
-    ``chunk`` sequences without yielding, so that one SSE chunk carries several
-    tokens; otherwise every token is its own chunk (``token_s``).
+    The process receives every request and streams every token (vLLM 0.26.0
+    ``vllm/v1/engine/async_llm.py`` ``_run_output_handler``); while it is busy,
+    tokens the GPU already produced reach clients late. A token that travels on
+    its own costs ``token_s``: ``output_s`` (= ``output_share`` × ``token_s``) in
+    the output handler (``OutputProcessor.process_outputs``), paid per output
+    whatever the load, and ``chunk_s`` (the rest) for its request's task to wake
+    and write one SSE chunk — paid once per request each time the loop yields,
+    however many tokens merged in its collector since (``RequestOutputCollector.put``).
+    A request costs ``request_s``: ``intake_share`` of it before it reaches the
+    engine (parsing, tokenising, ``add_request``), the rest when its stream ends.
+    ``token_s``, ``step_s`` and ``request_s`` are fitted on the H200 recordings' CPU
+    counters; ``output_share`` and ``intake_share`` measured on the real API server
+    by py-spy (benchmarks/frontend_profile.py): the counters count tokens and
+    requests, not chunks, nor when a request's work is done.
     """
 
     step_s: float = 0.0
     token_s: float = 0.0
-    merged_token_s: float = 0.0
+    output_share: float = 0.0
     request_s: float = 0.0
     prompt_token_s: float = 0.0
+    intake_share: float = 1.0
     #: VLLM_V1_OUTPUT_PROC_CHUNK_SIZE (vllm/envs.py): outputs handled between yields.
     chunk: int = 128
     source: str = "not measured: no API-server costs modelled"
+
+    @property
+    def output_s(self) -> float:
+        return self.token_s * self.output_share
+
+    @property
+    def chunk_s(self) -> float:
+        return self.token_s - self.output_s
+
+    @property
+    def intake_s(self) -> float:
+        return self.request_s * self.intake_share
 
 
 @dataclass(frozen=True)
@@ -130,9 +151,10 @@ def _frontend(raw: Mapping[str, Any] | None) -> FrontEndCosts:
     return FrontEndCosts(
         step_s=float(raw["step_s"]),
         token_s=float(raw["token_s"]),
-        merged_token_s=float(raw["merged_token_s"]),
+        output_share=float(raw["output_share"]),
         request_s=float(raw["request_s"]),
         prompt_token_s=float(raw["prompt_token_s"]),
+        intake_share=float(raw["intake_share"]),
         chunk=int(raw["chunk"]),
         source=str(raw["source"]),
     )
