@@ -173,9 +173,8 @@ def test_a_loop_that_merges_keeps_up_with_the_gpu(llama: Any) -> None:
     assert merged.ttft_p95_s is not None and merged.ttft_p95_s < 0.5
 
 
-def test_work_at_a_streams_end_delays_other_streams_not_the_first_token(llama: Any) -> None:
-    # A request's work split between taking it in and closing its stream: the first
-    # token of a lone request only waits for the intake part.
+def test_only_the_loops_share_of_a_requests_work_delays_its_first_token(llama: Any) -> None:
+    # The tokenizer pool's share of a request's work runs beside the asyncio loop.
     w = Workload("burst", prompt_tokens=64, output_tokens=4, requests=1)
     whole = simulate(with_api_server(llama, request_s=0.05), roomy(), w)
     split = simulate(with_api_server(llama, request_s=0.05, intake_share=0.2), roomy(), w)

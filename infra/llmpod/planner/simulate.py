@@ -59,8 +59,9 @@ class Scheduler:
     block_size: int
 
 
-#: A client sees ``tokens`` of a request at ``seen`` (one SSE chunk).
-Delivery = tuple[float, "_Request", int]
+#: One yield of the API server's loop: when it starts and the tokens each request's
+#: chunk carries (chunks written ``chunk_s`` apart, in this order).
+Drain = tuple[float, dict["_Request", int]]
 
 
 @dataclass
@@ -95,8 +96,8 @@ class _ApiServer:
     of growing without bound. Steps of more than ``chunk`` outputs yield inside
     each step, so their chunks never merge across steps.
 
-    A request's own work (``request_s``) is taken in before it reaches the
-    scheduler (``intake_share`` of it) and the rest after its last chunk.
+    A request's own work on the loop is taken in before it reaches the scheduler
+    (``intake_s``; the rest of ``request_s`` runs on the tokenizer pool's thread).
     """
 
     costs: FrontEndCosts
@@ -113,36 +114,36 @@ class _ApiServer:
         self.free_at = max(self.free_at, sent) + c.intake_s + c.prompt_token_s * prompt_tokens
         return self.free_at
 
-    def drain(self) -> list[Delivery]:
-        """The loop yields: each request with tokens in its collector gets one chunk."""
-        if not self.waiting:
-            return []
-        t = max(self.free_at, self.handled_at)
-        chunk_s = self.costs.chunk_s
-        # The rest of a request's work comes when its stream ends (last chunk,
-        # usage, closing the response).
-        closing_s = self.costs.request_s - self.costs.intake_s
-        out: list[Delivery] = []
-        for req, tokens in self.waiting.items():
-            t += chunk_s
-            out.append((t, req, tokens))
-            if req.generated >= req.output:
-                t += closing_s
-        self.waiting.clear()
-        self.free_at = t
-        return out
+    def drain(self) -> Drain:
+        """The loop yields: each request with tokens in its collector gets one chunk,
+        in the order they were put (``chunk_s`` apart from ``start``)."""
+        start = max(self.free_at, self.handled_at)
+        held = self.waiting
+        if held:
+            self.waiting = {}
+            self.free_at = start + self.costs.chunk_s * len(held)
+        return start, held
 
-    def stream(self, step_end: float, outputs: list[tuple[_Request, int]]) -> list[Delivery]:
-        """Take a step that ended at ``step_end``; return the chunks clients got meanwhile."""
-        delivered: list[Delivery] = []
-        if self.handled_at <= step_end:
+    def stream(self, step_end: float, outputs: list[tuple[_Request, int]]) -> list[Drain]:
+        """Take a step that ended at ``step_end``; return the drains it went through."""
+        drains: list[Drain] = []
+        if self.waiting and self.handled_at <= step_end:
             # The queue was empty when the handler finished the last step: it yielded.
-            delivered = self.drain()
+            drains.append(self.drain())
         if not outputs:
-            return delivered
+            return drains
         c = self.costs
         self.free_at = max(self.free_at, step_end) + c.step_s
         size = c.chunk
+        if len(outputs) <= size:
+            self.free_at += c.output_s * len(outputs)
+            if self.waiting:
+                for req, tokens in outputs:
+                    self.waiting[req] = self.waiting.get(req, 0) + tokens
+            else:
+                self.waiting = dict(outputs)
+            self.handled_at = self.free_at
+            return drains
         for start in range(0, len(outputs), size):
             part = outputs[start : start + size]
             self.free_at += c.output_s * len(part)
@@ -150,9 +151,9 @@ class _ApiServer:
                 self.waiting[req] = self.waiting.get(req, 0) + tokens
             if start + size < len(outputs):
                 self.handled_at = self.free_at
-                delivered += self.drain()
+                drains.append(self.drain())
         self.handled_at = self.free_at
-        return delivered
+        return drains
 
 
 @dataclass(eq=False)
@@ -308,6 +309,8 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     horizon = w.duration_s if w.kind != "burst" else math.inf
     verified = perf.verified_per_step(p)
     gained = perf.tokens_per_step(p)
+    #: No speculative decoding: every decode keeps exactly one token.
+    plain = verified == 1 and gained == 1.0
     costs = p.calibration.frontend
     server = _ApiServer(costs)
     # The measured per-request overhead (a lone request's TTFT minus its prefill)
@@ -318,9 +321,13 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     #: Requests the API server is still taking in: (ready at, request).
     intake: deque[tuple[float, _Request]] = deque()
 
-    def deliver(chunks: list[Delivery]) -> None:
+    chunk_s = costs.chunk_s
+
+    def deliver(start: float, held: dict[_Request, int]) -> None:
         """Record what clients saw: first tokens, tokens in the window, finishes."""
-        for seen, req, tokens in chunks:
+        seen = start
+        for req, tokens in held.items():
+            seen += chunk_s
             if seen <= horizon:
                 out.output_tokens_in_window += tokens
             if req.first_token_at is None:
@@ -354,7 +361,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             waiting.append(intake.popleft()[1])
         if not running and not waiting:
             # The engine is idle: the loop has yielded and streamed what it held.
-            deliver(server.drain())
+            deliver(*server.drain())
             upcoming = next_event()
             if upcoming is None:
                 break
@@ -363,14 +370,18 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         if now >= horizon:
             break
         budget = sched.max_num_batched_tokens
-        scheduled: list[tuple[_Request, int]] = []
+        # (request, tokens scheduled, whether it is a decode)
+        scheduled: list[tuple[_Request, int, bool]] = []
         # Running requests first, in admission order; preempt from the back.
         i = 0
         while i < len(running) and budget > 0:
             req = running[i]
-            is_decode = req.generated > 0 and req.length - req.computed == 1
-            new = min(verified if is_decode else req.length - req.computed, budget)
-            need = blocks_for(req.computed + new) - req.blocks
+            left = req.length - req.computed
+            is_decode = req.generated > 0 and left == 1
+            new = verified if is_decode else left
+            if new > budget:
+                new = budget
+            need = -(-(req.computed + new) // block) - req.blocks
             while need > free_blocks and running[-1] is not req:
                 victim = running.pop()
                 _preempt(victim, waiting, out)
@@ -383,7 +394,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 continue
             free_blocks -= need
             req.blocks += need
-            scheduled.append((req, new))
+            scheduled.append((req, new, is_decode))
             budget -= new
             i += 1
         # Then waiting requests, first come first served.
@@ -399,11 +410,11 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             req.blocks = need
             req.computed = start
             running.append(req)
-            scheduled.append((req, new))
+            scheduled.append((req, new, False))
             budget -= new
         if not scheduled:
             # Nothing fits: only a finishing request or a new arrival changes that.
-            deliver(server.drain())
+            deliver(*server.drain())
             upcoming = next_event()
             if upcoming is not None:
                 now = max(now, upcoming)
@@ -414,9 +425,9 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         decoding = 0
         prompts_done = 0  # prefills that end in this step (their first token)
         pairs = 0.0
-        for r, n in scheduled:
+        for r, n, is_decode in scheduled:
             new_tokens += n
-            if r.generated and r.length - r.computed == 1:
+            if is_decode:
                 decode_ctx += r.computed
                 decoding += 1
             else:
@@ -435,8 +446,11 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         out.peak_kv_blocks = max(out.peak_kv_blocks, sched.kv_blocks - free_blocks)
         finished: list[_Request] = []
         outputs: list[tuple[_Request, int]] = []
-        for req, n in scheduled:
-            if req.generated and req.length - req.computed == 1:
+        for req, n, is_decode in scheduled:
+            if is_decode and plain:
+                tokens = 1
+                req.computed = req.length
+            elif is_decode:
                 # A decode (with its proposals): keep 1 + what was accepted,
                 # never past the request's output length.
                 req.carry += gained
@@ -459,10 +473,11 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             free_blocks += req.blocks
             req.blocks = 0
         # What the clients see: the chunks the API server wrote while this step ran.
-        deliver(server.stream(now, outputs))
+        for drained in server.stream(now, outputs):
+            deliver(*drained)
     else:
         out.truncated = True
-    deliver(server.drain())
+    deliver(*server.drain())
     # A load with a duration is measured over that duration, as its clients do
     # (the engine may have stopped early: the rest waits on the API server).
     out.window_s = horizon if math.isfinite(horizon) else max(now, server.free_at)

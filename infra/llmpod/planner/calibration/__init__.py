@@ -42,8 +42,10 @@ class FrontEndCosts:
     whatever the load, and ``chunk_s`` (the rest) for its request's task to wake
     and write one SSE chunk — paid once per request each time the loop yields,
     however many tokens merged in its collector since (``RequestOutputCollector.put``).
-    A request costs ``request_s``: ``intake_share`` of it before it reaches the
-    engine (parsing, tokenising, ``add_request``), the rest when its stream ends.
+    A request costs ``request_s`` of process CPU: ``intake_share`` of it on the
+    loop (routing, validation, ``add_request``; the little after its stream ends is
+    counted here too), the rest on the tokenizer pool's thread, which does not hold
+    the loop up.
     ``token_s``, ``step_s`` and ``request_s`` are fitted on the H200 recordings' CPU
     counters; ``output_share`` and ``intake_share`` measured on the real API server
     by py-spy (benchmarks/frontend_profile.py): the counters count tokens and
