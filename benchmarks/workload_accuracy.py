@@ -311,6 +311,7 @@ def main() -> int:
         }
         print(json.dumps(doc, indent=1))
         return 0
+    api = _plan("meta-llama/Llama-3.1-8B-Instruct").perf.calibration.frontend
     print("Held-out loads (H200 recordings, Llama-3.1-8B bf16, vLLM 0.26.0). Constants:")
     dense = ", ".join(FITTED_CONSTANTS["dense"])
     print(
@@ -318,8 +319,11 @@ def main() -> int:
         " runs of benchmarks/throughput_h200.csv without Llama-3.1-8B (leave-one-model-out)"
     )
     print(
-        f"  API server: {len(FRONTEND_TERMS)} fitted ({', '.join(FRONTEND_TERMS)}) on the"
-        " recordings' server CPU counters without the scored recording (leave-one-recording-out)"
+        f"  API server: {len(SIMULATED_TERMS)} fitted ({', '.join(SIMULATED_TERMS)}) on the"
+        " recordings' server CPU counters without the scored recording (leave-one-recording-out;"
+        f" {len(FRONTEND_TERMS)} columns in the fit); output_share"
+        f" {api.output_share}, intake_share {api.intake_share} measured on vLLM's CPU"
+        " API server (benchmarks/frontend_profile.txt), not fitted"
     )
     print(
         "  not fitted here: step/layer/request overheads and all-reduce latencies"
