@@ -11,7 +11,8 @@ be carried — no preemption, and an arrival stream served as fast as it comes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections import OrderedDict
+from dataclasses import dataclass, fields, replace
 
 from llmpod.planner import perf
 from llmpod.planner.evaluate import Evaluation
@@ -27,6 +28,27 @@ MAX_WINDOW_S = 240.0
 REQUESTS_PER_USER = 4
 #: An arrival stream counts as carried when this share of it finished in the window.
 CARRIED_SHARE = 0.9
+#: Simulations kept for reuse: a plan's later searches (more replicas, the ways
+#: out) revisit layouts and replica counts the first one simulated.
+MEMO_SIZE = 512
+_PERF_FIELDS = tuple(f.name for f in fields(PerfInputs) if f.name != "calibration")
+_memo: OrderedDict[tuple[object, ...], tuple[object, WorkloadEstimate]] = OrderedDict()
+
+
+def _simulate(p: PerfInputs, sched: Scheduler, share: Workload) -> WorkloadEstimate:
+    """``simulate``, remembered: it is deterministic in its inputs. The calibration
+    (constants held in mappings, so not hashable) is matched by identity — the entry
+    holds it, so its id cannot be reused while the entry lives."""
+    key = (*(getattr(p, name) for name in _PERF_FIELDS), id(p.calibration), sched, share)
+    hit = _memo.get(key)
+    if hit is not None and hit[0] is p.calibration:
+        _memo.move_to_end(key)
+        return hit[1]
+    est = simulate(p, sched, share)
+    _memo[key] = (p.calibration, est)
+    if len(_memo) > MEMO_SIZE:
+        _memo.popitem(last=False)
+    return est
 
 
 @dataclass(frozen=True)
@@ -106,7 +128,7 @@ def _check(
     req: PlanRequest, p: PerfInputs, sched: Scheduler, w: Workload, replicas: int
 ) -> TrafficFit:
     share = _share(w, replicas, _alone_e2e_s(p, w))
-    est = simulate(p, sched, share)
+    est = _simulate(p, sched, share)
     t = req.targets
     misses: list[str] = []
     ratios = [1.0]
