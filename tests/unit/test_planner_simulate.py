@@ -191,3 +191,22 @@ def test_intake_delays_the_first_token_of_a_burst(llama: Any) -> None:
     assert quick.ttft_p95_s is not None and slow.ttft_p95_s is not None
     assert quick.ttft_p95_s < 0.2
     assert slow.ttft_p95_s >= 0.95
+
+
+def test_the_output_handler_yields_after_the_steps_its_reader_took() -> None:
+    # vLLM 0.26.0: the handler's queue is filled by the socket-reader task on the
+    # same loop, so however far behind, it handles what the reader took, yields
+    # (the woken streams write their chunks), and only then gets the next steps.
+    # Handler 0.5 s a step, chunk 0.1 s: busy with step 1 (ends 1.0) until 1.5.
+    from llmpod.planner.simulate import _ApiServer, _Request
+
+    server = _ApiServer(FrontEndCosts(step_s=0.5, token_s=0.1, output_share=0.0))
+    r = _Request(0.0, 8, 100, 0)
+    assert server.stream(1.0, [(r, 1)]) == []
+    # Step 2 ended while step 1 was being handled: not in the queue the reader
+    # filled at 1.0, so the handler yields first and r's token goes out at 1.5.
+    assert server.stream(1.2, [(r, 1)]) == [(1.5, {r: 1})]
+    # The reader ran after that chunk (1.6) and took step 3 (ended 1.55) with
+    # step 2: both handled before the next yield.
+    assert server.stream(1.55, [(r, 1)]) == []
+    assert server.stream(2.7, [(r, 1)]) == [(2.6, {r: 2})]

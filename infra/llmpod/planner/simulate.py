@@ -81,30 +81,38 @@ class _ApiServer:
       *merges* it with what the request's task has not taken yet (lines 62-72);
     - it yields to other tasks only between slices of ``chunk`` outputs
       (async_llm.py 671-683: ``await asyncio.sleep(0)`` only if more follow) and
-      when the queue is empty (``asyncio.Queue.get`` on a non-empty queue returns
-      without yielding);
+      when its queue is empty (``asyncio.Queue.get`` on a non-empty queue returns
+      without yielding). The queue is filled by another task on the same loop,
+      ``process_outputs_socket`` (``core_client.py`` 1005-1040), which reads every
+      step the engine has sent by the time it runs (a ready ZMQ socket returns
+      without yielding) — so the handler handles the steps read at the reader's
+      last turn and yields, however far behind it is; the reader runs again in
+      that turn, after the woken streams;
     - when it yields, every request task with something in its collector wakes
       (``q.get_nowait() or await q.get()``, async_llm.py 579) and the serving
       generator writes one SSE chunk for all of it
       (``entrypoints/openai/completion/serving.py`` 309-442): ``chunk_s`` a request.
 
-    So behind on steps of at most ``chunk`` outputs the loop drains step after
-    step without yielding, and the next chunk of each stream carries all their
-    tokens: the per-token delivery cost falls as the backlog grows. With R
+    So behind on steps of at most ``chunk`` outputs the loop handles the backlog
+    the reader took without yielding, and the next chunk of each stream carries
+    all its tokens: the per-token delivery cost falls as the backlog grows. With R
     streams, steps of τ and a handler cost h = step_s + output_s·R < τ, a drain
     cycle settles at T = chunk_s·R / (1 − h/τ): the backlog limits itself instead
     of growing without bound. Steps of more than ``chunk`` outputs yield inside
     each step, so their chunks never merge across steps.
 
     A request's own work on the loop is taken in before it reaches the scheduler
-    (``intake_s``; the rest of ``request_s`` runs on the tokenizer pool's thread).
+    (``intake_s``; the rest of ``request_s`` runs on the tokenizer pool's thread),
+    after the streams the handler woke before it arrived: their wake-ups were
+    queued on the loop before the new connection's data was read.
     """
 
     costs: FrontEndCosts
     #: When the loop is next free (handler, deliveries and intake on one timeline).
     free_at: float = 0.0
-    #: When the output handler finished the last step it took.
-    handled_at: float = 0.0
+    #: When the engine-output reader task last ran: the handler's queue holds the
+    #: steps that had ended by then, and it yields once it has handled them.
+    read_at: float = 0.0
     #: Tokens waiting in each request's collector, in the order they were put.
     waiting: dict[_Request, int] = field(default_factory=dict)
 
@@ -117,19 +125,26 @@ class _ApiServer:
     def drain(self) -> Drain:
         """The loop yields: each request with tokens in its collector gets one chunk,
         in the order they were put (``chunk_s`` apart from ``start``)."""
-        start = max(self.free_at, self.handled_at)
+        start = self.free_at
         held = self.waiting
         if held:
             self.waiting = {}
             self.free_at = start + self.costs.chunk_s * len(held)
+        # The reader task runs in the same turn of the loop, after the woken streams:
+        # it takes every step the engine has sent by then.
+        self.read_at = self.free_at
         return start, held
 
     def stream(self, step_end: float, outputs: list[tuple[_Request, int]]) -> list[Drain]:
         """Take a step that ended at ``step_end``; return the drains it went through."""
         drains: list[Drain] = []
-        if self.waiting and self.handled_at <= step_end:
-            # The queue was empty when the handler finished the last step: it yielded.
-            drains.append(self.drain())
+        if step_end > self.read_at:
+            # The step was not in the queue when the reader last ran: the handler has
+            # emptied its queue and yielded before it gets this one.
+            if self.waiting:
+                drains.append(self.drain())
+            # It runs when the loop is next free and the step is there.
+            self.read_at = max(self.free_at, step_end)
         if not outputs:
             return drains
         c = self.costs
@@ -142,7 +157,6 @@ class _ApiServer:
                     self.waiting[req] = self.waiting.get(req, 0) + tokens
             else:
                 self.waiting = dict(outputs)
-            self.handled_at = self.free_at
             return drains
         for start in range(0, len(outputs), size):
             part = outputs[start : start + size]
@@ -150,9 +164,7 @@ class _ApiServer:
             for req, tokens in part:
                 self.waiting[req] = self.waiting.get(req, 0) + tokens
             if start + size < len(outputs):
-                self.handled_at = self.free_at
                 drains.append(self.drain())
-        self.handled_at = self.free_at
         return drains
 
 
@@ -355,6 +367,10 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     while out.steps < MAX_STEPS:
         while pending and pending[0] <= now:
             sent = pending.popleft()
+            if server.waiting:
+                # The handler yields when its batch is done; the streams it woke run
+                # before the new connection's task (asyncio runs ready callbacks in order).
+                deliver(*server.drain())
             ready = server.receive(sent, w.prompt_tokens)
             intake.append((ready, _Request(sent, w.prompt_tokens, w.output_tokens, cached)))
         while intake and intake[0][0] <= now:
