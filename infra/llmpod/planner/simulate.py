@@ -308,6 +308,73 @@ def _preempt(req: _Request, waiting: deque[_Request], out: Outcome) -> None:
     waiting.appendleft(req)
 
 
+def _admits(waiting: deque[_Request], sched: Scheduler, running: int, free_blocks: int) -> bool:
+    """Whether the step may admit a waiting request once ``running`` decodes are
+    scheduled (False only when it surely cannot: ``_run``'s waiting loop would stop
+    at its head; the decodes' own blocks can only make that more certain)."""
+    budget = sched.max_num_batched_tokens - running
+    if not waiting or budget <= 0 or running >= sched.max_num_seqs:
+        return False
+    req = waiting[0]
+    start = req.cached if req.preempted == 0 else 0
+    new = min(req.length - start, budget)
+    return -(-(start + new) // sched.block_size) <= free_blocks
+
+
+def _decode_step(
+    p: PerfInputs,
+    running: list[_Request],
+    block: int,
+    free_blocks: int,
+    now: float,
+    out: Outcome,
+    kv_blocks: int,
+) -> tuple[float, int, list[tuple[_Request, int]]]:
+    """One step in which every running request decodes one token (no speculation,
+    nobody waiting, a free block for each): what ``_run``'s general step does then,
+    the same numbers in the same order, with one pass over the batch.
+
+    Returns the time the step ends, the free blocks after it and its outputs.
+    """
+    decode_ctx = 0
+    outputs: list[tuple[_Request, int]] = []
+    finished = False
+    for r in running:
+        computed = r.computed
+        decode_ctx += computed
+        # A decode grows its request by one token: at most one new block.
+        need = -(-(computed + 1) // block) - r.blocks
+        free_blocks -= need
+        r.blocks += need
+        r.computed = r.length
+        r.generated += 1
+        r.length += 1
+        outputs.append((r, 1))
+        if r.generated >= r.output:
+            finished = True
+    n = len(running)
+    now += perf.mixed_step_s(
+        p,
+        sequences=n,
+        new_tokens=n,
+        decode_context_tokens=decode_ctx,
+        prefill_attention_pairs=0.0,
+        proposing=n,
+    )
+    out.steps += 1
+    out.peak_kv_blocks = max(out.peak_kv_blocks, kv_blocks - free_blocks)
+    if finished:
+        keep: list[_Request] = []
+        for r in running:
+            if r.generated >= r.output:
+                free_blocks += r.blocks
+                r.blocks = 0
+            else:
+                keep.append(r)
+        running[:] = keep
+    return now, free_blocks, outputs
+
+
 def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     out = Outcome()
     block = sched.block_size
@@ -334,6 +401,9 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     intake: deque[tuple[float, _Request]] = deque()
 
     chunk_s = costs.chunk_s
+    #: Whether every running request is decoding (None: not known since the last
+    #: step that could admit, prefill or preempt).
+    all_decoding: bool | None = None
 
     def deliver(start: float, held: dict[_Request, int]) -> None:
         """Record what clients saw: first tokens, tokens in the window, finishes."""
@@ -385,6 +455,28 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             continue
         if now >= horizon:
             break
+        if (
+            plain
+            and all_decoding is not False
+            and len(running) <= sched.max_num_batched_tokens
+            and free_blocks >= len(running)
+            and not _admits(waiting, sched, len(running), free_blocks)
+        ):
+            if all_decoding is None:
+                all_decoding = all(r.generated > 0 and r.computed == r.length - 1 for r in running)
+            if all_decoding:
+                # Every running request decodes one token and no waiting one can be
+                # admitted: the step the general path below would take, without its
+                # per-request bookkeeping (a decode needs at most one new block, and
+                # there are free blocks for all, so no one is preempted).
+                now, free_blocks, outputs = _decode_step(
+                    p, running, block, free_blocks, now, out, sched.kv_blocks
+                )
+                for drained in server.stream(now, outputs):
+                    deliver(*drained)
+                continue
+        # The step below may admit, prefill or preempt: look again after it.
+        all_decoding = None
         budget = sched.max_num_batched_tokens
         # (request, tokens scheduled, whether it is a decode)
         scheduled: list[tuple[_Request, int, bool]] = []
@@ -461,7 +553,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         out.steps += 1
         out.peak_kv_blocks = max(out.peak_kv_blocks, sched.kv_blocks - free_blocks)
         finished: list[_Request] = []
-        outputs: list[tuple[_Request, int]] = []
+        outputs = []
         for req, n, is_decode in scheduled:
             if is_decode and plain:
                 tokens = 1
