@@ -168,7 +168,7 @@ class _ApiServer:
         return drains
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Request:
     arrival: float
     prompt: int
@@ -408,10 +408,11 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     def deliver(start: float, held: dict[_Request, int]) -> None:
         """Record what clients saw: first tokens, tokens in the window, finishes."""
         seen = start
+        in_window = 0
         for req, tokens in held.items():
             seen += chunk_s
             if seen <= horizon:
-                out.output_tokens_in_window += tokens
+                in_window += tokens
             if req.first_token_at is None:
                 req.first_token_at = seen
                 out.ttft_s.append(seen - req.arrival + overhead)
@@ -425,6 +426,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 out.itl_s.append((seen - req.first_token_at) / (req.output - 1))
             if closed and seen < horizon:
                 pending.append(seen + overhead)
+        out.output_tokens_in_window += in_window
 
     def next_event() -> float | None:
         """The next time a request is sent or reaches the waiting queue."""
