@@ -135,8 +135,9 @@ class _ApiServer:
         self.read_at = self.free_at
         return start, held
 
-    def stream(self, step_end: float, outputs: list[tuple[_Request, int]]) -> list[Drain]:
-        """Take a step that ended at ``step_end``; return the drains it went through."""
+    def _arrive(self, step_end: float) -> list[Drain]:
+        """A step's outputs reach the API server: the drain the loop went through
+        before its handler takes them, if any."""
         drains: list[Drain] = []
         if step_end > self.read_at:
             # The step was not in the queue when the reader last ran: the handler has
@@ -145,6 +146,28 @@ class _ApiServer:
                 drains.append(self.drain())
             # It runs when the loop is next free and the step is there.
             self.read_at = max(self.free_at, step_end)
+        return drains
+
+    def stream_ones(self, step_end: float, reqs: list[_Request]) -> list[Drain]:
+        """``stream`` for a step in which each of ``reqs`` made one token."""
+        drains = self._arrive(step_end)
+        c = self.costs
+        if not reqs or len(reqs) > c.chunk:
+            return drains + self.stream(step_end, [(r, 1) for r in reqs])
+        self.free_at = max(self.free_at, step_end) + c.step_s
+        self.free_at += c.output_s * len(reqs)
+        held = self.waiting
+        if held:
+            get = held.get
+            for r in reqs:
+                held[r] = get(r, 0) + 1
+        else:
+            self.waiting = dict.fromkeys(reqs, 1)
+        return drains
+
+    def stream(self, step_end: float, outputs: list[tuple[_Request, int]]) -> list[Drain]:
+        """Take a step that ended at ``step_end``; return the drains it went through."""
+        drains = self._arrive(step_end)
         if not outputs:
             return drains
         c = self.costs
@@ -329,15 +352,15 @@ def _decode_step(
     now: float,
     out: Outcome,
     kv_blocks: int,
-) -> tuple[float, int, list[tuple[_Request, int]]]:
+) -> tuple[float, int, list[_Request]]:
     """One step in which every running request decodes one token (no speculation,
     nobody waiting, a free block for each): what ``_run``'s general step does then,
     the same numbers in the same order, with one pass over the batch.
 
-    Returns the time the step ends, the free blocks after it and its outputs.
+    Returns the time the step ends, the free blocks after it and the requests that
+    made a token (one each), in order.
     """
     decode_ctx = 0
-    outputs: list[tuple[_Request, int]] = []
     finished = False
     for r in running:
         computed = r.computed
@@ -349,7 +372,6 @@ def _decode_step(
         r.computed = r.length
         r.generated += 1
         r.length += 1
-        outputs.append((r, 1))
         if r.generated >= r.output:
             finished = True
     n = len(running)
@@ -363,7 +385,9 @@ def _decode_step(
     )
     out.steps += 1
     out.peak_kv_blocks = max(out.peak_kv_blocks, kv_blocks - free_blocks)
+    stepped = running
     if finished:
+        stepped = running[:]
         keep: list[_Request] = []
         for r in running:
             if r.generated >= r.output:
@@ -372,7 +396,7 @@ def _decode_step(
             else:
                 keep.append(r)
         running[:] = keep
-    return now, free_blocks, outputs
+    return now, free_blocks, stepped
 
 
 def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
@@ -471,10 +495,10 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 # admitted: the step the general path below would take, without its
                 # per-request bookkeeping (a decode needs at most one new block, and
                 # there are free blocks for all, so no one is preempted).
-                now, free_blocks, outputs = _decode_step(
+                now, free_blocks, stepped = _decode_step(
                     p, running, block, free_blocks, now, out, sched.kv_blocks
                 )
-                for drained in server.stream(now, outputs):
+                for drained in server.stream_ones(now, stepped):
                     deliver(*drained)
                 continue
         # The step below may admit, prefill or preempt: look again after it.
