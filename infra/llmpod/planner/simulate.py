@@ -504,8 +504,16 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
         # The step below may admit, prefill or preempt: look again after it.
         all_decoding = None
         budget = sched.max_num_batched_tokens
-        # (request, tokens scheduled, whether it is a decode)
-        scheduled: list[tuple[_Request, int, bool]] = []
+        # What the step computes (summed in schedule order) and what it yields;
+        # a request's own state moves on as soon as it is scheduled — nothing
+        # scheduled after it in this step reads it.
+        sequences = 0
+        new_tokens = 0
+        decode_ctx = 0
+        decoding = 0
+        pairs = 0.0
+        finished: list[_Request] = []
+        outputs = []
         # Running requests first, in admission order; preempt from the back.
         i = 0
         while i < len(running) and budget > 0:
@@ -528,9 +536,35 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 continue
             free_blocks -= need
             req.blocks += need
-            scheduled.append((req, new, is_decode))
             budget -= new
             i += 1
+            sequences += 1
+            new_tokens += new
+            if is_decode:
+                decode_ctx += req.computed
+                decoding += 1
+                if plain:
+                    tokens = 1
+                    req.computed = req.length
+                else:
+                    # A decode (with its proposals): keep 1 + what was accepted,
+                    # never past the request's output length.
+                    req.carry += gained
+                    tokens = min(max(1, int(req.carry)), req.output - req.generated)
+                    req.carry -= tokens
+                    # Every kept token but the newest now has its KV.
+                    req.computed = req.length - 1 + tokens
+            else:
+                pairs += new * (req.computed + new / 2)
+                req.computed += new
+                if req.computed < req.length:
+                    continue  # more prompt chunks to go
+                tokens = 1
+            req.generated += tokens
+            req.length += tokens
+            outputs.append((req, tokens))
+            if req.generated >= req.output:
+                finished.append(req)
         # Then waiting requests, first come first served.
         while waiting and budget > 0 and len(running) < sched.max_num_seqs:
             req = waiting[0]
@@ -542,11 +576,20 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
             waiting.popleft()
             free_blocks -= need
             req.blocks = need
-            req.computed = start
             running.append(req)
-            scheduled.append((req, new, False))
             budget -= new
-        if not scheduled:
+            sequences += 1
+            new_tokens += new
+            pairs += new * (start + new / 2)
+            req.computed = start + new
+            if req.computed < req.length:
+                continue  # more prompt chunks to go
+            req.generated += 1
+            req.length += 1
+            outputs.append((req, 1))
+            if req.generated >= req.output:
+                finished.append(req)
+        if not sequences:
             # Nothing fits: only a finishing request or a new arrival changes that.
             deliver(*server.drain())
             upcoming = next_event()
@@ -554,54 +597,16 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 now = max(now, upcoming)
                 continue
             break
-        new_tokens = 0
-        decode_ctx = 0
-        decoding = 0
-        prompts_done = 0  # prefills that end in this step (their first token)
-        pairs = 0.0
-        for r, n, is_decode in scheduled:
-            new_tokens += n
-            if is_decode:
-                decode_ctx += r.computed
-                decoding += 1
-            else:
-                pairs += n * (r.computed + n / 2)
-                prompts_done += r.computed + n >= r.length
-        step = perf.mixed_step_s(
+        now += perf.mixed_step_s(
             p,
-            sequences=len(scheduled),
+            sequences=sequences,
             new_tokens=new_tokens,
             decode_context_tokens=decode_ctx,
             prefill_attention_pairs=pairs,
             proposing=decoding,
         )
-        now += step
         out.steps += 1
         out.peak_kv_blocks = max(out.peak_kv_blocks, sched.kv_blocks - free_blocks)
-        finished: list[_Request] = []
-        outputs = []
-        for req, n, is_decode in scheduled:
-            if is_decode and plain:
-                tokens = 1
-                req.computed = req.length
-            elif is_decode:
-                # A decode (with its proposals): keep 1 + what was accepted,
-                # never past the request's output length.
-                req.carry += gained
-                tokens = min(max(1, int(req.carry)), req.output - req.generated)
-                req.carry -= tokens
-                # Every kept token but the newest now has its KV.
-                req.computed = req.length - 1 + tokens
-            else:
-                req.computed += n
-                if req.computed < req.length:
-                    continue  # more prompt chunks to go
-                tokens = 1
-            req.generated += tokens
-            req.length += tokens
-            outputs.append((req, tokens))
-            if req.generated >= req.output:
-                finished.append(req)
         for req in finished:
             running.remove(req)
             free_blocks += req.blocks
