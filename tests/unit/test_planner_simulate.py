@@ -210,3 +210,44 @@ def test_the_output_handler_yields_after_the_steps_its_reader_took() -> None:
     # step 2: both handled before the next yield.
     assert server.stream(1.55, [(r, 1)]) == []
     assert server.stream(2.7, [(r, 1)]) == [(2.6, {r: 2})]
+
+
+def test_a_decode_only_step_costs_what_the_general_step_formula_says(llama: Any) -> None:
+    # The simulation prices steps of decodes alone with perf.decode_only_step_s
+    # (the context-free terms computed once): it must give mixed_step_s's floats
+    # exactly, or the same workload would give other numbers on the fast path.
+    from llmpod.planner.speculation import Speculation
+    from llmpod.planner.speculative import ProposerMemory
+
+    moe_model = resolve_model("Qwen/Qwen3-30B-A3B")
+    moe_plan = make_plan(
+        PlanRequest(
+            model=moe_model.facts,
+            gpus=(find_gpu("H200"),),
+            model_path=moe_model.container_path,
+            served_model_name=moe_model.served_name,
+            tp=1,
+        )
+    )
+    assert moe_plan.evaluation is not None
+    eagle = Speculation("eagle", 3, 0.6, rate_from_spec=True, proposer=ProposerMemory(2e8, 4096, 1))
+    variants = [
+        llama,
+        replace(llama, tp=2),
+        replace(llama, pp=2),
+        replace(llama, speculation=eagle),
+        moe_plan.evaluation.perf,
+    ]
+    for p in variants:
+        for n in (1, 7, 64, 300):
+            step_s = perf.decode_only_step_s(p, n)
+            for context in (0, 1, 12_345, 2_000_003):
+                general = perf.mixed_step_s(
+                    p,
+                    sequences=n,
+                    new_tokens=n,
+                    decode_context_tokens=context,
+                    prefill_attention_pairs=0.0,
+                    proposing=n,
+                )
+                assert step_s(context) == general

@@ -29,6 +29,7 @@ tokens each, 128 generated, timed from submission to the last token.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from llmpod.gpus.spec import GpuSpec
@@ -224,6 +225,32 @@ def mixed_step_s(
         return stage + draft
     hops = _hops_s(p)
     return p.pp * stage + hops + draft
+
+
+def decode_only_step_s(p: PerfInputs, sequences: int) -> Callable[[int], float]:
+    """``mixed_step_s`` of a step of ``sequences`` decodes and nothing else, as a
+    function of the context they read: the terms that do not depend on it computed
+    once (the simulation takes thousands of such steps at one batch size). The same
+    operations in the same order, so the same floats as ``mixed_step_s``."""
+    m = p.model
+    bandwidth = _bandwidth(p, "dense")
+    attn_flops = 4 * m.num_layers * m.num_attention_heads * m.head_dim * 0.0
+    attn_s = attn_flops / (p.tp * p.pp) / _peak_flops(p, "dense")
+    weights = _weights_s(p, max(1, sequences))
+    allreduce = _allreduce_s(p, sequences)
+    fixed = _fixed_per_step_s(p, sequences)
+    kv_bytes, pp = p.kv_bytes_per_token_per_gpu, p.pp
+    hops = _hops_s(p) if pp != 1 else 0.0
+
+    def step_s(decode_context_tokens: int) -> float:
+        kv_s = decode_context_tokens * kv_bytes / pp / bandwidth
+        stage = weights + kv_s + attn_s + allreduce + fixed
+        draft = proposer_s(p, sequences, decode_context_tokens)
+        if pp == 1:
+            return stage + draft
+        return pp * stage + hops + draft
+
+    return step_s
 
 
 def decode_step_s(p: PerfInputs, batch: int, context: int) -> float:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from llmpod.planner import perf
@@ -352,10 +353,12 @@ def _decode_step(
     now: float,
     out: Outcome,
     kv_blocks: int,
+    step_s: Callable[[int], float],
 ) -> tuple[float, int, list[_Request]]:
     """One step in which every running request decodes one token (no speculation,
     nobody waiting, a free block for each): what ``_run``'s general step does then,
-    the same numbers in the same order, with one pass over the batch.
+    the same numbers in the same order, with one pass over the batch. ``step_s``:
+    ``perf.decode_only_step_s`` for this many requests.
 
     Returns the time the step ends, the free blocks after it and the requests that
     made a token (one each), in order.
@@ -374,15 +377,7 @@ def _decode_step(
         r.length += 1
         if r.generated >= r.output:
             finished = True
-    n = len(running)
-    now += perf.mixed_step_s(
-        p,
-        sequences=n,
-        new_tokens=n,
-        decode_context_tokens=decode_ctx,
-        prefill_attention_pairs=0.0,
-        proposing=n,
-    )
+    now += step_s(decode_ctx)
     out.steps += 1
     out.peak_kv_blocks = max(out.peak_kv_blocks, kv_blocks - free_blocks)
     stepped = running
@@ -428,6 +423,8 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     #: Whether every running request is decoding (None: not known since the last
     #: step that could admit, prefill or preempt).
     all_decoding: bool | None = None
+    #: perf.decode_only_step_s by batch size.
+    decode_step_costs: dict[int, Callable[[int], float]] = {}
 
     def deliver(start: float, held: dict[_Request, int]) -> None:
         """Record what clients saw: first tokens, tokens in the window, finishes."""
@@ -495,8 +492,12 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
                 # admitted: the step the general path below would take, without its
                 # per-request bookkeeping (a decode needs at most one new block, and
                 # there are free blocks for all, so no one is preempted).
+                step_s = decode_step_costs.get(len(running))
+                if step_s is None:
+                    step_s = perf.decode_only_step_s(p, len(running))
+                    decode_step_costs[len(running)] = step_s
                 now, free_blocks, stepped = _decode_step(
-                    p, running, block, free_blocks, now, out, sched.kv_blocks
+                    p, running, block, free_blocks, now, out, sched.kv_blocks, step_s
                 )
                 for drained in server.stream_ones(now, stepped):
                     deliver(*drained)
