@@ -96,10 +96,9 @@ def run_planner(args: list[str]) -> dict[str, Any]:
     return plan
 
 
-@pytest.fixture(scope="session")
-def tiny_plan_args(tiny_model: Path) -> list[str]:
-    """The planner's ``vllm_args`` for the tiny model on the CPU test target."""
-    plan = run_planner(
+def plan_tiny(tiny_model: Path, *extra: str) -> dict[str, Any]:
+    """``llmpod plan`` for the tiny model on the CPU test target, plus ``extra`` flags."""
+    return run_planner(
         [
             "--model",
             f"{tiny_model}/config.json",
@@ -108,8 +107,27 @@ def tiny_plan_args(tiny_model: Path) -> list[str]:
             "--max-model-len",
             str(MAX_MODEL_LEN),
             "--enforce-eager",
+            *extra,
         ]
     )
-    args = plan["vllm_args"]
+
+
+def make_tiny_checkpoint(vllm_python: Path, script: Path, *args: str) -> None:
+    """Run one of the offline generators (tiny LoRA adapter, EAGLE head) in vLLM's venv."""
+    proc = subprocess.run(
+        [str(vllm_python), str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **OFFLINE_ENV},
+        check=False,
+    )
+    assert proc.returncode == 0, f"{script.name} failed:\n{proc.stderr[-4000:]}"
+
+
+@pytest.fixture(scope="session")
+def tiny_plan_args(tiny_model: Path) -> list[str]:
+    """The planner's ``vllm_args`` for the tiny model on the CPU test target."""
+    args = plan_tiny(tiny_model)["vllm_args"]
     assert isinstance(args, list) and all(isinstance(a, str) for a in args), args
     return args

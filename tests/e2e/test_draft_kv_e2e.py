@@ -14,15 +14,12 @@ check) must be the planner's. One server per proposer (~30 s each on CPU).
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from .conftest import MAX_MODEL_LEN, OFFLINE_ENV, run_planner
+from .conftest import make_tiny_checkpoint, plan_tiny
 from .server import EntrypointServer
 
 pytestmark = pytest.mark.e2e
@@ -32,31 +29,8 @@ MAKE_TINY_EAGLE = Path(__file__).with_name("make_tiny_eagle.py")
 CPU_BLOCK = 128
 
 
-def _plan(tiny_model: Path, *extra: str) -> dict[str, Any]:
-    return run_planner(
-        [
-            "--model",
-            f"{tiny_model}/config.json",
-            "--gpu",
-            "cpu",
-            "--max-model-len",
-            str(MAX_MODEL_LEN),
-            "--enforce-eager",
-            *extra,
-        ]
-    )
-
-
 def _eagle_head(vllm_python: Path, tiny_model: Path, out: Path) -> Path:
-    proc = subprocess.run(
-        [str(vllm_python), str(MAKE_TINY_EAGLE), str(tiny_model), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **OFFLINE_ENV},
-        check=False,
-    )
-    assert proc.returncode == 0, f"EAGLE head generation failed:\n{proc.stderr[-4000:]}"
+    make_tiny_checkpoint(vllm_python, MAKE_TINY_EAGLE, str(tiny_model), str(out))
     return out
 
 
@@ -74,8 +48,8 @@ def test_proposer_kv_pages_as_planned(
         if method == "draft_model"
         else _eagle_head(vllm_python, tiny_model, tmp_path / "eagle")
     )
-    base = _plan(tiny_model)
-    plan = _plan(
+    base = plan_tiny(tiny_model)
+    plan = plan_tiny(
         tiny_model,
         "--speculative-method",
         method,

@@ -10,8 +10,6 @@ the whole module (~40 s on CPU).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from .argcheck import non_default_args
-from .conftest import MAX_MODEL_LEN, OFFLINE_ENV, run_planner
+from .conftest import make_tiny_checkpoint, plan_tiny
 from .server import EntrypointServer, http
 
 pytestmark = pytest.mark.e2e
@@ -36,15 +34,7 @@ def tiny_lora(
     vllm_python: Path, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     out = tmp_path_factory.mktemp("tiny-lora")
-    proc = subprocess.run(
-        [str(vllm_python), str(MAKE_TINY_LORA), str(tiny_model), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **OFFLINE_ENV},
-        check=False,
-    )
-    assert proc.returncode == 0, f"adapter generation failed:\n{proc.stderr[-4000:]}"
+    make_tiny_checkpoint(vllm_python, MAKE_TINY_LORA, str(tiny_model), str(out))
     assert json.loads((out / "adapter_config.json").read_text())["r"] == RANK
     return out
 
@@ -53,19 +43,7 @@ def tiny_lora(
 def lora_plan_args(tiny_model: Path, tiny_lora: Path) -> list[str]:
     """The planner's argv for the tiny Llama serving the adapter: LoRA budget and
     --lora-modules both rendered from ``--adapter NAME=SOURCE:RANK``."""
-    plan = run_planner(
-        [
-            "--model",
-            f"{tiny_model}/config.json",
-            "--gpu",
-            "cpu",
-            "--max-model-len",
-            str(MAX_MODEL_LEN),
-            "--enforce-eager",
-            "--adapter",
-            f"{ADAPTER}={tiny_lora}:{RANK}",
-        ]
-    )
+    plan = plan_tiny(tiny_model, "--adapter", f"{ADAPTER}={tiny_lora}:{RANK}")
     args: list[str] = plan["vllm_args"]
     return args
 

@@ -23,7 +23,7 @@ import pytest
 from llmpod.releases.metric_names import SPEC_ACCEPTED_TOKENS, SPEC_DRAFT_TOKENS
 
 from .argcheck import non_default_args
-from .conftest import MAX_MODEL_LEN, REPO, run_planner
+from .conftest import REPO, plan_tiny
 from .server import EntrypointServer, http
 
 pytestmark = pytest.mark.e2e
@@ -36,20 +36,12 @@ REPEATING_PROMPT = "river stone garden window " * 12
 
 @pytest.fixture(scope="module")
 def ngram_plan_args(tiny_model: Path) -> list[str]:
-    plan = run_planner(
-        [
-            "--model",
-            f"{tiny_model}/config.json",
-            "--gpu",
-            "cpu",
-            "--max-model-len",
-            str(MAX_MODEL_LEN),
-            "--enforce-eager",
-            "--speculative-method",
-            "ngram",
-            "--num-speculative-tokens",
-            str(NUM_SPECULATIVE_TOKENS),
-        ]
+    plan = plan_tiny(
+        tiny_model,
+        "--speculative-method",
+        "ngram",
+        "--num-speculative-tokens",
+        str(NUM_SPECULATIVE_TOKENS),
     )
     args: list[str] = plan["vllm_args"]
     return args

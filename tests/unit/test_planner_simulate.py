@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from perf_inputs import llama_8b_h200
 
 from llmpod.gpus.catalog import find_gpu
 from llmpod.models.resolve import resolve_model
@@ -25,19 +26,7 @@ from llmpod.planner.simulate import Scheduler, Workload, simulate
 
 @pytest.fixture(scope="module")
 def llama() -> Any:
-    m = resolve_model("llama-3.1-8b")
-    plan = make_plan(
-        PlanRequest(
-            model=m.facts,
-            gpus=(find_gpu("H200"),),
-            model_path=m.container_path,
-            served_model_name=m.served_name,
-            tp=1,
-            max_model_len=32768,
-        )
-    )
-    assert plan.evaluation is not None
-    return plan.evaluation.perf
+    return llama_8b_h200()
 
 
 def roomy(**kw: int) -> Scheduler:

@@ -12,13 +12,10 @@ import json
 from typing import Any, get_args
 
 import pytest
+from perf_inputs import llama_8b_h200
 
 from llmpod.cli.main import main
-from llmpod.gpus.catalog import find_gpu
-from llmpod.models.resolve import resolve_model
 from llmpod.planner import perf
-from llmpod.planner.api import make_plan
-from llmpod.planner.request import PlanRequest
 from llmpod.planner.simulate import Scheduler, Workload, simulate
 from llmpod.planner.speculation import DEFAULT_ACCEPTANCE_RATE, Speculation
 from llmpod.planner.speculative import NO_PROPOSER, ProposerMemory
@@ -27,19 +24,7 @@ from llmpod.spec.vllm_options import SpeculativeMethod
 
 @pytest.fixture(scope="module")
 def llama() -> perf.PerfInputs:
-    m = resolve_model("llama-3.1-8b")
-    plan = make_plan(
-        PlanRequest(
-            model=m.facts,
-            gpus=(find_gpu("H200"),),
-            model_path=m.container_path,
-            served_model_name=m.served_name,
-            tp=1,
-            max_model_len=32768,
-        )
-    )
-    assert plan.evaluation is not None
-    return plan.evaluation.perf
+    return llama_8b_h200()
 
 
 def _with(

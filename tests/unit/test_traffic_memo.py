@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from llmpod.gpus.catalog import find_gpu
-from llmpod.models.resolve import resolve_model
+from perf_inputs import llama_8b_h200
+
 from llmpod.planner import traffic
-from llmpod.planner.api import make_plan
 from llmpod.planner.perf import PerfInputs
-from llmpod.planner.request import PlanRequest
 from llmpod.planner.simulate import Scheduler, Workload, simulate
 
 
 def _perf() -> PerfInputs:
-    m = resolve_model("llama-3.1-8b")
-    plan = make_plan(
-        PlanRequest(
-            model=m.facts,
-            gpus=(find_gpu("H200"),),
-            model_path=m.container_path,
-            served_model_name=m.served_name,
-            tp=1,
-            max_model_len=8192,
-        )
-    )
-    assert plan.evaluation is not None
-    return plan.evaluation.perf
+    return llama_8b_h200(8192)
 
 
 SCHED = Scheduler(max_num_seqs=64, max_num_batched_tokens=8192, kv_blocks=20_000, block_size=16)
