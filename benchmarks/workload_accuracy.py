@@ -86,7 +86,7 @@ def _plan(model: str, *, max_num_seqs: int = 1024, max_num_batched_tokens: int =
 @cache
 def _without_recorded_model() -> Any:
     """The step-cost constants fitted on the 40 batch runs without Llama-3.1-8B's rows."""
-    calibration, _ = fit_without(load_rows(DEFAULT_CSV), RECORDED_MODEL)
+    calibration, _ = fit_without(load_rows(DEFAULT_CSV), RECORDED_MODEL, every_row=True)
     return calibration
 
 
