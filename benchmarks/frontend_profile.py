@@ -55,6 +55,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,33 +106,55 @@ def _metrics(url: str) -> dict[str, float]:
     return out
 
 
-async def _stream(session: aiohttp.ClientSession, url: str, max_tokens: int, i: int) -> int:
+#: The request's own fields (the prompt, stream options) by request number.
+Prompt = Callable[[int], dict[str, object]]
+
+
+def text_prompt(i: int) -> dict[str, object]:
+    return {"prompt": f"{i}: the quick brown fox jumps over a lazy dog"}
+
+
+async def _stream(
+    session: aiohttp.ClientSession, url: str, max_tokens: int, i: int, prompt: Prompt
+) -> int:
     """One streaming completion; returns the SSE data chunks that carried text."""
     payload = {
         "model": "tiny",
-        "prompt": f"{i}: the quick brown fox jumps over a lazy dog",
         "max_tokens": max_tokens,
         "temperature": 0.0,
         "ignore_eos": True,
         "stream": True,
+        **prompt(i),
     }
-    chunks = 0
-    async with session.post(f"{url}/v1/completions", json=payload) as resp:
-        resp.raise_for_status()
-        async for raw in resp.content:
-            if raw.startswith(b"data: {"):
-                chunks += 1
-    return chunks
+    for attempt in range(2):
+        chunks = 0
+        try:
+            async with session.post(f"{url}/v1/completions", json=payload) as resp:
+                resp.raise_for_status()
+                async for raw in resp.content:
+                    # The closing usage chunk (stream_options.include_usage) has no choices.
+                    if raw.startswith(b"data: {") and b'"choices":[]' not in raw:
+                        chunks += 1
+            return chunks
+        except aiohttp.ServerDisconnectedError:
+            # uvicorn closed a pooled keep-alive connection as this request went out
+            # on it (nothing was served: no chunk came); send it once more.
+            if attempt or chunks:
+                raise
+    raise AssertionError("unreachable")
 
 
-async def _load(url: str, streams: int, rounds: int, max_tokens: int) -> int:
+async def _load(url: str, streams: int, rounds: int, max_tokens: int, prompt: Prompt) -> int:
     timeout = aiohttp.ClientTimeout(total=600)
     conn = aiohttp.TCPConnector(limit=streams + 8)
     async with aiohttp.ClientSession(timeout=timeout, connector=conn) as session:
 
         async def user(u: int) -> int:
             return sum(
-                [await _stream(session, url, max_tokens, u * rounds + r) for r in range(rounds)]
+                [
+                    await _stream(session, url, max_tokens, u * rounds + r, prompt)
+                    for r in range(rounds)
+                ]
             )
 
         return sum(await asyncio.gather(*(user(u) for u in range(streams))))
@@ -148,6 +171,8 @@ class Run:
     chunks: int
     samples: Counter[str]
     others: Counter[str]
+    #: Samples by bucket and the stack's two innermost frames ("bucket | outer;inner").
+    leaves: Counter[str]
 
     def share(self, bucket: str) -> float:
         total = sum(n for b, n in self.samples.items() if b != "idle")
@@ -173,7 +198,14 @@ def _classify(stack: str) -> str:
 
 
 def measure(
-    url: str, pid: int, py_spy: str, rate: int, streams: int, rounds: int, max_tokens: int
+    url: str,
+    pid: int,
+    py_spy: str,
+    rate: int,
+    streams: int,
+    rounds: int,
+    max_tokens: int,
+    prompt: Prompt = text_prompt,
 ) -> Run:
     before = _metrics(url)
     with tempfile.TemporaryDirectory() as tmp:
@@ -185,15 +217,17 @@ def measure(
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(1.0)
-        chunks = asyncio.run(_load(url, streams, rounds, max_tokens))
+        chunks = asyncio.run(_load(url, streams, rounds, max_tokens, prompt))
         spy.send_signal(2)
         spy.wait(timeout=60)
         samples: Counter[str] = Counter()
         others: Counter[str] = Counter()
+        leaves: Counter[str] = Counter()
         for line in raw.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
             bucket = _classify(stack)
             samples[bucket] += int(count)
+            leaves[f"{bucket} | " + ";".join(stack.split(";")[-2:])] += int(count)
             if bucket == "other":
                 others[";".join(stack.split(";")[-4:])] += int(count)
     after = _metrics(url)
@@ -211,6 +245,7 @@ def measure(
         chunks=chunks,
         samples=samples,
         others=others,
+        leaves=leaves,
     )
 
 
