@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "infra"))
 
-from frontend_fit import SIMULATED_TERMS  # noqa: E402
+from frontend_fit import RECORDING_TERM, SIMULATED_TERMS  # noqa: E402
 from frontend_fit import TERMS as FRONTEND_TERMS  # noqa: E402
 from frontend_fit import fit as fit_frontend  # noqa: E402
 from throughput_accuracy import DEFAULT_CSV, FITTED_CONSTANTS, fit_without, load_rows  # noqa: E402
@@ -90,13 +90,26 @@ def _without_recorded_model() -> Any:
     return calibration
 
 
-def _held_out(perf: Any, recording: str, *, lomo: bool = True) -> Any:
+def _held_out(
+    perf: Any, recording: str, prompt_tokens: int, *, lomo: bool = True, detokenizer: bool = True
+) -> Any:
     """The cost model as if neither the recorded model nor this recording were seen:
     step costs fitted without Llama-3.1-8B (leave-one-model-out; ``lomo=False``: the
     shipped ones, fitted with its batch rows), API-server costs fitted without this
-    recording's CPU counters (leave-one-recording-out)."""
+    recording's CPU counters (leave-one-recording-out).
+
+    ``detokenizer``: with the cost the recordings alone have — their dummy-weight
+    model emits ids the tiny tokenizer lacks, so vLLM's DecodeStream re-decodes the
+    whole prompt on every step (benchmarks/frontend_prompt_cost.txt) — fitted like the
+    rest without this recording, added to each token of this recording's prompt
+    length (``prompt_tokens``, the simulated requests' prompt). It is a condition of
+    the recordings, not of serving: plans never carry it.
+    """
     cal = _without_recorded_model() if lomo else perf.calibration
-    fitted = {k: v for k, v in fit_frontend(recording).items() if k in SIMULATED_TERMS}
+    fit = fit_frontend(recording)
+    fitted = {k: v for k, v in fit.items() if k in SIMULATED_TERMS}
+    if detokenizer:
+        fitted["token_s"] += fit[RECORDING_TERM] * prompt_tokens
     costs = replace(cal.frontend, **fitted, source=f"fitted without {recording}")
     return replace(perf, calibration=replace(cal, frontend=costs))
 
@@ -133,7 +146,7 @@ def _err(est: float | None, real: float | None) -> float | None:
     return est / real - 1
 
 
-def recordings(*, lomo: bool = True) -> list[dict[str, Any]]:
+def recordings(*, lomo: bool = True, detokenizer: bool = True) -> list[dict[str, Any]]:
     e = _plan("meta-llama/Llama-3.1-8B-Instruct")
     rows = []
     for path in sorted(FIXTURES.glob("*/load.json")):
@@ -143,7 +156,10 @@ def recordings(*, lomo: bool = True) -> list[dict[str, Any]]:
         latency = client.get("latency_s", {}).get("p50")
         if ttft is None:
             continue
-        perf_inputs = _held_out(e.perf, path.parent.name, lomo=lomo)  # fits: not timed
+        # fits: not timed
+        perf_inputs = _held_out(
+            e.perf, path.parent.name, load["prompt_tokens"], lomo=lomo, detokenizer=detokenizer
+        )
         started = time.perf_counter()
         est = simulate(perf_inputs, _scheduler(e), _workload(load, client))
         took = time.perf_counter() - started
@@ -189,7 +205,7 @@ def replays() -> list[dict[str, Any]]:
             continue  # nothing finished in the window: nothing to plan from
         stats = window_stats(series)
         est = simulate(
-            _held_out(e.perf, path.parent.name),
+            _held_out(e.perf, path.parent.name, round(seen.prompt_tokens_mean)),
             _scheduler(e),
             Workload(
                 kind="closed",
@@ -225,8 +241,16 @@ def batch_runs() -> list[dict[str, Any]]:
             continue  # the simulation needs the planner to reproduce the launched flags
         e = plans.setdefault(r["model"], _plan(r["model"]))
         n = int(r["concurrency"])
-        est = simulate(
+        # The same setup as the recordings (dummy weights, the tiny tokenizer): their
+        # detokenizer cost, fitted on the recordings, at these runs' 512-token prompts.
+        api = e.perf.calibration.frontend
+        token_s = api.token_s + fit_frontend()[RECORDING_TERM] * 512
+        perf_inputs = replace(
             e.perf,
+            calibration=replace(e.perf.calibration, frontend=replace(api, token_s=token_s)),
+        )
+        est = simulate(
+            perf_inputs,
             _scheduler(e),
             Workload(kind="burst", prompt_tokens=512, output_tokens=128, requests=n),
         )
@@ -298,6 +322,7 @@ def main() -> int:
     os.chdir(ROOT)  # the batch runs' plan arguments name configs relative to the repository
     rec = recordings()
     shipped = recordings(lomo=False)
+    plain = recordings(detokenizer=False)
     replay = replays()
     batch = batch_runs()
     timing = planning_time()
@@ -305,6 +330,7 @@ def main() -> int:
         doc = {
             "recordings": rec,
             "recordings_shipped_step_costs": shipped,
+            "recordings_without_detokenizer_cost": plain,
             "replays": replay,
             "batch_runs": batch,
             "planning": timing,
@@ -324,6 +350,11 @@ def main() -> int:
         f" {len(FRONTEND_TERMS)} columns in the fit); output_share"
         f" {api.output_share}, intake_share {api.intake_share} measured on vLLM's CPU"
         " API server (benchmarks/frontend_profile.txt), not fitted"
+    )
+    print(
+        f"  the recordings' own detokenizer cost: {RECORDING_TERM} (per output token per"
+        " prompt token; their dummy model emits ids the tiny tokenizer lacks), fitted the"
+        " same way and added to each recording's tokens; plans never carry it"
     )
     print(
         "  not fitted here: step/layer/request overheads and all-reduce latencies"
@@ -359,6 +390,12 @@ def main() -> int:
         " rows: the loads are held out by shape only; API server still leave-one-recording-out):"
     )
     table(shipped)
+    print()
+    print(
+        "Without the recordings' detokenizer cost (the API server a plan assumes: a tokenizer"
+        " that covers the model's ids; leave-one-model-out step costs):"
+    )
+    table(plain)
     print()
     print("Planned from the recording alone (as many users as vLLM's metrics show in the server;")
     print("measured: vLLM's generation-token rate and TTFT histogram over the same window):")

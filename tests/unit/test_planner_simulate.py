@@ -46,8 +46,7 @@ def test_one_request_pays_one_prefill_then_one_decode_step_per_token(llama: Any)
     # The API server takes the request in and streams the token; the measured
     # per-request overhead already holds that work when nothing else is running.
     api = llama.calibration.frontend
-    unloaded = api.intake_s + api.prompt_token_s * 512 + api.step_s
-    unloaded += api.token_s + api.token_prompt_s * 512
+    unloaded = api.intake_s + api.prompt_token_s * 512 + api.step_s + api.token_s
     overhead = max(llama.calibration.request_overhead_s, unloaded)
     assert est.ttft_p50_s == pytest.approx(prefill + overhead)
     decodes = [
@@ -134,23 +133,6 @@ def test_a_slow_api_server_caps_the_token_rate_the_clients_see(llama: Any) -> No
     assert slow.output_tokens_per_s <= 1_000 * 1.001
     assert slow.output_tokens_per_s > 0.9 * 1_000
     assert slow.itl_p50_s is not None and slow.itl_p50_s >= 64 * 1e-3 * 0.99
-
-
-def test_a_token_of_a_longer_prompt_costs_the_api_server_more(llama: Any) -> None:
-    # 0.2 ms a token plus 0.8 µs per prompt token, all in the output handler (slices
-    # of 32 yield inside every step, so nothing merges): 1 / (0.2 ms + 0.8 µs × 1,000)
-    # = 1,000 tokens/s at 1,000-token prompts, 1 / (0.2 ms + 0.8 µs × 125) = 3,333 at
-    # 125 — the GPU alone makes more than either (below the cap: the prefills of each
-    # wave of 64 users, when no token is streamed).
-    costs = {"token_s": 2e-4, "token_prompt_s": 8e-7, "output_share": 1.0, "chunk": 32}
-
-    def rate(prompt: int, **kw: Any) -> float:
-        w = Workload("closed", prompt_tokens=prompt, output_tokens=256, clients=64, duration_s=20)
-        return simulate(with_api_server(llama, **kw), roomy(), w).output_tokens_per_s
-
-    assert rate(1000) > 2_000 and rate(125) > 5_000
-    assert 0.8 * 1_000 < rate(1000, **costs) <= 1_000 * 1.001
-    assert 0.8 * 3_333 < rate(125, **costs) <= 3_334
 
 
 def test_a_backlog_of_small_steps_streams_merged_chunks(llama: Any) -> None:

@@ -409,7 +409,7 @@ def _run(p: PerfInputs, sched: Scheduler, w: Workload) -> Outcome:
     gained = perf.tokens_per_step(p)
     #: No speculative decoding: every decode keeps exactly one token.
     plain = verified == 1 and gained == 1.0
-    costs = p.calibration.frontend.at_prompt(w.prompt_tokens)
+    costs = p.calibration.frontend
     server = _ApiServer(costs)
     # The measured per-request overhead (a lone request's TTFT minus its prefill)
     # already holds the API server's own work at no load: add only the rest.

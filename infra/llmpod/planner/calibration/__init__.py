@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -46,14 +46,10 @@ class FrontEndCosts:
     loop (routing, validation, ``add_request``; the little after its stream ends is
     counted here too), the rest on the tokenizer pool's thread, which does not hold
     the loop up.
-    A token also costs ``token_prompt_s`` per token of its request's prompt: on the
-    H200 recordings the CPU per streamed token grows with the prompt (≈ 73 µs at 32
-    prompt tokens, ≈ 384 µs at 4,000), which ``at_prompt`` folds into ``token_s``.
-    ``token_s``, ``token_prompt_s``, ``step_s`` and ``request_s`` are fitted on the
-    H200 recordings' CPU counters; ``output_share`` and ``intake_share`` measured
-    on the real API server by py-spy (benchmarks/frontend_profile.py): the
-    counters count tokens and requests, not chunks, nor when a request's work is
-    done.
+    ``token_s``, ``step_s`` and ``request_s`` are fitted on the H200 recordings' CPU
+    counters; ``output_share`` and ``intake_share`` measured on the real API server
+    by py-spy (benchmarks/frontend_profile.py): the counters count tokens and
+    requests, not chunks, nor when a request's work is done.
     """
 
     step_s: float = 0.0
@@ -61,7 +57,6 @@ class FrontEndCosts:
     output_share: float = 0.0
     request_s: float = 0.0
     prompt_token_s: float = 0.0
-    token_prompt_s: float = 0.0
     intake_share: float = 1.0
     #: VLLM_V1_OUTPUT_PROC_CHUNK_SIZE (vllm/envs.py): outputs handled between yields.
     chunk: int = 128
@@ -78,14 +73,6 @@ class FrontEndCosts:
     @property
     def intake_s(self) -> float:
         return self.request_s * self.intake_share
-
-    def at_prompt(self, prompt_tokens: int) -> FrontEndCosts:
-        """The costs for requests of ``prompt_tokens`` prompt tokens: a token's cost
-        with its prompt's share in, split between handler and chunk as ``token_s`` is."""
-        if not self.token_prompt_s:
-            return self
-        token_s = self.token_s + self.token_prompt_s * prompt_tokens
-        return replace(self, token_s=token_s, token_prompt_s=0.0)
 
 
 @dataclass(frozen=True)
@@ -169,7 +156,6 @@ def _frontend(raw: Mapping[str, Any] | None) -> FrontEndCosts:
         output_share=float(raw["output_share"]),
         request_s=float(raw["request_s"]),
         prompt_token_s=float(raw["prompt_token_s"]),
-        token_prompt_s=float(raw["token_prompt_s"]),
         intake_share=float(raw["intake_share"]),
         chunk=int(raw["chunk"]),
         source=str(raw["source"]),
