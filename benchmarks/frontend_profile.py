@@ -144,9 +144,13 @@ async def _stream(
     raise AssertionError("unreachable")
 
 
-async def _load(url: str, streams: int, rounds: int, max_tokens: int, prompt: Prompt) -> int:
+async def _load(
+    url: str, streams: int, rounds: int, max_tokens: int, prompt: Prompt, force_close: bool = False
+) -> int:
     timeout = aiohttp.ClientTimeout(total=600)
-    conn = aiohttp.TCPConnector(limit=streams + 8)
+    # force_close: a new connection for every request, as the H200 load generator
+    # (benchmarks/h200/tools/loadgen.py: one http.client connection per request).
+    conn = aiohttp.TCPConnector(limit=streams + 8, force_close=force_close)
     async with aiohttp.ClientSession(timeout=timeout, connector=conn) as session:
 
         async def user(u: int) -> int:
@@ -206,6 +210,7 @@ def measure(
     rounds: int,
     max_tokens: int,
     prompt: Prompt = text_prompt,
+    force_close: bool = False,
 ) -> Run:
     before = _metrics(url)
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,7 +222,7 @@ def measure(
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(1.0)
-        chunks = asyncio.run(_load(url, streams, rounds, max_tokens, prompt))
+        chunks = asyncio.run(_load(url, streams, rounds, max_tokens, prompt, force_close))
         spy.send_signal(2)
         spy.wait(timeout=60)
         samples: Counter[str] = Counter()

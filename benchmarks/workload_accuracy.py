@@ -90,27 +90,43 @@ def _without_recorded_model() -> Any:
     return calibration
 
 
+#: The share of a request's API-server CPU spent on the asyncio loop before it reaches
+#: the engine, for requests sent as the H200 load generator sent them — prompts as
+#: token ids (no tokenizer-thread work) on a new connection each
+#: (benchmarks/frontend_connection_cost.txt, vLLM 0.32.0 CPU build). Plans keep
+#: ``intake_share`` (0.82, text prompts: 0.18 of a request runs on the tokenizer thread).
+RECORDED_INTAKE_SHARE = 0.98
+
+
+def _as_recorded(costs: Any, token_prompt_s: float, prompt_tokens: int) -> Any:
+    """``costs`` under the recordings' conditions, which plans never carry: their
+    dummy-weight model emits ids the tiny tokenizer lacks, so vLLM's DecodeStream
+    re-decodes the whole prompt on every step (``token_prompt_s`` a prompt token on
+    each token: benchmarks/frontend_prompt_cost.txt), and their token-id prompts
+    keep a request's work on the loop (``RECORDED_INTAKE_SHARE``)."""
+    return replace(
+        costs,
+        token_s=costs.token_s + token_prompt_s * prompt_tokens,
+        intake_share=RECORDED_INTAKE_SHARE,
+    )
+
+
 def _held_out(
-    perf: Any, recording: str, prompt_tokens: int, *, lomo: bool = True, detokenizer: bool = True
+    perf: Any, recording: str, prompt_tokens: int, *, lomo: bool = True, as_recorded: bool = True
 ) -> Any:
     """The cost model as if neither the recorded model nor this recording were seen:
     step costs fitted without Llama-3.1-8B (leave-one-model-out; ``lomo=False``: the
     shipped ones, fitted with its batch rows), API-server costs fitted without this
-    recording's CPU counters (leave-one-recording-out).
-
-    ``detokenizer``: with the cost the recordings alone have — their dummy-weight
-    model emits ids the tiny tokenizer lacks, so vLLM's DecodeStream re-decodes the
-    whole prompt on every step (benchmarks/frontend_prompt_cost.txt) — fitted like the
-    rest without this recording, added to each token of this recording's prompt
-    length (``prompt_tokens``, the simulated requests' prompt). It is a condition of
-    the recordings, not of serving: plans never carry it.
+    recording's CPU counters (leave-one-recording-out), under the recordings'
+    conditions (``_as_recorded``; the detokenizer term fitted without this recording
+    too, at the simulated requests' ``prompt_tokens``) unless ``as_recorded`` is off.
     """
     cal = _without_recorded_model() if lomo else perf.calibration
     fit = fit_frontend(recording)
     fitted = {k: v for k, v in fit.items() if k in SIMULATED_TERMS}
-    if detokenizer:
-        fitted["token_s"] += fit[RECORDING_TERM] * prompt_tokens
     costs = replace(cal.frontend, **fitted, source=f"fitted without {recording}")
+    if as_recorded:
+        costs = _as_recorded(costs, fit[RECORDING_TERM], prompt_tokens)
     return replace(perf, calibration=replace(cal, frontend=costs))
 
 
@@ -146,7 +162,7 @@ def _err(est: float | None, real: float | None) -> float | None:
     return est / real - 1
 
 
-def recordings(*, lomo: bool = True, detokenizer: bool = True) -> list[dict[str, Any]]:
+def recordings(*, lomo: bool = True, as_recorded: bool = True) -> list[dict[str, Any]]:
     e = _plan("meta-llama/Llama-3.1-8B-Instruct")
     rows = []
     for path in sorted(FIXTURES.glob("*/load.json")):
@@ -158,7 +174,7 @@ def recordings(*, lomo: bool = True, detokenizer: bool = True) -> list[dict[str,
             continue
         # fits: not timed
         perf_inputs = _held_out(
-            e.perf, path.parent.name, load["prompt_tokens"], lomo=lomo, detokenizer=detokenizer
+            e.perf, path.parent.name, load["prompt_tokens"], lomo=lomo, as_recorded=as_recorded
         )
         started = time.perf_counter()
         est = simulate(perf_inputs, _scheduler(e), _workload(load, client))
@@ -241,14 +257,10 @@ def batch_runs() -> list[dict[str, Any]]:
             continue  # the simulation needs the planner to reproduce the launched flags
         e = plans.setdefault(r["model"], _plan(r["model"]))
         n = int(r["concurrency"])
-        # The same setup as the recordings (dummy weights, the tiny tokenizer): their
-        # detokenizer cost, fitted on the recordings, at these runs' 512-token prompts.
-        api = e.perf.calibration.frontend
-        token_s = api.token_s + fit_frontend()[RECORDING_TERM] * 512
-        perf_inputs = replace(
-            e.perf,
-            calibration=replace(e.perf.calibration, frontend=replace(api, token_s=token_s)),
-        )
+        # Made as the recordings were (dummy weights, the tiny tokenizer, the same load
+        # generator): their conditions, the detokenizer term fitted on the recordings.
+        api = _as_recorded(e.perf.calibration.frontend, fit_frontend()[RECORDING_TERM], 512)
+        perf_inputs = replace(e.perf, calibration=replace(e.perf.calibration, frontend=api))
         est = simulate(
             perf_inputs,
             _scheduler(e),
@@ -322,7 +334,7 @@ def main() -> int:
     os.chdir(ROOT)  # the batch runs' plan arguments name configs relative to the repository
     rec = recordings()
     shipped = recordings(lomo=False)
-    plain = recordings(detokenizer=False)
+    plain = recordings(as_recorded=False)
     replay = replays()
     batch = batch_runs()
     timing = planning_time()
@@ -330,7 +342,7 @@ def main() -> int:
         doc = {
             "recordings": rec,
             "recordings_shipped_step_costs": shipped,
-            "recordings_without_detokenizer_cost": plain,
+            "recordings_as_planned": plain,
             "replays": replay,
             "batch_runs": batch,
             "planning": timing,
@@ -352,9 +364,11 @@ def main() -> int:
         " API server (benchmarks/frontend_profile.txt), not fitted"
     )
     print(
-        f"  the recordings' own detokenizer cost: {RECORDING_TERM} (per output token per"
-        " prompt token; their dummy model emits ids the tiny tokenizer lacks), fitted the"
-        " same way and added to each recording's tokens; plans never carry it"
+        f"  the recordings' conditions, which plans never carry: {RECORDING_TERM} (a"
+        " detokenizer re-reading the prompt: their dummy model emits ids the tiny tokenizer"
+        " lacks), fitted the same way; intake_share"
+        f" {RECORDED_INTAKE_SHARE} (token-id prompts on a new connection each), measured"
+        " (benchmarks/frontend_connection_cost.txt)"
     )
     print(
         "  not fitted here: step/layer/request overheads and all-reduce latencies"
@@ -392,8 +406,8 @@ def main() -> int:
     table(shipped)
     print()
     print(
-        "Without the recordings' detokenizer cost (the API server a plan assumes: a tokenizer"
-        " that covers the model's ids; leave-one-model-out step costs):"
+        "As a plan sees them (without the recordings' conditions: a tokenizer that covers"
+        " the model's ids, text prompts; leave-one-model-out step costs):"
     )
     table(plain)
     print()
