@@ -82,8 +82,7 @@ def _cases() -> list[Any]:
 
 
 #: Cases the planner gets wrong, each marked as a strict expected failure (none since
-#: the API server's request count and per-prompt-token cost were fitted correctly:
-#: benchmarks/workload_accuracy.md).
+#: the API-server fit counts each recorded request once: benchmarks/workload_accuracy.md).
 KNOWN_MISSES: set[str] = set()
 
 
