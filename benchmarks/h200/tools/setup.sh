@@ -2,7 +2,8 @@
 # Device side, from the repository root, in the call that carries the last bundle part:
 # unpack vLLM 0.26.0 (NOTES-gpu.md), start both lanes in their own sessions (they outlive
 # this call), then wait and collect like collect.py.   usage: setup.sh LAST_PART [MAX_S]
-# H200_KIT: the carried folder with tools/, tok/, models/ and scenarios.json (default .gpu).
+# H200_KIT: the carried folder with tools/, tok/<vocab_size>/ (one full-vocabulary tokenizer per
+# vocabulary the scenarios' configs use, README step 1), models/ and scenarios.json (default .gpu).
 T0=$(date +%s)
 mkdir -p /tmp/parts /tmp/h200/app/llmpod && cp ".gpu/parts/$1" /tmp/parts/ || exit 1
 PY=python3; $PY -c 'import torch' 2>/dev/null || PY=/opt/torch/.venv/bin/python3
