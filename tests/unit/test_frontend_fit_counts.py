@@ -17,6 +17,11 @@ from types import ModuleType
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "h200"
+#: The load recordings (the idle one has no requests and is not fitted).
+LOADS = sorted(
+    p.parent.name for p in FIXTURES.glob("*/recording.jsonl.gz") if p.parent.name != "idle"
+)
 
 
 def _frontend_fit() -> ModuleType:
@@ -42,26 +47,14 @@ def counted() -> Counter[str]:
 
 
 def test_every_load_recording_is_in_the_fit(counted: Counter[str]) -> None:
-    recorded = {
-        p.parent.name
-        for p in (ROOT / "tests" / "fixtures" / "h200").glob("*/recording.jsonl.gz")
-        if p.parent.name != "idle"
-    }
-    assert set(counted) == recorded and len(recorded) == 8
+    assert set(counted) == set(LOADS) and len(LOADS) == 8
 
 
-@pytest.mark.parametrize(
-    "name",
-    sorted(
-        p.parent.name
-        for p in (ROOT / "tests" / "fixtures" / "h200").glob("*/recording.jsonl.gz")
-        if p.parent.name != "idle"
-    ),
-)
+@pytest.mark.parametrize("name", LOADS)
 def test_the_fit_counts_each_request_the_clients_sent_once(
     counted: Counter[str], name: str
 ) -> None:
-    sent = json.loads((ROOT / "tests" / "fixtures" / "h200" / name / "load.json").read_text())
+    sent = json.loads((FIXTURES / name / "load.json").read_text())
     # A request the clients sent in the last half second may not have reached the
     # engine's gauges by the last scrape (prefill_heavy: 159 of 162).
     assert counted[name] == pytest.approx(sent["client"]["requests_sent"], rel=0.02)
